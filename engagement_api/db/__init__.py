@@ -1,0 +1,1 @@
+"""Database layer: typed ORM models, engine and per-request sessions, query builders."""

@@ -1,0 +1,15 @@
+"""Names shared by the row-level-security migration and the per-request session."""
+
+APP_ROLE = "engagement_app"
+"""The restricted role every request transaction assumes (no superuser, no BYPASSRLS)."""
+
+ORG_SETTING = "app.org_id"
+"""Per-transaction setting: the viewer's organization, the key of every tenant policy."""
+
+USER_SETTING = "app.user_id"
+"""Per-transaction setting: the token's subject, admitted by the viewer-lookup policy."""
+
+
+def current_uuid_setting(name: str) -> str:
+    """SQL for a per-transaction uuid setting, evaluated once per statement (a scalar sub-select)."""
+    return f"(SELECT NULLIF(current_setting('{name}', true), '')::uuid)"

@@ -1,0 +1,68 @@
+"""Configuration from environment variables (see README, "Configuration")."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql:// URL of the owner role; unset starts an embedded PostgreSQL.",
+    )
+    database_app_url: str | None = Field(
+        default=None,
+        description="Optional login of a restricted role for request transactions (RLS).",
+    )
+    database_app_role: str = "engagement_app"
+    embedded_pgdata: Path = PROJECT_ROOT / ".pgdata"
+    embedded_database: str = "engagement"
+
+    redis_url: str | None = None
+
+    jwt_secret: str = "dev-secret-change-me-in-production-32b"
+    jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
+    jwt_public_key: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: int = 30
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    dev_mode: bool = True
+    introspection: bool = True
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    db_pool_size: int = 10
+    db_pool_max_overflow: int = 5
+    db_pool_timeout_seconds: float = 5.0
+    db_connect_timeout_seconds: float = 5.0
+    db_statement_timeout_ms: int = 10_000
+    db_statement_cache_size: int = 200
+    request_timeout_seconds: float = 30.0
+
+    max_query_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 3_000
+    max_query_length: int = 20_000
+    max_body_bytes: int = 200_000
+    max_query_cost: int = 50_000
+
+    cors_origins: list[str] = Field(default_factory=list)
+    subscription_queue_size: int = 256
+    max_subscriptions_per_connection: int = 20
+    websocket_keepalive_seconds: float = 15.0
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,38 @@
+"""Scratch databases on the test server: created fresh, migrated, dropped afterwards."""
+
+import os
+import uuid
+
+import asyncpg
+
+from engagement_api.db.engine import resolve_database_url, with_database
+from engagement_api.settings import Settings
+
+
+def server_url() -> str:
+    """A maintenance URL on the test server: `DATABASE_URL`'s server, or the embedded one."""
+    return with_database(resolve_database_url(Settings()), "postgres")
+
+
+def _unique_name(prefix: str) -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"{prefix}_{worker}_{uuid.uuid4().hex[:8]}"
+
+
+async def create_database(prefix: str = "test") -> str:
+    name = _unique_name(prefix)
+    conn = await asyncpg.connect(server_url())
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return with_database(server_url(), name)
+
+
+async def drop_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    conn = await asyncpg.connect(server_url())
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()

@@ -43,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="engagement-api", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def add(name: str, handler: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+    def add(
+        name: str, handler: Callable[[argparse.Namespace], int], help_: str
+    ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_)
         sub.set_defaults(handler=handler)
         return sub

@@ -39,7 +39,9 @@ def resolve_database_url(settings: Settings) -> str:
     if _embedded_server is None:
         settings.embedded_pgdata.parent.mkdir(parents=True, exist_ok=True)
         _embedded_server = start_embedded_postgres(settings.embedded_pgdata)
-        _ensure_database(embedded_server_url(_embedded_server, "postgres"), settings.embedded_database)
+        _ensure_database(
+            embedded_server_url(_embedded_server, "postgres"), settings.embedded_database
+        )
     return embedded_server_url(_embedded_server, settings.embedded_database)
 
 

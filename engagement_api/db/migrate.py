@@ -1,6 +1,5 @@
 """Run the Alembic migrations programmatically (CLI `migrate`, tests, readiness)."""
 
-
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext

@@ -6,9 +6,9 @@ from enum import IntEnum
 from typing import Any
 
 from sqlalchemy import (
+    CHAR,
     BigInteger,
     Boolean,
-    CHAR,
     DateTime,
     Dialect,
     ForeignKey,
@@ -66,7 +66,9 @@ class IntEnumColumn(TypeDecorator[IntEnum]):
 
 
 def _uuid_pk() -> Mapped[uuid.UUID]:
-    return mapped_column(UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()"))
+    return mapped_column(
+        UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
+    )
 
 
 def _now(nullable: bool = False) -> Mapped[datetime]:

@@ -11,5 +11,5 @@ USER_SETTING = "app.user_id"
 
 
 def current_uuid_setting(name: str) -> str:
-    """SQL for a per-transaction uuid setting, evaluated once per statement (a scalar sub-select)."""
+    """SQL reading a per-transaction uuid setting once per statement (a scalar sub-select)."""
     return f"(SELECT NULLIF(current_setting('{name}', true), '')::uuid)"

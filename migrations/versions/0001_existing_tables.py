@@ -22,7 +22,9 @@ def _id() -> sa.Column[object]:
 
 
 def _timestamp(name: str) -> sa.Column[object]:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()"))
+    return sa.Column(
+        name, sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()")
+    )
 
 
 def _org() -> sa.Column[object]:

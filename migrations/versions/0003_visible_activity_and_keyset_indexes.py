@@ -23,9 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column(
-        "conversations", sa.Column("last_public_message_at", sa.DateTime(timezone=True))
-    )
+    op.add_column("conversations", sa.Column("last_public_message_at", sa.DateTime(timezone=True)))
     op.execute(
         """
         UPDATE conversations c SET last_public_message_at = (

@@ -1,0 +1,58 @@
+"""Bearer JWTs (domain rules §6): minted for the CLI and tests, verified per request."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+
+from engagement_api.settings import Settings
+
+
+class AuthenticationError(Exception):
+    """The request's credentials are missing, malformed, expired or wrongly signed."""
+
+
+def mint_token(
+    user_id: uuid.UUID, settings: Settings, *, lifetime: timedelta = timedelta(hours=24)
+) -> str:
+    """An HS256 token for `user_id` (development, tests and the CLI)."""
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {"sub": str(user_id), "iat": now, "exp": now + lifetime}
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer …` value; None when there is no header."""
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("The Authorization header must be 'Bearer <token>'.")
+    return token.strip()
+
+
+def verify_token(token: str, settings: Settings) -> uuid.UUID:
+    """The user id (`sub`) of a valid token; AuthenticationError otherwise."""
+    key = settings.jwt_public_key if settings.jwt_algorithm == "RS256" else settings.jwt_secret
+    if not key:
+        raise AuthenticationError("Token verification is not configured.")
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[settings.jwt_algorithm],
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            leeway=settings.jwt_leeway_seconds,
+            options={"require": ["exp", "sub"]},
+        )
+        return uuid.UUID(str(claims["sub"]))
+    except jwt.ExpiredSignatureError as error:
+        raise AuthenticationError("The token has expired.") from error
+    except (jwt.InvalidTokenError, ValueError) as error:
+        raise AuthenticationError("The token is invalid.") from error

@@ -1,0 +1,44 @@
+"""Errors a client is meant to see, each with a stable `extensions.code`.
+
+Anything else raised while executing an operation is unexpected: it is masked for the
+client and logged with its traceback and the request id (see `extensions/mask_errors.py`).
+"""
+
+from typing import Any
+
+from graphql import GraphQLError
+
+
+class ClientError(GraphQLError):
+    """Base of every error shown to clients as it is."""
+
+    code = "INTERNAL_SERVER_ERROR"
+    default_message = "Internal server error."
+
+    def __init__(self, message: str | None = None, **extensions: Any) -> None:
+        super().__init__(
+            message or self.default_message, extensions={"code": self.code, **extensions}
+        )
+
+
+class UnauthenticatedError(ClientError):
+    code = "UNAUTHENTICATED"
+    default_message = "Authentication required: send 'Authorization: Bearer <token>'."
+
+
+class ForbiddenError(ClientError):
+    code = "FORBIDDEN"
+    default_message = "The viewer's role does not allow this."
+
+
+class BadUserInputError(ClientError):
+    code = "BAD_USER_INPUT"
+    default_message = "Invalid argument."
+
+
+class ServiceUnavailableError(ClientError):
+    code = "SERVICE_UNAVAILABLE"
+    default_message = "The database is unavailable; retry shortly."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, retryable=True)

@@ -15,32 +15,45 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import column, func, select
+from sqlalchemy.engine import CursorResult, Row
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 from sqlalchemy.sql import Executable
 
 from engagement_api.db.engine import STATEMENT_COUNTER_KEY, StatementCounter
-from engagement_api.db.tenancy import APP_ROLE, ORG_SETTING, USER_SETTING
+from engagement_api.db.models import User
+from engagement_api.db.tenancy import APP_ROLE, ORG_SETTING, USER_SETTING, VIEWER_FUNCTION
 from engagement_api.errors import ServiceUnavailableError
 
 
 class DatabaseSession:
     """The database as one request (or one subscription event) sees it."""
 
-    def __init__(self, engine: AsyncEngine, *, user_id: uuid.UUID | None = None) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._user_id = user_id
         self._lock = asyncio.Lock()
         self._connection: AsyncConnection | None = None
         self._transaction: AsyncTransaction | None = None
+        self._opening_row: Row[Any] | None = None
         self.statements = StatementCounter()
 
     @property
     def started(self) -> bool:
         return self._connection is not None
+
+    async def open_for_viewer(self, user_id: uuid.UUID) -> Row[Any] | None:
+        """Start the transaction as the token's subject: ONE statement assumes the app role,
+        sets the tenant settings and returns the subject's `users` row (None if unknown)."""
+        async with self._lock:
+            if self._connection is not None:
+                raise RuntimeError("the viewer must be loaded before any other statement")
+            connection = await self._ensure_connection(opening=viewer_statement(user_id))
+            if self._opening_row is None:
+                # No row, so the select list that assumes the app role never ran.
+                await connection.execute(_ASSUME_APP_ROLE)
+            return self._opening_row
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
         """Run one statement in the request's transaction (buffered result)."""
@@ -86,7 +99,7 @@ class DatabaseSession:
         finally:
             await _release(connection)
 
-    async def _ensure_connection(self) -> AsyncConnection:
+    async def _ensure_connection(self, opening: Executable | None = None) -> AsyncConnection:
         if self._connection is not None:
             return self._connection
         try:
@@ -97,7 +110,8 @@ class DatabaseSession:
         connection.sync_connection.info[STATEMENT_COUNTER_KEY] = self.statements
         try:
             self._transaction = await connection.begin()
-            await connection.execute(_assume_app_role(self._user_id))
+            result = await connection.execute(opening if opening is not None else _ASSUME_APP_ROLE)
+            self._opening_row = result.first()
         except (DBAPIError, OSError) as error:
             await _release(connection)
             raise ServiceUnavailableError() from error
@@ -116,9 +130,14 @@ def _is_unavailability(error: DBAPIError) -> bool:
     return bool(error.connection_invalidated) or "QueryCanceled" in type(error.orig).__name__
 
 
-def _assume_app_role(user_id: uuid.UUID | None) -> Executable:
-    return select(
-        func.set_config("role", APP_ROLE, True),
-        func.set_config(USER_SETTING, str(user_id) if user_id else "", True),
-        func.set_config(ORG_SETTING, "", True),
-    )
+_ASSUME_APP_ROLE = select(
+    func.set_config("role", APP_ROLE, True),
+    func.set_config(USER_SETTING, "", True),
+    func.set_config(ORG_SETTING, "", True),
+)
+
+
+def viewer_statement(user_id: uuid.UUID) -> Executable:
+    columns = [column(c.name, c.type) for c in User.__table__.c]
+    viewer = getattr(func, VIEWER_FUNCTION)(user_id).table_valued(*columns).alias("v")
+    return select(viewer, func.set_config("role", APP_ROLE, True).label("_role"))

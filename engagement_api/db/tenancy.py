@@ -6,6 +6,9 @@ APP_ROLE = "engagement_app"
 ORG_SETTING = "app.org_id"
 """Per-transaction setting: the viewer's organization, the key of every tenant policy."""
 
+VIEWER_FUNCTION = "engagement_viewer"
+"""SECURITY DEFINER function: sets both settings for the transaction, returns the viewer's row."""
+
 USER_SETTING = "app.user_id"
 """Per-transaction setting: the token's subject, admitted by the viewer-lookup policy."""
 

@@ -1,0 +1,154 @@
+"""Keyset (cursor) pages of one or many parents in ONE statement.
+
+Every parent's page is a LATERAL sub-select ordered by the connection's sort key and
+limited to the page size plus one (to know whether more rows follow), so a batch of
+parents costs one statement and each parent's page one index range scan, at any depth
+of a long thread. The total count and the "is there anything before the cursor" probe
+join in as further LATERAL sub-selects, only when asked for.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Row,
+    Select,
+    Table,
+    and_,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+
+PARENT = "_parent"
+TOTAL = "_total"
+OTHER = "_other"
+SORT_KEY = "_k{}"
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which slice of an ordered set: `limit` rows after/before the cursors, in a direction."""
+
+    limit: int
+    backward: bool = False
+    after: tuple[Any, ...] | None = None
+    before: tuple[Any, ...] | None = None
+    with_total: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Ordering:
+    """The sort key of a connection: expressions ending in a unique column, one direction."""
+
+    keys: tuple[ColumnElement[Any], ...]
+    descending: bool = False
+
+
+@dataclass(slots=True)
+class PageRows:
+    """One parent's page as fetched: up to limit+1 rows in connection order."""
+
+    rows: list[Row[Any]] = field(default_factory=list)
+    total: int = 0
+    has_other_side: bool = False
+
+
+def _cursor_values(ordering: Ordering, cursor: tuple[Any, ...]) -> ColumnElement[Any]:
+    return tuple_(
+        *(literal(value, key.type) for key, value in zip(ordering.keys, cursor, strict=True))
+    )
+
+
+def _follows(ordering: Ordering, cursor: tuple[Any, ...]) -> ColumnElement[bool]:
+    """Rows strictly after `cursor` in connection order."""
+    keys, values = tuple_(*ordering.keys), _cursor_values(ordering, cursor)
+    return keys < values if ordering.descending else keys > values
+
+
+def _precedes(ordering: Ordering, cursor: tuple[Any, ...]) -> ColumnElement[bool]:
+    """Rows strictly before `cursor` in connection order."""
+    keys, values = tuple_(*ordering.keys), _cursor_values(ordering, cursor)
+    return keys > values if ordering.descending else keys < values
+
+
+def _order_by(ordering: Ordering, backward: bool) -> list[ColumnElement[Any]]:
+    descending = ordering.descending != backward
+    return [key.desc() if descending else key.asc() for key in ordering.keys]
+
+
+def page_statement(
+    table: Table,
+    parent_column: ColumnElement[Any] | None,
+    parent_ids: Sequence[uuid.UUID],
+    conditions: Sequence[ColumnElement[bool]],
+    ordering: Ordering,
+    window: Window,
+) -> Select[Any]:
+    """The pages of `parent_ids` (or of the whole set when `parent_column` is None)."""
+    parents: FromClause
+    if parent_column is None:
+        parents = select(null().label(PARENT)).subquery("k")
+    else:
+        ids = cast(literal(list(parent_ids), ARRAY(UUID(as_uuid=True))), ARRAY(UUID(as_uuid=True)))
+        parents = func.unnest(ids).table_valued(PARENT).alias("k")
+
+    def scoped(*extra: ColumnElement[bool]) -> ColumnElement[bool]:
+        own = [parent_column == parents.c[PARENT]] if parent_column is not None else []
+        return and_(true(), *own, *conditions, *extra)
+
+    bounds = []
+    if window.after is not None:
+        bounds.append(_follows(ordering, window.after))
+    if window.before is not None:
+        bounds.append(_precedes(ordering, window.before))
+    sort_labels = [key.label(SORT_KEY.format(i)) for i, key in enumerate(ordering.keys)]
+    page = (
+        select(*table.c, *sort_labels)
+        .where(scoped(*bounds))
+        .order_by(*_order_by(ordering, window.backward))
+        .limit(window.limit + 1)
+        .lateral("p")
+    )
+    statement = select(parents.c[PARENT], page).select_from(parents).outerjoin(page, true())
+    if window.with_total:
+        total = select(func.count().label(TOTAL)).select_from(table).where(scoped()).lateral("c")
+        statement = statement.add_columns(total.c[TOTAL]).outerjoin(total, true())
+    cursor = window.before if window.backward else window.after
+    if cursor is not None:
+        beyond = _precedes(ordering, cursor) if window.backward else _follows(ordering, cursor)
+        probe = select(literal(True).label(OTHER)).select_from(table)
+        other = probe.where(scoped(~beyond)).limit(1).lateral("o")
+        statement = statement.add_columns(other.c[OTHER]).outerjoin(other, true())
+    return statement
+
+
+def split_pages(
+    rows: Sequence[Row[Any]], parent_ids: Sequence[uuid.UUID | None], window: Window
+) -> list[PageRows]:
+    """The statement's rows grouped per parent, in the order of `parent_ids`."""
+    pages: dict[uuid.UUID | None, PageRows] = defaultdict(PageRows)
+    for row in rows:
+        mapping = row._mapping
+        page = pages[mapping[PARENT]]
+        if window.with_total:
+            page.total = int(mapping[TOTAL] or 0)
+        page.has_other_side = page.has_other_side or bool(mapping.get(OTHER))
+        if mapping["id"] is not None:
+            page.rows.append(row)
+    return [pages[parent_id] for parent_id in parent_ids]
+
+
+def sort_key_of(row: Row[Any], width: int) -> tuple[Any, ...]:
+    mapping = row._mapping
+    return tuple(mapping[SORT_KEY.format(i)] for i in range(width))

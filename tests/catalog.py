@@ -46,7 +46,7 @@ async def _relations(conn: asyncpg.Connection, snapshot: Snapshot) -> None:
     for row in await _fetch(
         conn,
         """
-        SELECT c.relname, c.relkind,
+        SELECT c.relname, c.relkind::text AS relkind,
                CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS definition
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm')
@@ -65,7 +65,7 @@ async def _columns(conn: asyncpg.Connection, snapshot: Snapshot) -> None:
         """
         SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) AS type,
                a.attnotnull, pg_get_expr(d.adbin, d.adrelid) AS default_expr,
-               a.attidentity, a.attgenerated
+               a.attidentity::text AS attidentity, a.attgenerated::text AS attgenerated
         FROM pg_attribute a
         JOIN pg_class c ON c.oid = a.attrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -103,9 +103,10 @@ async def _constraints(conn: asyncpg.Connection, snapshot: Snapshot) -> None:
     for row in await _fetch(
         conn,
         """
-        SELECT t.relname AS table_name, k.conname, k.contype,
+        SELECT t.relname AS table_name, k.conname, k.contype::text AS contype,
                pg_get_constraintdef(k.oid) AS definition,
-               k.condeferrable, k.condeferred, k.confdeltype, k.confupdtype, k.confmatchtype,
+               k.condeferrable, k.condeferred, k.confdeltype::text AS confdeltype,
+               k.confupdtype::text AS confupdtype, k.confmatchtype::text AS confmatchtype,
                r.relname AS ref_table,
                ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY AS u(attnum, ord)
                      JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
@@ -219,6 +220,19 @@ async def _security(conn: asyncpg.Connection, snapshot: Snapshot) -> None:
         """,
     ):
         snapshot[f"grant {row['relname']} to {row['grantee']}"] = row["privileges"]
+    for row in await conn.fetch(
+        """
+        SELECT p.oid::regprocedure::text AS signature,
+               CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END AS grantee,
+               string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type) AS privileges
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace,
+             aclexplode(p.proacl) a
+        WHERE n.nspname = $1
+        GROUP BY p.oid, a.grantee
+        """,
+        SCHEMA,
+    ):
+        snapshot[f"grant {_strip_schema(row['signature'])} to {row['grantee']}"] = row["privileges"]
 
 
 async def snapshot(database_url: str, *, include_security: bool = False) -> Snapshot:

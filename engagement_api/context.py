@@ -1,0 +1,107 @@
+"""Everything one operation shares: settings, database session, loaders, viewer, events."""
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from engagement_api.auth import AuthenticationError, verify_token
+from engagement_api.db.enums import Role
+from engagement_api.db.scope import Scope
+from engagement_api.db.session import DatabaseSession
+from engagement_api.errors import UnauthenticatedError
+from engagement_api.settings import Settings
+
+LoaderT = TypeVar("LoaderT")
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The authenticated user, its organization and role, read from the database."""
+
+    user: Any
+    scope: Scope
+
+    @property
+    def role(self) -> Role:
+        return self.scope.role
+
+
+class RequestContext:
+    """Per-operation state. Loaders live here, so they never outlive a request or a viewer."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        engine: AsyncEngine,
+        request_id: str,
+        token: str | None,
+        authentication_error: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.request_id = request_id
+        self.db = DatabaseSession(engine)
+        self.after_commit: list[Callable[[], Any]] = []
+        self._token = token
+        self._authentication_error = authentication_error
+        self._loaders: dict[type[Any], Any] = {}
+        self._viewer: asyncio.Future[Viewer] | None = None
+
+    @property
+    def has_credentials(self) -> bool:
+        return self._token is not None or self._authentication_error is not None
+
+    @property
+    def scope(self) -> Scope:
+        """The viewer's scope; only valid once `viewer()` has succeeded."""
+        if self._viewer is None or not self._viewer.done() or self._viewer.exception():
+            raise RuntimeError("the viewer is not loaded")
+        return self._viewer.result().scope
+
+    async def viewer(self) -> Viewer:
+        """The authenticated viewer, loaded once per operation; UnauthenticatedError otherwise."""
+        if self._viewer is None:
+            self._viewer = asyncio.ensure_future(self._load_viewer())
+        return await asyncio.shield(self._viewer)
+
+    async def _load_viewer(self) -> Viewer:
+        if self._authentication_error is not None:
+            raise UnauthenticatedError(self._authentication_error)
+        if self._token is None:
+            raise UnauthenticatedError()
+        try:
+            user_id = verify_token(self._token, self.settings)
+        except AuthenticationError as error:
+            raise UnauthenticatedError(str(error)) from error
+        user = await self.db.open_for_viewer(user_id)
+        if user is None:
+            raise UnauthenticatedError("The token's user does not exist.")
+        return Viewer(user=user, scope=Scope(org_id=user.org_id, user_id=user.id, role=user.role))
+
+    def loader(self, loader_class: type[LoaderT]) -> LoaderT:
+        """The request's instance of `loader_class`, created on first use."""
+        instance = self._loaders.get(loader_class)
+        if instance is None:
+            instance = self._loaders[loader_class] = loader_class(self)  # type: ignore[call-arg]
+        return instance  # type: ignore[no-any-return]
+
+    def fresh_scope(self) -> "RequestContext":
+        """A context for the same viewer with its own transaction and empty loaders
+        (one subscription event)."""
+        fresh = RequestContext(
+            settings=self.settings,
+            engine=self.engine,
+            request_id=self.request_id,
+            token=self._token,
+            authentication_error=self._authentication_error,
+        )
+        return fresh
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex

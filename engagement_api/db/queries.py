@@ -1,0 +1,141 @@
+"""The SELECT statements of the read graph, built for one scope. No SQL lives elsewhere."""
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Table, func, literal, select
+
+from engagement_api.db import visibility
+from engagement_api.db.models import (
+    Base,
+    Conversation,
+    Engagement,
+    Message,
+    Order,
+    Project,
+    Proposal,
+    Service,
+)
+from engagement_api.db.pagination import Ordering, Window, page_statement
+from engagement_api.db.scope import Scope
+
+Visibility = Callable[[Scope], ColumnElement[bool]]
+Filters = tuple[tuple[str, tuple[Any, ...]], ...]
+"""Hashable connection filters: (argument name, accepted values) pairs."""
+
+NEVER = datetime(1, 1, 1, tzinfo=UTC)
+"""Sorts never-messaged conversations after every real activity time."""
+
+
+def by_ids(
+    model: type[Base], visible: Visibility, scope: Scope, ids: Sequence[uuid.UUID]
+) -> Select[Any]:
+    table: Table = model.__table__  # type: ignore[assignment]
+    return select(table).where(table.c.id.in_(ids), visible(scope))
+
+
+@dataclass(frozen=True)
+class ConnectionSpec:
+    """How one connection reads: its table, parent key, visibility, order and filters."""
+
+    name: str
+    model: type[Base]
+    visible: Visibility
+    ordering: Callable[[Scope], Ordering]
+    parent: str | None = None
+    filter_columns: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def table(self) -> Table:
+        return self.model.__table__  # type: ignore[return-value]
+
+    def sort_width(self, scope: Scope) -> int:
+        return len(self.ordering(scope).keys)
+
+    def statement(
+        self,
+        scope: Scope,
+        parent_ids: Sequence[uuid.UUID],
+        filters: Filters,
+        window: Window,
+    ) -> Select[Any]:
+        conditions = [self.visible(scope)]
+        conditions += [
+            self.table.c[self.filter_columns[name]].in_(values) for name, values in filters
+        ]
+        parent_column = self.table.c[self.parent] if self.parent else None
+        return page_statement(
+            self.table, parent_column, parent_ids, conditions, self.ordering(scope), window
+        )
+
+
+def _newest_first(model: Any) -> Callable[[Scope], Ordering]:
+    ordering = Ordering((model.created_at, model.id), descending=True)
+    return lambda _scope: ordering
+
+
+def _conversation_activity(scope: Scope) -> Ordering:
+    """The viewer's lastMessageAt, newest first, never-messaged last; then created_at, id."""
+    activity = (
+        Conversation.last_public_message_at if scope.is_client else Conversation.last_message_at
+    )
+    return Ordering(
+        (func.coalesce(activity, literal(NEVER)), Conversation.created_at, Conversation.id),
+        descending=True,
+    )
+
+
+_PROJECT_ORDER = Ordering((Project.phase, Project.created_at, Project.id))
+_MESSAGE_ORDER = Ordering((Message.created_at, Message.id))
+
+ENGAGEMENTS = ConnectionSpec(
+    "engagements",
+    Engagement,
+    visibility.engagements,
+    _newest_first(Engagement),
+    filter_columns={"status": "status", "clientId": "client_id"},
+)
+PROPOSALS = ConnectionSpec(
+    "proposals",
+    Proposal,
+    visibility.proposals,
+    _newest_first(Proposal),
+    filter_columns={"status": "status"},
+)
+PROJECTS_OF_ENGAGEMENT = ConnectionSpec(
+    "projects",
+    Project,
+    visibility.projects,
+    lambda _scope: _PROJECT_ORDER,
+    parent="engagement_id",
+    filter_columns={"status": "status", "phase": "phase"},
+)
+CONVERSATIONS_OF_ENGAGEMENT = ConnectionSpec(
+    "conversations",
+    Conversation,
+    visibility.conversations,
+    _conversation_activity,
+    parent="engagement_id",
+    filter_columns={"status": "status"},
+)
+ORDERS_OF_ENGAGEMENT = ConnectionSpec(
+    "orders", Order, visibility.orders, _newest_first(Order), parent="engagement_id"
+)
+MESSAGES_OF_CONVERSATION = ConnectionSpec(
+    "messages",
+    Message,
+    visibility.messages,
+    lambda _scope: _MESSAGE_ORDER,
+    parent="conversation_id",
+)
+
+
+def services_of_organization(scope: Scope) -> Select[Any]:
+    return (
+        select(Service.__table__)
+        .where(visibility.services(scope))
+        .order_by(Service.name, Service.id)
+    )

@@ -1,0 +1,1 @@
+"""Query, mutation and subscription logic, and the DataLoaders they read through."""

@@ -1,0 +1,145 @@
+"""Relay cursor connections over keyset pages (domain rules §4, pagination)."""
+
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
+
+from engagement_api.db.pagination import PageRows, Window, sort_key_of
+from engagement_api.db.queries import ConnectionSpec, Filters
+from engagement_api.errors import BadUserInputError
+from engagement_api.resolvers.cursors import decode_cursor, encode_cursor
+from engagement_api.resolvers.loaders.base import PageLoader
+from engagement_api.schema.context import request_context
+from engagement_api.schema.node import Connection, Edge, PageInfo
+
+T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+def _check_size(name: str, value: int | None) -> None:
+    if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
+        raise BadUserInputError(f"`{name}` must be between 0 and {MAX_PAGE_SIZE}.", argument=name)
+
+
+def page_window(
+    spec: ConnectionSpec,
+    kinds: Sequence[type],
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
+    with_total: bool,
+) -> Window:
+    """The window the pagination arguments ask for; BAD_USER_INPUT when they are invalid."""
+    if first is not None and last is not None:
+        raise BadUserInputError("Pass `first` or `last`, not both.")
+    _check_size("first", first)
+    _check_size("last", last)
+    backward = last is not None
+    limit = last if last is not None else (first if first is not None else DEFAULT_PAGE_SIZE)
+    return Window(
+        limit=limit,
+        backward=backward,
+        after=decode_cursor(after, spec.name, kinds) if after is not None else None,
+        before=decode_cursor(before, spec.name, kinds) if before is not None else None,
+        with_total=with_total,
+    )
+
+
+def build_connection(
+    spec: ConnectionSpec,
+    page: PageRows,
+    window: Window,
+    width: int,
+    make_node: Callable[[Any], T],
+) -> Connection[T]:
+    rows = page.rows[: window.limit]
+    more = len(page.rows) > window.limit
+    if window.backward:
+        rows.reverse()
+    edges = [
+        Edge(cursor=encode_cursor(spec.name, sort_key_of(row, width)), node=make_node(row))
+        for row in rows
+    ]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_other_side if window.backward else more,
+            has_previous_page=more if window.backward else page.has_other_side,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=page.total,
+    )
+
+
+async def resolve_connection(
+    info: strawberry.Info[Any, Any],
+    loader: type[PageLoader],
+    parent_id: uuid.UUID | None,
+    make_node: Callable[[Any], T],
+    *,
+    filters: Filters = (),
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[T]:
+    """One page of `loader`'s connection for `parent_id`, batched with its siblings."""
+    context = request_context(info)
+    spec = loader.spec
+    ordering = spec.ordering(context.scope)
+    kinds = [key.type.python_type for key in ordering.keys]
+    window = page_window(
+        spec,
+        kinds,
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        with_total=selects(info, "totalCount"),
+    )
+    page = await context.loader(loader).load((parent_id, filters, window))
+    return build_connection(spec, page, window, len(kinds), make_node)
+
+
+def selects(info: strawberry.Info[Any, Any], field_name: str) -> bool:
+    """Whether the current field's selection asks for `field_name` (fragments included)."""
+    raw = info._raw_info
+    return any(
+        _selection_has(node.selection_set, field_name, raw.fragments) for node in raw.field_nodes
+    )
+
+
+def _selection_has(
+    selection_set: SelectionSetNode | None, field_name: str, fragments: dict[str, Any]
+) -> bool:
+    if selection_set is None:
+        return False
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode) and selection.name.value == field_name:
+            return True
+        if isinstance(selection, InlineFragmentNode) and _selection_has(
+            selection.selection_set, field_name, fragments
+        ):
+            return True
+        if isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None and _selection_has(
+                fragment.selection_set, field_name, fragments
+            ):
+                return True
+    return False
+
+
+def filter_values(**arguments: Sequence[Any] | None) -> Filters:
+    """Hashable filters from optional list arguments (an absent argument filters nothing)."""
+    return tuple(
+        (name, tuple(values)) for name, values in sorted(arguments.items()) if values is not None
+    )

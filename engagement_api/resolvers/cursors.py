@@ -1,0 +1,55 @@
+"""Opaque keyset cursors: the sort key of a row, tagged with its connection's name."""
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+import orjson
+
+from engagement_api.errors import BadUserInputError
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, IntEnum):
+        return int(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def encode_cursor(connection: str, key: Sequence[Any]) -> str:
+    payload = orjson.dumps([connection, *(_plain(value) for value in key)])
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def _typed(value: Any, kind: type) -> Any:
+    if kind is datetime:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("naive datetime")
+        return parsed
+    if kind is uuid.UUID:
+        return uuid.UUID(value)
+    if kind is int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError("not an integer")
+        return value
+    raise ValueError(f"unsupported key type {kind}")
+
+
+def decode_cursor(cursor: str, connection: str, kinds: Sequence[type]) -> tuple[Any, ...]:
+    """The sort key in `cursor`; BAD_USER_INPUT if it is malformed or from another connection."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        tag, *values = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+        if tag != connection or len(values) != len(kinds):
+            raise ValueError("cursor of another connection")
+        return tuple(_typed(value, kind) for value, kind in zip(values, kinds, strict=True))
+    except (binascii.Error, orjson.JSONDecodeError, ValueError, TypeError, AttributeError) as error:
+        raise BadUserInputError(f"Invalid cursor for {connection}: {cursor!r}.") from error

@@ -1,0 +1,1 @@
+"""The GraphQL schema: Strawberry types (one module per entity), inputs, permissions."""

@@ -1,0 +1,27 @@
+"""Opaque Relay global IDs: base64url of "<Type>:<uuid>"."""
+
+import base64
+import binascii
+import uuid
+
+
+def to_global_id(type_name: str, row_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{row_id}".encode()).decode().rstrip("=")
+
+
+def from_global_id(value: str) -> tuple[str, uuid.UUID] | None:
+    """(type name, uuid) of a well-formed global ID; None for anything else."""
+    try:
+        padded = value + "=" * (-len(value) % 4)
+        type_name, _, raw_id = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        return type_name, uuid.UUID(raw_id)
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+
+
+def parse_global_id(value: str, *type_names: str) -> uuid.UUID | None:
+    """The uuid of a global ID of one of `type_names`; None if malformed or of another type."""
+    decoded = from_global_id(value)
+    if decoded is None or decoded[0] not in type_names:
+        return None
+    return decoded[1]

@@ -1,0 +1,22 @@
+"""The served schema: the root types, the types reachable only through interfaces, extensions."""
+
+import strawberry
+from strawberry.extensions import SchemaExtension
+
+from engagement_api.schema.query import Query
+from engagement_api.schema.types.message import Message
+from engagement_api.schema.types.organization import Organization
+from engagement_api.schema.types.project import Project
+from engagement_api.schema.types.service import Service
+from engagement_api.schema.types.user import User
+
+NODE_TYPES = [Message, Organization, Project, Service, User]
+
+
+def build_schema(
+    extensions: list[type[SchemaExtension] | SchemaExtension] | None = None,
+) -> strawberry.Schema:
+    return strawberry.Schema(query=Query, types=NODE_TYPES, extensions=extensions or [])
+
+
+schema = build_schema()

@@ -1,0 +1,94 @@
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, Self
+
+import strawberry
+
+from engagement_api.resolvers.connections import resolve_connection
+from engagement_api.resolvers.loaders import (
+    EngagementByIdLoader,
+    LastMessageByConversationIdLoader,
+    MessagesByConversationIdLoader,
+)
+from engagement_api.schema.context import request_context
+from engagement_api.schema.enums import ConversationStatus
+from engagement_api.schema.ids import to_global_id
+from engagement_api.schema.node import Connection, Node
+from engagement_api.schema.types._load import load_required_row
+from engagement_api.schema.types.engagement import Engagement
+
+if TYPE_CHECKING:
+    from engagement_api.schema.types.message import Message
+
+MessageRef = Annotated["Message", strawberry.lazy("engagement_api.schema.types.message")]
+
+
+@strawberry.type
+class Conversation(Node):
+    db_id: strawberry.Private[uuid.UUID]
+    engagement_id: strawberry.Private[uuid.UUID]
+    last_message_at_staff: strawberry.Private[datetime | None]
+    last_message_at_public: strawberry.Private[datetime | None]
+    subject: str | None
+    status: ConversationStatus
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            id=strawberry.ID(to_global_id("Conversation", row.id)),
+            db_id=row.id,
+            engagement_id=row.engagement_id,
+            last_message_at_staff=row.last_message_at,
+            last_message_at_public=row.last_public_message_at,
+            subject=row.subject,
+            status=row.status,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    @strawberry.field
+    async def engagement(self, info: strawberry.Info) -> Engagement:
+        row = await load_required_row(info, EngagementByIdLoader, self.engagement_id)
+        return Engagement.from_row(row)
+
+    @strawberry.field(description="Time of the newest message this viewer may see.")
+    def last_message_at(self, info: strawberry.Info) -> datetime | None:
+        if request_context(info).scope.is_client:
+            return self.last_message_at_public
+        return self.last_message_at_staff
+
+    @strawberry.field(description="The newest message this viewer may see.")
+    async def last_message(self, info: strawberry.Info) -> MessageRef | None:
+        from engagement_api.schema.types.message import Message
+
+        loader = request_context(info).loader(LastMessageByConversationIdLoader)
+        row = await loader.load(self.db_id)
+        return Message.from_row(row) if row else None
+
+    @strawberry.field(
+        description=(
+            "Chronological. Page forward with first/after, or read the newest with last/before."
+        )
+    )
+    async def messages(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[MessageRef]:
+        from engagement_api.schema.types.message import Message
+
+        return await resolve_connection(
+            info,
+            MessagesByConversationIdLoader,
+            self.db_id,
+            Message.from_row,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )

@@ -1,0 +1,124 @@
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, Self
+
+import strawberry
+
+from engagement_api.resolvers.connections import filter_values, resolve_connection
+from engagement_api.resolvers.loaders import (
+    ConversationsByEngagementIdLoader,
+    OrdersByEngagementIdLoader,
+    ProjectsByEngagementIdLoader,
+    ProposalByIdLoader,
+    UserByIdLoader,
+)
+from engagement_api.schema.enums import (
+    ConversationStatus,
+    EngagementStatus,
+    ProjectPhase,
+    ProjectStatus,
+)
+from engagement_api.schema.ids import to_global_id
+from engagement_api.schema.node import Connection, Node
+from engagement_api.schema.types._load import load_required_row, load_row
+from engagement_api.schema.types.order import Order
+from engagement_api.schema.types.user import User
+
+if TYPE_CHECKING:
+    from engagement_api.schema.types.conversation import Conversation
+    from engagement_api.schema.types.project import Project
+    from engagement_api.schema.types.proposal import Proposal
+
+ProjectRef = Annotated["Project", strawberry.lazy("engagement_api.schema.types.project")]
+ConversationRef = Annotated[
+    "Conversation", strawberry.lazy("engagement_api.schema.types.conversation")
+]
+ProposalRef = Annotated["Proposal", strawberry.lazy("engagement_api.schema.types.proposal")]
+
+
+@strawberry.type(description="The work relationship with one client.")
+class Engagement(Node):
+    db_id: strawberry.Private[uuid.UUID]
+    client_id: strawberry.Private[uuid.UUID]
+    proposal_id: strawberry.Private[uuid.UUID | None]
+    name: str | None
+    status: EngagementStatus
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            id=strawberry.ID(to_global_id("Engagement", row.id)),
+            db_id=row.id,
+            client_id=row.client_id,
+            proposal_id=row.proposal_id,
+            name=row.name,
+            status=row.status,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            closed_at=row.closed_at,
+        )
+
+    @strawberry.field
+    async def client(self, info: strawberry.Info) -> User:
+        return User.from_row(await load_required_row(info, UserByIdLoader, self.client_id))
+
+    @strawberry.field
+    async def proposal(self, info: strawberry.Info) -> ProposalRef | None:
+        from engagement_api.schema.types.proposal import Proposal
+
+        row = await load_row(info, ProposalByIdLoader, self.proposal_id)
+        return Proposal.from_row(row) if row else None
+
+    @strawberry.field(
+        description="Ordered by phase, then creation time. Soft-deleted projects never appear."
+    )
+    async def projects(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: list[ProjectStatus] | None = None,
+        phase: list[ProjectPhase] | None = None,
+    ) -> Connection[ProjectRef]:
+        from engagement_api.schema.types.project import Project
+
+        return await resolve_connection(
+            info,
+            ProjectsByEngagementIdLoader,
+            self.db_id,
+            Project.from_row,
+            filters=filter_values(status=status, phase=phase),
+            first=first,
+            after=after,
+        )
+
+    @strawberry.field(description="Most recent activity first (lastMessageAt, then createdAt).")
+    async def conversations(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: ConversationStatus | None = None,
+    ) -> Connection[ConversationRef]:
+        from engagement_api.schema.types.conversation import Conversation
+
+        return await resolve_connection(
+            info,
+            ConversationsByEngagementIdLoader,
+            self.db_id,
+            Conversation.from_row,
+            filters=filter_values(status=None if status is None else [status]),
+            first=first,
+            after=after,
+        )
+
+    @strawberry.field(description="Newest first.")
+    async def orders(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Order]:
+        return await resolve_connection(
+            info, OrdersByEngagementIdLoader, self.db_id, Order.from_row, first=first, after=after
+        )

@@ -1,0 +1,53 @@
+import uuid
+from datetime import datetime
+from typing import Any, Self
+
+import strawberry
+
+from engagement_api.resolvers.loaders import EngagementByIdLoader, ServiceByIdLoader
+from engagement_api.schema.enums import ProjectPhase, ProjectStatus
+from engagement_api.schema.ids import to_global_id
+from engagement_api.schema.node import Node
+from engagement_api.schema.types._load import load_required_row, load_row
+from engagement_api.schema.types.engagement import Engagement
+from engagement_api.schema.types.service import Service
+
+
+@strawberry.type
+class Project(Node):
+    db_id: strawberry.Private[uuid.UUID]
+    engagement_id: strawberry.Private[uuid.UUID]
+    service_id: strawberry.Private[uuid.UUID | None]
+    name: str
+    description: str | None
+    status: ProjectStatus
+    phase: ProjectPhase
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            id=strawberry.ID(to_global_id("Project", row.id)),
+            db_id=row.id,
+            engagement_id=row.engagement_id,
+            service_id=row.service_id,
+            name=row.name,
+            description=row.description,
+            status=row.status,
+            phase=row.phase,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            completed_at=row.completed_at,
+        )
+
+    @strawberry.field
+    async def engagement(self, info: strawberry.Info) -> Engagement:
+        row = await load_required_row(info, EngagementByIdLoader, self.engagement_id)
+        return Engagement.from_row(row)
+
+    @strawberry.field
+    async def service(self, info: strawberry.Info) -> Service | None:
+        row = await load_row(info, ServiceByIdLoader, self.service_id)
+        return Service.from_row(row) if row else None

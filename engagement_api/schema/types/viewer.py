@@ -1,0 +1,26 @@
+import uuid
+from typing import Any, Self
+
+import strawberry
+
+from engagement_api.resolvers.loaders import OrganizationByIdLoader
+from engagement_api.schema.enums import Role
+from engagement_api.schema.types._load import load_required_row
+from engagement_api.schema.types.organization import Organization
+from engagement_api.schema.types.user import User
+
+
+@strawberry.type(description="Who is asking: resolved from the bearer token of the request.")
+class Viewer:
+    org_id: strawberry.Private[uuid.UUID]
+    user: User
+    role: Role
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(org_id=row.org_id, user=User.from_row(row), role=row.role)
+
+    @strawberry.field
+    async def organization(self, info: strawberry.Info) -> Organization:
+        row = await load_required_row(info, OrganizationByIdLoader, self.org_id)
+        return Organization.from_row(row)

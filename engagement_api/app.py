@@ -1,0 +1,64 @@
+"""The ASGI application: Starlette routes, middleware and the GraphQL view."""
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route, WebSocketRoute
+
+from engagement_api.db.engine import EngineOptions, create_engine, resolve_database_url
+from engagement_api.db.migrate import head_revision
+from engagement_api.extensions.mask_errors import MaskUnexpectedErrors
+from engagement_api.health import healthz, readyz
+from engagement_api.logging import configure_logging
+from engagement_api.middleware import RequestIdMiddleware
+from engagement_api.schema.schema import build_schema
+from engagement_api.settings import Settings, get_settings
+from engagement_api.view import GraphQLView
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    database_url = settings.database_app_url or resolve_database_url(settings)
+    engine = create_engine(database_url, EngineOptions.from_settings(settings))
+    schema = build_schema(extensions=[MaskUnexpectedErrors])
+    view = GraphQLView(
+        schema,
+        settings=settings,
+        engine=engine,
+        graphql_ide="graphiql" if settings.introspection else None,
+        keep_alive=True,
+        keep_alive_interval=settings.websocket_keepalive_seconds,
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        connection_init_wait_timeout=timedelta(seconds=10),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.engine = engine
+        app.state.head_revision = head_revision()
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=[Middleware(RequestIdMiddleware)],
+        lifespan=lifespan,
+    )
+
+
+def app_from_environment() -> Starlette:
+    """Uvicorn's factory for worker processes (`DATABASE_URL` is set by `serve`)."""
+    os.environ.setdefault("ENGAGEMENT_API_WORKER", "1")
+    return create_app()

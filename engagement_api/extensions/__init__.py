@@ -1,0 +1,1 @@
+"""Schema extensions: one small single-purpose class per module."""

@@ -10,11 +10,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
 from engagement_api.db import migrate
-from tests.databases import create_database, drop_database
+from tests.databases import create_database, server_url
 
 Snapshot = dict[str, str]
 
@@ -22,7 +23,7 @@ SCHEMA = "public"
 IGNORED_TABLES = frozenset({"alembic_version"})
 """Alembic's bookkeeping, not part of any schema design."""
 
-_FK_ACTIONS = {
+FK_ACTIONS = {
     "a": "NO ACTION",
     "r": "RESTRICT",
     "c": "CASCADE",
@@ -125,12 +126,14 @@ async def _constraints(conn: asyncpg.Connection, snapshot: Snapshot) -> None:
         table, columns = row["table_name"], ", ".join(row["columns"])
         deferral = ""
         if row["condeferrable"]:
-            deferral = " DEFERRABLE INITIALLY " + ("DEFERRED" if row["condeferred"] else "IMMEDIATE")
+            deferral = " DEFERRABLE INITIALLY " + (
+                "DEFERRED" if row["condeferred"] else "IMMEDIATE"
+            )
         if row["contype"] == "f":
             snapshot[f"foreign key {table}({columns})"] = (
                 f"{row['conname']}: REFERENCES {row['ref_table']}({', '.join(row['ref_columns'])})"
-                f" ON DELETE {_FK_ACTIONS[row['confdeltype']]}"
-                f" ON UPDATE {_FK_ACTIONS[row['confupdtype']]}"
+                f" ON DELETE {FK_ACTIONS[row['confdeltype']]}"
+                f" ON UPDATE {FK_ACTIONS[row['confupdtype']]}"
                 f" MATCH {_FK_MATCH[row['confmatchtype']]}{deferral}"
             )
         elif row["contype"] == "p":
@@ -184,7 +187,11 @@ async def _routines_and_triggers(conn: asyncpg.Connection, snapshot: Snapshot) -
 
 
 async def _security(conn: asyncpg.Connection, snapshot: Snapshot) -> None:
-    """Row-level security flags, policies and table grants (not part of the design)."""
+    """Row-level security flags, policies and effective grants (not part of the design).
+
+    A never-granted object's ACL is NULL, meaning its default; an explicit one may list
+    the same privileges: both are compared as the privileges they amount to.
+    """
     for row in await _fetch(
         conn,
         """
@@ -214,8 +221,9 @@ async def _security(conn: asyncpg.Connection, snapshot: Snapshot) -> None:
                CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END AS grantee,
                string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type) AS privileges
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
-             aclexplode(c.relacl) a
-        WHERE n.nspname = $1 AND c.relname <> ALL($2::text[])
+             aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
+        WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm')
+          AND c.relname <> ALL($2::text[])
         GROUP BY c.relname, a.grantee
         """,
     ):
@@ -226,13 +234,24 @@ async def _security(conn: asyncpg.Connection, snapshot: Snapshot) -> None:
                CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END AS grantee,
                string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type) AS privileges
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace,
-             aclexplode(p.proacl) a
+             aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
         WHERE n.nspname = $1
         GROUP BY p.oid, a.grantee
         """,
         SCHEMA,
     ):
         snapshot[f"grant {_strip_schema(row['signature'])} to {row['grantee']}"] = row["privileges"]
+    for row in await conn.fetch(
+        """
+        SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END AS grantee,
+               string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type) AS privileges
+        FROM pg_namespace n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
+        WHERE n.nspname = $1
+        GROUP BY a.grantee
+        """,
+        SCHEMA,
+    ):
+        snapshot[f"grant schema {SCHEMA} to {row['grantee']}"] = row["privileges"]
 
 
 async def snapshot(database_url: str, *, include_security: bool = False) -> Snapshot:
@@ -268,6 +287,23 @@ def format_diff(lines: list[str]) -> str:
     return "\n".join(["", *(f"  {line}" for line in lines)])
 
 
+async def drop_scratch_database(url: str) -> None:
+    """Drop the database of `url`, named by the URL's path.
+
+    `tests.databases.drop_database` takes the name after the URL's last "/", which for the
+    embedded server's socket URL (`...@/name?host=/path/.pgdata`) is ".pgdata", so it
+    drops nothing there; the name is read here from the path instead.
+    """
+    name = urlsplit(url).path.lstrip("/")
+    if not name or '"' in name:
+        raise ValueError(f"no database name in {url!r}")
+    conn = await asyncpg.connect(server_url())
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 @asynccontextmanager
 async def scratch_database(prefix: str) -> AsyncIterator[str]:
     """A new empty database on the test server, dropped on exit."""
@@ -275,7 +311,7 @@ async def scratch_database(prefix: str) -> AsyncIterator[str]:
     try:
         yield url
     finally:
-        await drop_database(url)
+        await drop_scratch_database(url)
 
 
 async def upgrade(database_url: str, revision: str = "head") -> None:

@@ -17,6 +17,7 @@ import pytest
 import pytest_asyncio
 
 from tests.catalog import (
+    FK_ACTIONS,
     Snapshot,
     diff,
     format_diff,
@@ -59,13 +60,6 @@ SECTION_5_ADJUSTMENTS: dict[str, str] = {
 }
 """Foreign keys whose action the design's section 5 table changes from its section 2 SQL."""
 
-_FK_ACTIONS = {
-    "a": "NO ACTION",
-    "r": "RESTRICT",
-    "c": "CASCADE",
-    "n": "SET NULL",
-    "d": "SET DEFAULT",
-}
 _ACTION = re.compile(r"^(CASCADE|SET NULL|SET DEFAULT|RESTRICT|NO ACTION)\b", re.IGNORECASE)
 
 
@@ -135,7 +129,7 @@ async def apply_cascade_rules(conn: asyncpg.Connection, markdown: str) -> list[s
         )
         assert len(keys) == 1, f"section 5: {child} -> {parent} is not exactly one foreign key"
         key = keys[0]
-        current = _FK_ACTIONS[key["confdeltype"]]
+        current = FK_ACTIONS[key["confdeltype"]]
         if current == action:
             continue
         columns, ref_columns = ", ".join(key["columns"]), ", ".join(key["ref_columns"])

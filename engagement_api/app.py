@@ -13,7 +13,7 @@ from engagement_api.db.engine import EngineOptions, create_engine, resolve_datab
 from engagement_api.db.migrate import head_revision
 from engagement_api.extensions.mask_errors import MaskUnexpectedErrors
 from engagement_api.health import healthz, readyz
-from engagement_api.logging import configure_logging
+from engagement_api.logs import configure_logging
 from engagement_api.middleware import RequestIdMiddleware
 from engagement_api.schema.schema import build_schema
 from engagement_api.settings import Settings, get_settings

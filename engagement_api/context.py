@@ -2,7 +2,6 @@
 
 import asyncio
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -13,6 +12,7 @@ from engagement_api.db.enums import Role
 from engagement_api.db.scope import Scope
 from engagement_api.db.session import DatabaseSession
 from engagement_api.errors import UnauthenticatedError
+from engagement_api.events import MessageEvent
 from engagement_api.settings import Settings
 
 LoaderT = TypeVar("LoaderT")
@@ -46,7 +46,8 @@ class RequestContext:
         self.engine = engine
         self.request_id = request_id
         self.db = DatabaseSession(engine)
-        self.after_commit: list[Callable[[], Any]] = []
+        self.events: list[MessageEvent] = []
+        """Recorded by mutations; published by the view after the transaction commits."""
         self._token = token
         self._authentication_error = authentication_error
         self._loaders: dict[type[Any], Any] = {}

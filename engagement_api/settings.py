@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     workers: int = 1
     dev_mode: bool = True
     introspection: bool = True
+    expose_sql_statements: bool = Field(
+        default=True,
+        description="Report each operation's SQL statement count in the response extensions.",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

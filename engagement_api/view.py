@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
-from strawberry.http.types import GraphQLRequestData
+from strawberry.http import GraphQLRequestData
 
 from engagement_api.auth import AuthenticationError, bearer_token
 from engagement_api.context import RequestContext, new_request_id
@@ -69,8 +69,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
             await context.db.close(commit=True)
         except ClientError as error:
             return ExecutionResult(data=None, errors=[error])
-        for publish in context.after_commit:
-            await publish()
+        if self.settings.expose_sql_statements:
+            result.extensions = {
+                **(result.extensions or {}),
+                "sqlStatements": context.db.statements.count,
+            }
         return result
 
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]

@@ -20,7 +20,6 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
-    cast,
     func,
     literal,
     null,
@@ -100,8 +99,8 @@ def page_statement(
     if parent_column is None:
         parents = select(null().label(PARENT)).subquery("k")
     else:
-        ids = cast(literal(list(parent_ids), ARRAY(UUID(as_uuid=True))), ARRAY(UUID(as_uuid=True)))
-        parents = func.unnest(ids).table_valued(PARENT).alias("k")
+        ids = literal(list(parent_ids), ARRAY(UUID(as_uuid=True)))
+        parents = func.unnest(ids).table_valued(PARENT).render_derived(name="k")
 
     def scoped(*extra: ColumnElement[bool]) -> ColumnElement[bool]:
         own = [parent_column == parents.c[PARENT]] if parent_column is not None else []

@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
 from strawberry.http import GraphQLRequestData
+from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
 
 from engagement_api.auth import AuthenticationError, bearer_token
 from engagement_api.context import RequestContext, new_request_id

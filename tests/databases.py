@@ -2,6 +2,7 @@
 
 import os
 import uuid
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -30,7 +31,7 @@ async def create_database(prefix: str = "test") -> str:
 
 
 async def drop_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    name = urlsplit(url).path.lstrip("/")
     conn = await asyncpg.connect(server_url())
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,83 @@
+"""Bearer authentication (domain rules §6): every bad credential is UNAUTHENTICATED."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+
+from engagement_api.auth import mint_token
+from engagement_api.db.enums import Role
+from engagement_api.settings import Settings
+from tests.conftest import GraphQLClient
+from tests.factories import World
+
+VIEWER = "{ viewer { user { email } role } }"
+
+
+def _code(body: dict[str, object]) -> object:
+    errors = body.get("errors")
+    assert isinstance(errors, list) and errors, body
+    return errors[0]["extensions"]["code"]
+
+
+async def test_valid_token_identifies_the_viewer(world: World, gql: GraphQLClient) -> None:
+    org = await world.organization()
+    staff = await world.user(org, Role.STAFF)
+    data = await gql.data(VIEWER, token=staff.token)
+    assert data["viewer"]["role"] == "STAFF"
+
+
+async def test_missing_token_is_unauthenticated(gql: GraphQLClient) -> None:
+    assert _code(await gql.execute(VIEWER)) == "UNAUTHENTICATED"
+
+
+async def test_malformed_authorization_header_is_unauthenticated(gql: GraphQLClient) -> None:
+    response = await gql.http.post(
+        gql.url, json={"query": VIEWER}, headers={"Authorization": "Token abc"}
+    )
+    assert _code(response.json()) == "UNAUTHENTICATED"
+
+
+async def test_garbage_token_is_unauthenticated(gql: GraphQLClient) -> None:
+    assert _code(await gql.execute(VIEWER, token="not-a-jwt")) == "UNAUTHENTICATED"
+
+
+async def test_expired_token_is_unauthenticated(world: World, gql: GraphQLClient) -> None:
+    org = await world.organization()
+    staff = await world.user(org)
+    expired = mint_token(staff.id, Settings(), lifetime=timedelta(minutes=-5))
+    assert _code(await gql.execute(VIEWER, token=expired)) == "UNAUTHENTICATED"
+
+
+async def test_token_signed_with_another_secret_is_unauthenticated(
+    world: World, gql: GraphQLClient
+) -> None:
+    org = await world.organization()
+    staff = await world.user(org)
+    forged = mint_token(staff.id, Settings(jwt_secret="another-secret-another-secret-123"))
+    assert _code(await gql.execute(VIEWER, token=forged)) == "UNAUTHENTICATED"
+
+
+async def test_token_without_expiry_is_unauthenticated(world: World, gql: GraphQLClient) -> None:
+    org = await world.organization()
+    staff = await world.user(org)
+    token = jwt.encode({"sub": str(staff.id)}, Settings().jwt_secret, algorithm="HS256")
+    assert _code(await gql.execute(VIEWER, token=token)) == "UNAUTHENTICATED"
+
+
+async def test_token_of_unknown_user_is_unauthenticated(gql: GraphQLClient) -> None:
+    token = mint_token(uuid.uuid4(), Settings())
+    assert _code(await gql.execute(VIEWER, token=token)) == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("algorithm", ["none", "HS512"])
+async def test_token_with_unexpected_algorithm_is_unauthenticated(
+    world: World, gql: GraphQLClient, algorithm: str
+) -> None:
+    org = await world.organization()
+    staff = await world.user(org)
+    claims = {"sub": str(staff.id), "exp": datetime.now(UTC) + timedelta(hours=1)}
+    key = Settings().jwt_secret if algorithm != "none" else None
+    token = jwt.encode(claims, key, algorithm=algorithm)
+    assert _code(await gql.execute(VIEWER, token=token)) == "UNAUTHENTICATED"

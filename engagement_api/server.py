@@ -1,12 +1,14 @@
 """`engagement-api serve`: Uvicorn on the project's database (embedded when none is set)."""
 
+import asyncio
 import importlib.util
 import os
 
 import uvicorn
 
-from engagement_api.db.engine import resolve_database_url
+from engagement_api.db.engine import create_engine, resolve_database_url
 from engagement_api.settings import get_settings
+from engagement_api.tokens import DEMO_LOGINS, demo_tokens
 
 
 def serve(*, host: str, port: int, workers: int, demo: bool = False) -> int:
@@ -23,7 +25,7 @@ def serve(*, host: str, port: int, workers: int, demo: bool = False) -> int:
         workers=workers,
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         http="httptools" if importlib.util.find_spec("httptools") else "h11",
-        ws="websockets",
+        ws="websockets-sansio",
         access_log=False,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
@@ -32,11 +34,21 @@ def serve(*, host: str, port: int, workers: int, demo: bool = False) -> int:
 
 
 def _prepare_demo(database_url: str, host: str, port: int) -> None:
-    from engagement_api.db import migrate
+    """Migrate, seed the demo organization (idempotent) and print ready-to-paste tokens."""
     from engagement_api.seed import run_seed
-    from engagement_api.tokens import print_demo_tokens
 
-    migrate.upgrade(database_url)
     run_seed(scale=1, database_url=database_url)
-    print(f"\nGraphiQL: http://{host}:{port}/graphql\n")
-    print_demo_tokens(database_url)
+    tokens = asyncio.run(_demo_tokens(database_url))
+    print(f"\nGraphiQL: http://{host}:{port}/graphql")
+    print("Paste one of these into GraphiQL's Headers tab:")
+    for role, email in DEMO_LOGINS.items():
+        print(f'  {role:6} ({email}): {{"Authorization": "Bearer {tokens[role]}"}}')
+    print(flush=True)
+
+
+async def _demo_tokens(database_url: str) -> dict[str, str]:
+    engine = create_engine(database_url)
+    try:
+        return await demo_tokens(engine)
+    finally:
+        await engine.dispose()

@@ -112,7 +112,12 @@ class DatabaseSession:
             self._transaction = await connection.begin()
             result = await connection.execute(opening if opening is not None else _ASSUME_APP_ROLE)
             self._opening_row = result.first()
-        except (DBAPIError, OSError) as error:
+        except DBAPIError as error:
+            await _release(connection)
+            if _is_unavailability(error):
+                raise ServiceUnavailableError() from error
+            raise
+        except OSError as error:
             await _release(connection)
             raise ServiceUnavailableError() from error
         self._connection = connection

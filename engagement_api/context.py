@@ -91,6 +91,10 @@ class RequestContext:
             instance = self._loaders[loader_class] = loader_class(self)  # type: ignore[call-arg]
         return instance  # type: ignore[no-any-return]
 
+    def forget_loaded(self) -> None:
+        """Drop every loader's cache (after a write: nothing read before it is served again)."""
+        self._loaders.clear()
+
     def fresh_scope(self) -> "RequestContext":
         """A context for the same viewer with its own transaction and empty loaders
         (one subscription event)."""

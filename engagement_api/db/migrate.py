@@ -1,5 +1,7 @@
 """Run the Alembic migrations programmatically (CLI `migrate`, tests, readiness)."""
 
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -8,11 +10,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engagement_api.settings import PROJECT_ROOT
 
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+def _migrations_home() -> Path:
+    """The folder holding alembic.ini and migrations/: the source tree, or the working
+    directory of an installed package (the Docker image copies both to /app)."""
+    for candidate in (PROJECT_ROOT, Path.cwd()):
+        if (candidate / "alembic.ini").exists():
+            return candidate
+    raise FileNotFoundError("alembic.ini and migrations/ not found")
+
+
+MIGRATIONS_HOME = _migrations_home()
+MIGRATIONS_DIR = MIGRATIONS_HOME / "migrations"
 
 
 def alembic_config(database_url: str | None = None) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config = Config(str(MIGRATIONS_HOME / "alembic.ini"))
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if database_url:
         config.attributes["database_url"] = database_url

@@ -25,7 +25,13 @@ class Settings(BaseSettings):
     embedded_pgdata: Path = PROJECT_ROOT / ".pgdata"
     embedded_database: str = "engagement"
 
-    redis_url: str | None = None
+    redis_url: str | None = Field(
+        default=None, description="Redis pub/sub for the live feed instead of LISTEN/NOTIFY."
+    )
+    broadcast_channel: str = Field(
+        default="engagement_events",
+        description="NOTIFY / pub/sub channel of the live feed (Redis channels are server-wide).",
+    )
 
     jwt_secret: str = "dev-secret-change-me-in-production-32b"
     jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
@@ -61,7 +67,28 @@ class Settings(BaseSettings):
     max_body_bytes: int = 200_000
     max_query_cost: int = 50_000
 
-    cors_origins: list[str] = Field(default_factory=list)
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Browser origins allowed by CORS, as JSON: ["https://app.example.com"].',
+    )
+    gzip_minimum_bytes: int = Field(
+        default=1_000, description="Responses at least this large are gzip-compressed."
+    )
+    persisted_documents_only: bool = Field(
+        default=False,
+        description="Run only the documents registered in PERSISTED_DOCUMENTS_PATH (production).",
+    )
+    persisted_documents_path: Path | None = Field(
+        default=None, description="Apollo persisted query manifest of the registered documents."
+    )
+    apq_cache_size: int = Field(
+        default=1_000, description="Automatic persisted queries kept per process (LRU)."
+    )
+    metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
+    tracing_enabled: bool = Field(default=False, description="Export OpenTelemetry spans.")
+    tracing_exporter: Literal["console", "otlp"] = "console"
+    tracing_otlp_endpoint: str | None = None
+    tracing_service_name: str = "engagement-api"
     subscription_queue_size: int = 256
     max_subscriptions_per_connection: int = 20
     websocket_keepalive_seconds: float = 15.0

@@ -1,6 +1,7 @@
 """The GraphQL HTTP/WebSocket view: Strawberry's ASGI view, with the request's context,
 its database transaction, and orjson responses."""
 
+import dataclasses
 from typing import Any
 
 import orjson
@@ -10,28 +11,44 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
+from strawberry.http.base import BaseRequestProtocol
 
 from engagement_api.auth import AuthenticationError, bearer_token
 from engagement_api.context import RequestContext, new_request_id
 from engagement_api.errors import ClientError
+from engagement_api.http_conformance import (
+    GRAPHQL_RESPONSE_JSON,
+    is_request_error,
+    negotiate_media_type,
+    request_error_status,
+)
+from engagement_api.persisted_documents import PersistedDocuments
 from engagement_api.settings import Settings
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
     def __init__(
-        self, schema: Any, *, settings: Settings, engine: AsyncEngine, **options: Any
+        self,
+        schema: Any,
+        *,
+        settings: Settings,
+        engine: AsyncEngine,
+        documents: PersistedDocuments | None = None,
+        **options: Any,
     ) -> None:
         """Args:
         schema: the Strawberry schema to serve.
         settings: the process settings.
         engine: the engine request transactions run on.
+        documents: persisted documents (APQ and the registered allow-list).
         options: passed on to Strawberry's view (keep-alive, subscription limits, IDE).
         """
         super().__init__(schema, **options)
         self.settings = settings
         self.engine = engine
+        self.documents = documents or PersistedDocuments.from_settings(settings)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -59,6 +76,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         try:
+            query = self.documents.resolve(request_data.query, request_data.extensions)
+        except ClientError as error:
+            return self._answered(ExecutionResult(data=None, errors=[error]), sub_response)
+        request_data = dataclasses.replace(request_data, query=query)
+        try:
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
@@ -74,7 +96,43 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 **(result.extensions or {}),
                 "sqlStatements": context.db.statements.count,
             }
+        return self._answered(result, sub_response)
+
+    # GraphQL over HTTP conformance (see http_conformance.py).
+
+    async def get_sub_response(self, request: Request) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = negotiate_media_type(request.headers.get("accept"))
+        return sub_response
+
+    def _answered(self, result: ExecutionResult, sub_response: Response) -> ExecutionResult:
+        """A request error is a 4xx/5xx for clients that accept graphql-response+json."""
+        if sub_response.media_type == GRAPHQL_RESPONSE_JSON and is_request_error(result):
+            sub_response.status_code = request_error_status(result)
         return result
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        media_type = negotiate_media_type(request.headers.get("accept"))
+        if media_type == GRAPHQL_RESPONSE_JSON and is_request_error(result):
+            response.pop("data", None)  # execution never started
+        return response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = f"{sub_response.media_type}; charset=utf-8"
+        return response
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """Not for a persisted-query GET (a hash in `extensions` and no `query`)."""
+        has_extensions = request.query_params.get("extensions") is not None
+        return not has_extensions and super().should_render_graphql_ide(request)
 
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
         return orjson.dumps(data)

@@ -1,0 +1,63 @@
+"""GraphQL over HTTP: response media type negotiation and the status of request errors.
+
+A client that accepts `application/graphql-response+json` (Apollo Client 4, graphql-http,
+GraphiQL) gets that media type, and a *request error* (the document does not parse, does
+not validate, its variables do not coerce, or a persisted document is unknown) is answered
+`400` without a `data` entry. A legacy client that only accepts `application/json` (or sends
+`*/*` or no Accept header at all) gets `application/json` and `200` for every well-formed
+request, as the spec requires for that media type. Field errors are `200` either way.
+"""
+
+from graphql import ExecutionResult
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+APPLICATION_JSON = "application/json"
+_UNAVAILABLE_CODE = "SERVICE_UNAVAILABLE"
+
+
+def negotiate_media_type(accept: str | None) -> str:
+    """The response media type for an `Accept` header: the accepted one of the two JSON types
+    with the highest q-value (ties favour `application/graphql-response+json`); anything else,
+    including a missing header or `*/*`, gets `application/json`."""
+    best, best_q = APPLICATION_JSON, 0.0
+    for media_range, quality in _ranges(accept or ""):
+        if media_range == GRAPHQL_RESPONSE_JSON and quality > 0 and quality >= best_q:
+            best, best_q = GRAPHQL_RESPONSE_JSON, quality
+        elif media_range == APPLICATION_JSON and quality > best_q:
+            best, best_q = APPLICATION_JSON, quality
+    return best
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """True when execution never started: no data and only errors without a path."""
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or ())
+    )
+
+
+def request_error_status(result: ExecutionResult) -> int:
+    """400 for a client's bad request; 503 when the database could not be reached."""
+    codes = {(error.extensions or {}).get("code") for error in result.errors or ()}
+    return 503 if _UNAVAILABLE_CODE in codes else 400
+
+
+def _ranges(accept: str) -> list[tuple[str, float]]:
+    ranges = []
+    for part in accept.split(","):
+        media_range, *parameters = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                quality = _quality(value)
+        ranges.append((media_range.lower(), quality))
+    return ranges
+
+
+def _quality(value: str) -> float:
+    try:
+        return max(0.0, min(1.0, float(value)))
+    except ValueError:
+        return 0.0

@@ -21,7 +21,6 @@ class Settings(BaseSettings):
         default=None,
         description="Optional login of a restricted role for request transactions (RLS).",
     )
-    database_app_role: str = "engagement_app"
     embedded_pgdata: Path = PROJECT_ROOT / ".pgdata"
     embedded_database: str = "engagement"
 

@@ -71,6 +71,7 @@ async def test_token_of_unknown_user_is_unauthenticated(gql: GraphQLClient) -> N
     assert _code(await gql.execute(VIEWER, token=token)) == "UNAUTHENTICATED"
 
 
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 @pytest.mark.parametrize("algorithm", ["none", "HS512"])
 async def test_token_with_unexpected_algorithm_is_unauthenticated(
     world: World, gql: GraphQLClient, algorithm: str

@@ -1,13 +1,35 @@
-"""The contract's enums: the database's IntEnums exposed by member name."""
+"""The contract's enums: the database's IntEnums, registered with Strawberry and exposed by
+member name (`strawberry.enum` marks the class itself, so code and schema share one type)."""
 
 import strawberry
 
-from engagement_api.db import enums
+from engagement_api.db.enums import (
+    ConversationStatus,
+    EngagementStatus,
+    OrderStatus,
+    ProjectPhase,
+    ProjectStatus,
+    ProposalStatus,
+    Role,
+)
 
-Role = strawberry.enum(enums.Role, name="Role")
-EngagementStatus = strawberry.enum(enums.EngagementStatus, name="EngagementStatus")
-ProjectStatus = strawberry.enum(enums.ProjectStatus, name="ProjectStatus")
-ProjectPhase = strawberry.enum(enums.ProjectPhase, name="ProjectPhase")
-ConversationStatus = strawberry.enum(enums.ConversationStatus, name="ConversationStatus")
-ProposalStatus = strawberry.enum(enums.ProposalStatus, name="ProposalStatus")
-OrderStatus = strawberry.enum(enums.OrderStatus, name="OrderStatus")
+for _enum in (
+    Role,
+    EngagementStatus,
+    ProjectStatus,
+    ProjectPhase,
+    ConversationStatus,
+    ProposalStatus,
+    OrderStatus,
+):
+    strawberry.enum(_enum)
+
+__all__ = [
+    "ConversationStatus",
+    "EngagementStatus",
+    "OrderStatus",
+    "ProjectPhase",
+    "ProjectStatus",
+    "ProposalStatus",
+    "Role",
+]

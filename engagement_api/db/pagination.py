@@ -28,6 +28,10 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.orm import InstrumentedAttribute
+
+SortableColumn = ColumnElement[Any] | InstrumentedAttribute[Any]
+"""A column or expression a connection can sort and filter on."""
 
 PARENT = "_parent"
 TOTAL = "_total"
@@ -50,7 +54,7 @@ class Window:
 class Ordering:
     """The sort key of a connection: expressions ending in a unique column, one direction."""
 
-    keys: tuple[ColumnElement[Any], ...]
+    keys: tuple[SortableColumn, ...]
     descending: bool = False
 
 

@@ -18,10 +18,11 @@ from engagement_api.db.models import (
     Service,
     User,
 )
+from engagement_api.db.pagination import SortableColumn
 from engagement_api.db.scope import Scope
 
 
-def _own_engagement(scope: Scope, engagement_id: ColumnElement[object]) -> ColumnElement[bool]:
+def _own_engagement(scope: Scope, engagement_id: SortableColumn) -> ColumnElement[bool]:
     return exists(
         select(Engagement.id).where(
             Engagement.id == engagement_id, Engagement.client_id == scope.user_id

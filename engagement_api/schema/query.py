@@ -3,6 +3,7 @@
 from typing import Any
 
 import strawberry
+from strawberry.permission import BasePermission
 
 from engagement_api.resolvers.connections import filter_values, resolve_connection
 from engagement_api.resolvers.loaders import (
@@ -26,7 +27,7 @@ from engagement_api.schema.types.service import Service
 from engagement_api.schema.types.viewer import Viewer
 from engagement_api.uuids import NO_ROW
 
-AUTHENTICATED = [IsAuthenticated]
+AUTHENTICATED: list[type[BasePermission]] = [IsAuthenticated]
 
 
 def _field(description: str | None = None) -> Any:

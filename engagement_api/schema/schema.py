@@ -1,9 +1,12 @@
 """The served schema: the root types, the types reachable only through interfaces, extensions."""
 
+from collections.abc import Callable, Sequence
+
 import strawberry
 from strawberry.extensions import SchemaExtension
 
 from engagement_api.schema.query import Query
+from engagement_api.schema.subscription import Subscription
 from engagement_api.schema.types.message import Message
 from engagement_api.schema.types.organization import Organization
 from engagement_api.schema.types.project import Project
@@ -14,9 +17,9 @@ NODE_TYPES = [Message, Organization, Project, Service, User]
 
 
 def build_schema(
-    extensions: list[type[SchemaExtension] | SchemaExtension] | None = None,
+    extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
-    return strawberry.Schema(query=Query, types=NODE_TYPES, extensions=extensions or [])
+    return strawberry.Schema(query=Query, subscription=Subscription, types=NODE_TYPES, extensions=extensions)
 
 
 schema = build_schema()

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import Row, Select
+from sqlalchemy import ColumnElement, Row, Select
 
 from engagement_api.db.models import Base
 from engagement_api.db.pagination import PageRows, Window, split_pages
-from engagement_api.db.queries import ConnectionSpec, Filters, Visibility, by_ids
+from engagement_api.db.queries import ConnectionSpec, Filters, by_ids
 from engagement_api.db.scope import Scope
 from engagement_api.tracing import trace_batch
 
@@ -27,7 +27,7 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-class Loader(DataLoader, Generic[K, V]):  # type: ignore[misc]
+class Loader(DataLoader[K, V], Generic[K, V]):
     """A request-scoped, viewer-scoped batch loader."""
 
     def __init__(self, context: "RequestContext") -> None:
@@ -54,7 +54,7 @@ class ByIdLoader(Loader[uuid.UUID, Row[Any] | None]):
     """Rows by primary key, or None where the row does not exist for this viewer."""
 
     model: ClassVar[type[Base]]
-    visible: ClassVar[Visibility]
+    visible: ClassVar["staticmethod[[Scope], ColumnElement[bool]]"]
 
     async def load_batch(self, keys: Sequence[uuid.UUID]) -> list[Row[Any] | None]:
         rows = await self.fetch(by_ids(self.model, type(self).visible, self.scope, list(set(keys))))

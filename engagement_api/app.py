@@ -7,14 +7,20 @@ from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from engagement_api.db.engine import EngineOptions, create_engine, resolve_database_url
 from engagement_api.db.migrate import head_revision
 from engagement_api.extensions.mask_errors import MaskUnexpectedErrors
+from engagement_api.extensions.operation_log import OperationLog
+from engagement_api.extensions.operation_metrics import OperationMetrics
 from engagement_api.health import healthz, readyz
 from engagement_api.logs import configure_logging
+from engagement_api.metrics import Metrics, metrics_endpoint
 from engagement_api.middleware import RequestIdMiddleware
+from engagement_api.observability import setup_tracing
 from engagement_api.schema.schema import build_schema
 from engagement_api.settings import Settings, get_settings
 from engagement_api.view import GraphQLView
@@ -25,7 +31,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     configure_logging(settings)
     database_url = settings.database_app_url or resolve_database_url(settings)
     engine = create_engine(database_url, EngineOptions.from_settings(settings))
-    schema = build_schema(extensions=[MaskUnexpectedErrors])
+    metrics = Metrics(engine)
+    schema = build_schema(
+        extensions=[
+            OperationLog,  # first in, last out: logs and counts the masked errors
+            lambda: OperationMetrics(metrics),
+            *setup_tracing(settings),
+            MaskUnexpectedErrors,
+        ]
+    )
     view = GraphQLView(
         schema,
         settings=settings,
@@ -35,11 +49,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         keep_alive_interval=settings.websocket_keepalive_seconds,
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         connection_init_wait_timeout=timedelta(seconds=10),
+        allowed_origins=settings.cors_origins,
     )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.engine = engine
+        app.state.metrics = metrics
         app.state.head_revision = head_revision()
         try:
             yield
@@ -52,10 +68,41 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *([Route("/metrics", metrics_endpoint)] if settings.metrics_enabled else []),
         ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            *cors_middleware(settings),
+            Middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes),
+        ],
         lifespan=lifespan,
     )
+
+
+def cors_middleware(settings: Settings) -> list[Middleware]:
+    """CORS for the browser apps' origins (bearer tokens, so no credentials)."""
+    if not settings.cors_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=["x-request-id"],
+            max_age=600,
+        )
+    ]
+
+
+CORS_REQUEST_HEADERS = [
+    "authorization",
+    "content-type",
+    "x-request-id",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "apollo-require-preflight",
+]
 
 
 def app_from_environment() -> Starlette:

@@ -1,0 +1,54 @@
+"""What the observability extensions report about one finished (or failed) operation."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.types import ExecutionContext
+
+ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True, slots=True)
+class OperationFacts:
+    """Name, type, outcome and error codes of an operation, read from its execution context."""
+
+    name: str
+    type: str
+    status: str
+    error_codes: list[str]
+
+    @classmethod
+    def of(cls, execution_context: ExecutionContext) -> "OperationFacts":
+        result = execution_context.result
+        errors = list((result.errors if result else None) or ())
+        errors = errors or list(execution_context.pre_execution_errors or ())
+        data = result.data if result else None
+        if not errors:
+            status = "ok" if result is not None else "error"
+        else:
+            status = "partial" if data else "error"
+        return cls(
+            name=execution_context.operation_name or ANONYMOUS,
+            type=operation_type(execution_context),
+            status=status,
+            error_codes=[error_code(error) for error in errors],
+        )
+
+
+def operation_type(execution_context: ExecutionContext) -> str:
+    try:
+        return str(execution_context.operation_type.value)
+    except Exception:  # no document: it did not parse, or there was none
+        return "unknown"
+
+
+def error_code(error: GraphQLError) -> str:
+    code: Any = (error.extensions or {}).get("code")
+    if isinstance(code, str):
+        return code
+    if isinstance(error, GraphQLSyntaxError):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.path is None:
+        return "GRAPHQL_VALIDATION_FAILED"
+    return "INTERNAL_SERVER_ERROR"

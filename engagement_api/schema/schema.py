@@ -5,6 +5,7 @@ from collections.abc import Callable, Sequence
 import strawberry
 from strawberry.extensions import SchemaExtension
 
+from engagement_api.schema.mutation import Mutation
 from engagement_api.schema.query import Query
 from engagement_api.schema.subscription import Subscription
 from engagement_api.schema.types.message import Message
@@ -19,7 +20,13 @@ NODE_TYPES = [Message, Organization, Project, Service, User]
 def build_schema(
     extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
-    return strawberry.Schema(query=Query, subscription=Subscription, types=NODE_TYPES, extensions=extensions)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=NODE_TYPES,
+        extensions=extensions,
+    )
 
 
 schema = build_schema()

@@ -1,0 +1,1 @@
+"""The write path: one module per entity; `common` holds what every mutation shares."""

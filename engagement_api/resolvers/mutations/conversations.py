@@ -1,0 +1,82 @@
+"""Conversation mutations: start (with an optional first message), open and close."""
+
+from typing import Any
+
+import strawberry
+
+from engagement_api.context import RequestContext
+from engagement_api.db import visibility, writes
+from engagement_api.db.enums import EngagementStatus
+from engagement_api.db.models import Conversation, Engagement
+from engagement_api.db.writes import Lock
+from engagement_api.lifecycles import CONVERSATION
+from engagement_api.refusals import INPUT, forbidden, invalid_transition
+from engagement_api.resolvers.mutations.common import (
+    lock_visible,
+    mutate,
+    one,
+    status_values,
+    write_values,
+)
+from engagement_api.resolvers.mutations.messages import insert_message
+from engagement_api.schema import inputs
+from engagement_api.schema.payloads import ConversationPayload
+from engagement_api.schema.types.conversation import Conversation as ConversationType
+from engagement_api.validation import models
+
+Info = strawberry.Info[Any, Any]
+
+
+def _payload(row: Any) -> ConversationPayload:
+    return ConversationPayload(conversation=ConversationType.from_row(row))
+
+
+async def start_conversation(
+    info: Info, input: inputs.StartConversationInput
+) -> ConversationPayload:
+    return await mutate(info, ConversationPayload, models.StartConversation, input, _start)
+
+
+async def _start(context: RequestContext, data: models.StartConversation) -> ConversationPayload:
+    field = (*INPUT, "engagementId")
+    engagement = await lock_visible(
+        context,
+        Engagement,
+        visibility.engagements,
+        data.engagement_id,
+        type_name="Engagement",
+        field=field,
+        lock=Lock.SHARE,
+    )
+    if engagement.status is EngagementStatus.CLOSED:
+        raise invalid_transition("A CLOSED engagement takes no new conversations.", field)
+    if context.scope.is_client and engagement.status is not EngagementStatus.ACTIVE:
+        raise forbidden("A CLIENT starts conversations on ACTIVE engagements only.")
+    row = await one(
+        context,
+        writes.create(
+            Conversation,
+            org_id=engagement.org_id,
+            engagement_id=engagement.id,
+            subject=data.subject,
+        ),
+    )
+    if data.content is not None:
+        _, row = await insert_message(context, row.id, data.content)
+    return _payload(row)
+
+
+async def set_conversation_status(
+    info: Info, input: inputs.SetConversationStatusInput
+) -> ConversationPayload:
+    return await mutate(info, ConversationPayload, models.SetConversationStatus, input, _set_status)
+
+
+async def _set_status(
+    context: RequestContext, data: models.SetConversationStatus
+) -> ConversationPayload:
+    row = await lock_visible(
+        context, Conversation, visibility.conversations, data.id, type_name="Conversation"
+    )
+    values = status_values(CONVERSATION, row.status, data.status)
+    return _payload(await write_values(context, Conversation, row, values))

@@ -1,0 +1,134 @@
+"""Message mutations: post, edit, soft delete; each records its event for after commit."""
+
+from typing import Any
+
+import strawberry
+from sqlalchemy import Row
+
+from engagement_api.context import RequestContext
+from engagement_api.db import visibility, writes
+from engagement_api.db.enums import ConversationStatus, EngagementStatus
+from engagement_api.db.models import Conversation, Message
+from engagement_api.events import MessageEvent, MessageEventKind
+from engagement_api.refusals import INPUT, forbidden, invalid_transition
+from engagement_api.resolvers.loaders import EngagementByIdLoader
+from engagement_api.resolvers.mutations.common import (
+    load_visible,
+    lock_visible,
+    mutate,
+    one,
+    require_author_or_admin,
+    update_changed,
+)
+from engagement_api.schema import inputs
+from engagement_api.schema.ids import to_global_id
+from engagement_api.schema.payloads import DeletePayload, MessagePayload
+from engagement_api.schema.types.message import Message as MessageType
+from engagement_api.validation import models
+
+Info = strawberry.Info[Any, Any]
+CONVERSATION_FIELD = (*INPUT, "conversationId")
+
+
+def record(context: RequestContext, kind: MessageEventKind, message: Row[Any]) -> None:
+    """Remember the event; the view publishes it once the transaction has committed."""
+    context.events.append(
+        MessageEvent(kind, message.id, message.conversation_id, message.org_id, message.is_internal)
+    )
+
+
+async def insert_message(
+    context: RequestContext,
+    conversation_id: Any,
+    content: str,
+    *,
+    internal: bool = False,
+    attachments: list[dict[str, Any]] | None = None,
+) -> tuple[Row[Any], Row[Any]]:
+    """(message, conversation): the message written by the viewer, and the conversation
+    with its activity times moved in the same transaction."""
+    message = await one(
+        context,
+        writes.create(
+            Message,
+            org_id=context.scope.org_id,
+            conversation_id=conversation_id,
+            sender_id=context.scope.user_id,
+            content=content,
+            is_internal=internal,
+            attachments=attachments or [],
+        ),
+    )
+    activity = writes.record_message_activity(
+        conversation_id, message.created_at, internal=internal
+    )
+    conversation = await one(context, activity)
+    record(context, MessageEventKind.POSTED, message)
+    return message, conversation
+
+
+async def _lock_message(context: RequestContext, data: Any) -> Row[Any]:
+    return await lock_visible(context, Message, visibility.messages, data.id, type_name="Message")
+
+
+async def post_message(info: Info, input: inputs.PostMessageInput) -> MessagePayload:
+    return await mutate(info, MessagePayload, models.PostMessage, input, _post)
+
+
+async def _post(context: RequestContext, data: models.PostMessage) -> MessagePayload:
+    if data.internal and context.scope.is_client:
+        raise forbidden("A CLIENT cannot post internal messages.")
+    conversation = await lock_visible(
+        context,
+        Conversation,
+        visibility.conversations,
+        data.conversation_id,
+        type_name="Conversation",
+        field=CONVERSATION_FIELD,
+    )
+    if conversation.status is ConversationStatus.CLOSED:
+        raise invalid_transition("The conversation is CLOSED.", CONVERSATION_FIELD)
+    engagement = await load_visible(
+        context,
+        EngagementByIdLoader,
+        conversation.engagement_id,
+        type_name="Conversation",
+        field=CONVERSATION_FIELD,
+    )
+    if engagement.status is EngagementStatus.CLOSED:
+        raise invalid_transition("The conversation's engagement is CLOSED.", CONVERSATION_FIELD)
+    message, _ = await insert_message(
+        context,
+        conversation.id,
+        data.content,
+        internal=data.internal,
+        attachments=data.attachment_values(),
+    )
+    return MessagePayload(message=MessageType.from_row(message))
+
+
+async def edit_message(info: Info, input: inputs.EditMessageInput) -> MessagePayload:
+    return await mutate(info, MessagePayload, models.EditMessage, input, _edit)
+
+
+async def _edit(context: RequestContext, data: models.EditMessage) -> MessagePayload:
+    row = await _lock_message(context, data)
+    require_author_or_admin(context, row.sender_id)
+    edited = await update_changed(context, Message, row, {"content": data.content})
+    if edited is not row:
+        record(context, MessageEventKind.EDITED, edited)
+    return MessagePayload(message=MessageType.from_row(edited))
+
+
+async def delete_message(info: Info, input: inputs.DeleteInput) -> DeletePayload:
+    return await mutate(info, DeletePayload, models.DeleteMessage, input, _delete)
+
+
+async def _delete(context: RequestContext, data: models.DeleteMessage) -> DeletePayload:
+    """A soft delete; the conversation's activity times fall back to the newest message left."""
+    row = await _lock_message(context, data)
+    require_author_or_admin(context, row.sender_id)
+    await context.db.execute(writes.soft_delete(Message, row.id))
+    await context.db.execute(writes.recompute_message_activity(row.conversation_id))
+    record(context, MessageEventKind.DELETED, row)
+    return DeletePayload(deleted_id=strawberry.ID(to_global_id("Message", row.id)))

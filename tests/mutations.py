@@ -1,0 +1,59 @@
+"""Helpers of the mutation tests: call one mutation through the API, read rows back as the
+database owner (the source of truth, bypassing the API and its visibility rules)."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from engagement_api.db.models import Base
+from tests.conftest import GraphQLClient
+
+ERRORS = "errors { field message code }"
+DELETES = {"deleteEngagement", "deleteProject", "deleteMessage"}
+
+
+def input_type(name: str) -> str:
+    return "DeleteInput" if name in DELETES else f"{name[0].upper()}{name[1:]}Input"
+
+
+async def mutate(
+    gql: GraphQLClient, name: str, input: dict[str, Any], *, token: str, select: str = ""
+) -> dict[str, Any]:
+    """The payload of mutation `name` (which must not fail with a top-level error)."""
+    document = (
+        f"mutation M($input: {input_type(name)}!) "
+        f"{{ {name}(input: $input) {{ {select} {ERRORS} }} }}"
+    )
+    data = await gql.data(document, {"input": input}, token=token)
+    payload: dict[str, Any] = data[name]
+    return payload
+
+
+def codes(payload: dict[str, Any]) -> list[str]:
+    return [error["code"] for error in payload["errors"]]
+
+
+def error_fields(payload: dict[str, Any]) -> list[list[str] | None]:
+    return [error["field"] for error in payload["errors"]]
+
+
+async def row_of(engine: AsyncEngine, model: type[Base], row_id: uuid.UUID) -> Row[Any] | None:
+    table = model.__table__
+    async with engine.connect() as connection:
+        result = await connection.execute(select(table).where(table.c.id == row_id))  # type: ignore[attr-defined]
+        return result.first()
+
+
+async def rows_where(engine: AsyncEngine, model: type[Base], *conditions: Any) -> list[Row[Any]]:
+    table = model.__table__
+    async with engine.connect() as connection:
+        result = await connection.execute(select(table).where(*conditions))
+        return list(result.all())
+
+
+async def count_where(engine: AsyncEngine, model: type[Base], *conditions: Any) -> int:
+    async with engine.connect() as connection:
+        statement = select(func.count()).select_from(model).where(*conditions)
+        return int((await connection.execute(statement)).scalar_one())

@@ -13,7 +13,7 @@ from engagement_api.schema.types.order import Order
 from engagement_api.schema.types.project import Project
 from engagement_api.schema.types.proposal import Proposal
 
-UserErrorCode = strawberry.enum(ErrorCode, name="UserErrorCode")
+strawberry.enum(ErrorCode, name="UserErrorCode")
 
 
 @strawberry.type(
@@ -24,7 +24,7 @@ class UserError:
         description='Path to the input field at fault, e.g. ["input", "attachments", "0", "url"].'
     )
     message: str
-    code: UserErrorCode
+    code: ErrorCode
 
     @classmethod
     def from_problem(cls, problem: Problem) -> Self:

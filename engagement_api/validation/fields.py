@@ -1,7 +1,7 @@
 """Reusable field types of the input models: trimming, limits, global IDs (domain rules §4)."""
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, PlainValidator, StringConstraints
@@ -39,7 +39,7 @@ def _http_url(value: str) -> str:
     return value
 
 
-def global_id(type_name: str) -> Any:
+def global_id(type_name: str) -> PlainValidator:
     """A global ID of `type_name`, decoded to its uuid; `NOT_FOUND` when malformed or of
     another type (the same answer as for an id that does not exist)."""
 
@@ -49,7 +49,7 @@ def global_id(type_name: str) -> Any:
             raise PydanticCustomError(NOT_FOUND, not_found_message(type_name))
         return row_id
 
-    return Annotated[uuid.UUID, PlainValidator(parse)]
+    return PlainValidator(parse)
 
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]

@@ -5,6 +5,7 @@ Field names are the contract's (camelCase aliases), so an error's location is th
 roles) live in the resolvers.
 """
 
+import uuid
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,13 +28,13 @@ from engagement_api.validation.fields import (
     global_id,
 )
 
-EngagementId = global_id("Engagement")
-ProjectId = global_id("Project")
-ConversationId = global_id("Conversation")
-MessageId = global_id("Message")
-ProposalId = global_id("Proposal")
-UserId = global_id("User")
-ServiceId = global_id("Service")
+EngagementId = Annotated[uuid.UUID, global_id("Engagement")]
+ProjectId = Annotated[uuid.UUID, global_id("Project")]
+ConversationId = Annotated[uuid.UUID, global_id("Conversation")]
+MessageId = Annotated[uuid.UUID, global_id("Message")]
+ProposalId = Annotated[uuid.UUID, global_id("Proposal")]
+UserId = Annotated[uuid.UUID, global_id("User")]
+ServiceId = Annotated[uuid.UUID, global_id("Service")]
 
 
 class InputModel(BaseModel):

@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route, WebSocketRoute
 
+from engagement_api.broadcast import create_broadcaster
 from engagement_api.db.engine import EngineOptions, create_engine, resolve_database_url
 from engagement_api.db.migrate import head_revision
 from engagement_api.extensions.mask_errors import MaskUnexpectedErrors
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     database_url = settings.database_app_url or resolve_database_url(settings)
     engine = create_engine(database_url, EngineOptions.from_settings(settings))
     metrics = Metrics(engine)
+    broadcaster = create_broadcaster(settings, database_url)
     schema = build_schema(
         extensions=[
             OperationLog,  # first in, last out: logs and counts the masked errors
@@ -44,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         schema,
         settings=settings,
         engine=engine,
+        broadcaster=broadcaster,
         graphql_ide="graphiql" if settings.introspection else None,
         keep_alive=True,
         keep_alive_interval=settings.websocket_keepalive_seconds,
@@ -57,9 +60,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.engine = engine
         app.state.metrics = metrics
         app.state.head_revision = head_revision()
+        app.state.broadcaster = broadcaster
+        await broadcaster.start()
         try:
             yield
         finally:
+            await broadcaster.stop()
             await engine.dispose()
 
     return Starlette(

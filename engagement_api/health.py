@@ -11,7 +11,9 @@ READINESS_TIMEOUT_SECONDS = 2.0
 
 
 async def healthz(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
+    broadcaster = getattr(request.app.state, "broadcaster", None)
+    live_feed = None if broadcaster is None else broadcaster.status()
+    return JSONResponse({"status": "ok", "liveFeed": live_feed})
 
 
 async def readyz(request: Request) -> JSONResponse:

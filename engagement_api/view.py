@@ -2,7 +2,7 @@
 its database transaction, and orjson responses."""
 
 import dataclasses
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from graphql import ExecutionResult
@@ -14,8 +14,11 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
 from strawberry.http.base import BaseRequestProtocol
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from engagement_api.auth import AuthenticationError, bearer_token
+from engagement_api.broadcast import Broadcaster
 from engagement_api.context import RequestContext, new_request_id
 from engagement_api.errors import ClientError
 from engagement_api.http_conformance import (
@@ -26,9 +29,13 @@ from engagement_api.http_conformance import (
 )
 from engagement_api.persisted_documents import PersistedDocuments
 from engagement_api.settings import Settings
+from engagement_api.websocket import TransportWSHandler, authenticate_connection
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+    protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+
     def __init__(
         self,
         schema: Any,
@@ -36,6 +43,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         settings: Settings,
         engine: AsyncEngine,
         documents: PersistedDocuments | None = None,
+        broadcaster: Broadcaster | None = None,
         **options: Any,
     ) -> None:
         """Args:
@@ -43,12 +51,14 @@ class GraphQLView(GraphQL[RequestContext, None]):
         settings: the process settings.
         engine: the engine request transactions run on.
         documents: persisted documents (APQ and the registered allow-list).
+        broadcaster: publishes committed message events; feeds subscriptions.
         options: passed on to Strawberry's view (keep-alive, subscription limits, IDE).
         """
         super().__init__(schema, **options)
         self.settings = settings
         self.engine = engine
         self.documents = documents or PersistedDocuments.from_settings(settings)
+        self.broadcaster = broadcaster
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -64,7 +74,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
             request_id=request.scope.get("state", {}).get("request_id") or new_request_id(),
             token=token,
             authentication_error=error,
+            broadcaster=self.broadcaster,
         )
+
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType:
+        await authenticate_connection(context)
+        return cast(UnsetType, UNSET)
 
     async def execute_single(
         self,
@@ -91,6 +106,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
             await context.db.close(commit=True)
         except ClientError as error:
             return ExecutionResult(data=None, errors=[error])
+        if context.events and self.broadcaster is not None:  # committed: tell subscribers
+            await self.broadcaster.publish(context.events)
         if self.settings.expose_sql_statements:
             result.extensions = {
                 **(result.extensions or {}),

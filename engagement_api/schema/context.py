@@ -6,7 +6,14 @@ import strawberry
 
 from engagement_api.context import RequestContext
 
+EVENT_CONTEXT_ATTRIBUTE = "event_context"
+"""A subscription event (the root value of its execution) may carry its own context: the
+subscriber's fresh scope, whose transaction and loaders serve that event's selection."""
+
 
 def request_context(info: strawberry.Info[Any, Any]) -> RequestContext:
+    event_context = getattr(info.root_value, EVENT_CONTEXT_ATTRIBUTE, None)
+    if isinstance(event_context, RequestContext):
+        return event_context
     context: RequestContext = info.context
     return context

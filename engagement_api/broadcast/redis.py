@@ -1,0 +1,59 @@
+"""The Redis backend (`REDIS_URL`): PUBLISH after commit, one SUBSCRIBEd connection per
+process. Pub/sub channels are global to a Redis server (not per database number), so the
+channel name is a setting (`BROADCAST_CHANNEL`)."""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from engagement_api.broadcast.base import Broadcaster, logger
+from engagement_api.broadcast.codec import encode
+from engagement_api.broadcast.fanout import Fanout
+from engagement_api.events import MessageEvent
+
+
+class RedisBroadcaster(Broadcaster):
+    backend = "redis"
+
+    def __init__(self, url: str, fanout: Fanout, **options: Any) -> None:
+        super().__init__(fanout, **options)
+        self.url = url
+        self._publisher = aioredis.from_url(url, socket_connect_timeout=self.connect_timeout)
+
+    async def publish(self, events: Sequence[MessageEvent]) -> None:
+        if not events:
+            return
+        try:
+            async with self._publisher.pipeline(transaction=False) as pipe:
+                for event in events:
+                    pipe.publish(self.channel, encode(event))
+                await pipe.execute()
+        except (OSError, TimeoutError, RedisError) as error:
+            logger.error("could not publish %d event(s): %r", len(events), error)
+
+    async def close_publisher(self) -> None:
+        await self._publisher.aclose()
+
+    async def listen(self, on_listening: Callable[[], None]) -> None:
+        # No silent reconnection inside redis-py: a lost connection must surface here, so
+        # that the supervisor reconnects and announces the gap.
+        client = aioredis.from_url(
+            self.url, socket_connect_timeout=self.connect_timeout, retry=Retry(NoBackoff(), 0)
+        )
+        pubsub = client.pubsub()
+        try:
+            await pubsub.subscribe(self.channel)
+            on_listening()
+            while True:
+                message = await pubsub.get_message(timeout=self.health_check_seconds)
+                if message is None:  # idle: prove the connection is still alive
+                    await pubsub.ping()
+                elif message["type"] == "message":
+                    self.receive(message["data"])
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await client.aclose()

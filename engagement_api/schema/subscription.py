@@ -1,0 +1,63 @@
+"""The root Subscription: the live feed of one conversation (see README, "Live feed")."""
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import strawberry
+
+from engagement_api import events
+from engagement_api.context import RequestContext
+from engagement_api.resolvers.subscriptions import FeedItem, VisibleEvent, open_message_feed
+from engagement_api.schema.context import request_context
+from engagement_api.schema.ids import to_global_id
+from engagement_api.schema.permissions import IsAuthenticated, describe
+from engagement_api.schema.types.message import Message
+
+MessageEventKind = strawberry.enum(events.MessageEventKind, name="MessageEventKind")
+
+
+@strawberry.type
+class MessageEvent:
+    kind: MessageEventKind  # type: ignore[valid-type]
+    message_id: strawberry.ID
+    row: strawberry.Private[Any]
+    event_context: strawberry.Private[RequestContext]
+    """The subscriber's scope for this event: every field below resolves in it."""
+
+    @strawberry.field(description="Null for DELETED.")
+    def message(self) -> Message | None:
+        return None if self.row is None else Message.from_row(self.row)
+
+    @classmethod
+    def from_item(cls, item: FeedItem) -> "MessageEvent | Exception":
+        """An event, or the error that this step of the stream reports."""
+        if not isinstance(item, VisibleEvent):
+            return item
+        return cls(
+            kind=item.event.kind,
+            message_id=strawberry.ID(to_global_id("Message", item.event.message_id)),
+            row=item.row,
+            event_context=item.context,
+        )
+
+
+async def _events(feed: AsyncIterator[FeedItem]) -> AsyncIterator[MessageEvent]:
+    async for item in feed:
+        # An error instance as a step's value becomes that step's GraphQL error.
+        yield MessageEvent.from_item(item)  # type: ignore[misc]
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description=describe(
+            "Live feed of one conversation, over graphql-transport-ws. "
+            "Filtered per viewer like every read.",
+            IsAuthenticated,
+        )
+    )
+    async def message_events(
+        self, info: strawberry.Info, conversation_id: strawberry.ID
+    ) -> AsyncIterator[MessageEvent]:
+        feed = await open_message_feed(request_context(info), conversation_id)
+        return _events(feed)

@@ -1,0 +1,108 @@
+"""The WebSocket side of `/graphql`: graphql-transport-ws only, authenticated once per
+connection, with idle keep-alive pings (see README, "Live feed")."""
+
+import asyncio
+import time
+from contextlib import suppress
+
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    Message,
+    SubscribeMessage,
+)
+
+from engagement_api.auth import AuthenticationError, bearer_token
+from engagement_api.context import RequestContext
+from engagement_api.errors import UnauthenticatedError
+
+ONLY_SUBSCRIPTIONS = "Only subscriptions run over WebSocket; send queries and mutations over HTTP."
+
+
+async def authenticate_connection(context: RequestContext) -> None:
+    """`connection_init` may carry `{"Authorization": "Bearer …"}`, which replaces the
+    upgrade request's header. Credentials that are present but invalid refuse the
+    connection (close 4403); a connection without any is accepted, and each of its
+    subscriptions is then refused with UNAUTHENTICATED."""
+    params = context.connection_params or {}
+    value = next((v for k, v in params.items() if k.lower() == "authorization"), None)
+    if value is not None:
+        try:
+            context.use_credentials(bearer_token(str(value)), None)
+        except AuthenticationError as error:
+            raise ConnectionRejectionError({"message": str(error)}) from error
+    if not context.has_credentials:
+        return
+    scope = context.fresh_scope()
+    try:
+        await scope.viewer()
+    except UnauthenticatedError as error:
+        raise ConnectionRejectionError({"message": error.message}) from error
+    finally:
+        await scope.db.close(commit=False)
+
+
+def is_subscription(message: SubscribeMessage) -> bool:
+    """Whether the document's operation is a subscription (unparsable documents are left
+    to Strawberry, which closes the connection with the syntax error)."""
+    payload = message.get("payload") or {}
+    try:
+        document = parse(payload.get("query") or "")
+    except GraphQLError:
+        return True
+    operation = get_operation_ast(document, payload.get("operationName"))
+    return operation is None or operation.operation is OperationType.SUBSCRIPTION
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
+    """Strawberry's graphql-transport-ws handler, plus:
+
+    - keep-alive: when the server has sent nothing for `keep_alive_interval` seconds it
+      sends `{"type": "ping"}` (the client answers `pong`);
+    - subscriptions only: a query or mutation gets an `error` message (they would share
+      the connection's context, which holds no transaction).
+    """
+
+    _keep_alive_task: asyncio.Task[None] | None = None
+    _last_sent: float = 0.0
+
+    def on_request_accepted(self) -> None:
+        super().on_request_accepted()
+        self._last_sent = time.monotonic()
+        if self.view.keep_alive and self.view.keep_alive_interval:
+            self._keep_alive_task = asyncio.create_task(self._keep_alive())
+
+    async def shutdown(self) -> None:
+        if self._keep_alive_task is not None:
+            self._keep_alive_task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._keep_alive_task
+        await super().shutdown()
+
+    async def send_message(self, message: Message) -> None:
+        self._last_sent = time.monotonic()
+        await super().send_message(message)
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.connection_acknowledged and not is_subscription(message):
+            error = GraphQLError(ONLY_SUBSCRIPTIONS, extensions={"code": "BAD_REQUEST"})
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [error.formatted]}
+            )
+            return
+        await super().handle_subscribe(message)
+
+    async def _keep_alive(self) -> None:
+        interval = float(self.view.keep_alive_interval or 0)
+        with suppress(Exception):  # the socket is gone: shutdown follows
+            while True:
+                idle = time.monotonic() - self._last_sent
+                if idle < interval:
+                    await asyncio.sleep(interval - idle)
+                elif self.connection_acknowledged:
+                    await self.send_message({"type": "ping"})
+                else:
+                    self._last_sent = time.monotonic()

@@ -2,13 +2,16 @@
 database owner (the source of truth, bypassing the API and its visibility rules)."""
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from engagement_api.db.enums import Role
 from engagement_api.db.models import Base
 from tests.conftest import GraphQLClient
+from tests.factories import Made, World
 
 ERRORS = "errors { field message code }"
 DELETES = {"deleteEngagement", "deleteProject", "deleteMessage"}
@@ -57,3 +60,28 @@ async def count_where(engine: AsyncEngine, model: type[Base], *conditions: Any) 
     async with engine.connect() as connection:
         statement = select(func.count()).select_from(model).where(*conditions)
         return int((await connection.execute(statement)).scalar_one())
+
+
+@dataclass(frozen=True)
+class Cast:
+    """One organization's people and an ACTIVE engagement of `client`."""
+
+    org: Made
+    admin: Made
+    staff: Made
+    client: Made
+    other_client: Made
+    engagement: Made
+
+
+async def cast(world: World) -> Cast:
+    org = await world.organization()
+    client = await world.user(org, Role.CLIENT)
+    return Cast(
+        org=org,
+        admin=await world.user(org, Role.ADMIN),
+        staff=await world.user(org, Role.STAFF),
+        client=client,
+        other_client=await world.user(org, Role.CLIENT),
+        engagement=await world.engagement(org, client, name="Work"),
+    )

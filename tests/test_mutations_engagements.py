@@ -153,7 +153,8 @@ async def test_renaming_an_engagement_moves_updated_at(
     )
     assert payload["engagement"]["name"] == "Renamed"
     after = await row_of(owner_engine, Engagement, c.engagement.id)
-    assert before is not None and after is not None
+    assert before is not None
+    assert after is not None
     assert after.name == "Renamed"
     assert after.updated_at > before.updated_at
 
@@ -186,7 +187,8 @@ async def test_a_null_name_clears_an_engagements_name(
         select=ENGAGEMENT,
     )
     after = await row_of(owner_engine, Engagement, c.engagement.id)
-    assert after is not None and after.name is None
+    assert after is not None
+    assert after.name is None
 
 
 async def test_an_absent_name_leaves_an_engagements_name(
@@ -213,7 +215,8 @@ async def test_a_client_cannot_update_its_own_engagement(
     )
     assert codes(payload) == ["FORBIDDEN"]
     after = await row_of(owner_engine, Engagement, c.engagement.id)
-    assert after is not None and after.name == "Work"
+    assert after is not None
+    assert after.name == "Work"
 
 
 async def test_staff_cannot_update_another_organizations_engagement(
@@ -230,7 +233,8 @@ async def test_staff_cannot_update_another_organizations_engagement(
     )
     assert (codes(payload), error_fields(payload)) == (["NOT_FOUND"], [["input", "id"]])
     after = await row_of(owner_engine, Engagement, other.engagement.id)
-    assert after is not None and after.name == "Work"
+    assert after is not None
+    assert after.name == "Work"
 
 
 MOVES = [
@@ -268,7 +272,8 @@ async def test_engagement_status_moves_and_closed_at(
     )
     assert payload["errors"] == []
     after = await row_of(owner_engine, Engagement, engagement.id)
-    assert before is not None and after is not None
+    assert before is not None
+    assert after is not None
     assert after.status is target
     assert (after.closed_at is not None) is closed
     assert after.updated_at > before.updated_at
@@ -328,7 +333,8 @@ async def test_a_client_cannot_set_an_engagements_status(
     )
     assert codes(payload) == ["FORBIDDEN"]
     after = await row_of(owner_engine, Engagement, c.engagement.id)
-    assert after is not None and after.status is EngagementStatus.ACTIVE
+    assert after is not None
+    assert after.status is EngagementStatus.ACTIVE
 
 
 async def test_an_admin_deletes_an_engagement_with_its_work_and_keeps_its_records(
@@ -352,8 +358,10 @@ async def test_an_admin_deletes_an_engagement_with_its_work_and_keeps_its_record
     assert await row_of(owner_engine, Message, message.id) is None
     kept_order = await row_of(owner_engine, Order, order.id)
     kept_proposal = await row_of(owner_engine, Proposal, proposal.id)
-    assert kept_order is not None and kept_order.engagement_id is None
-    assert kept_proposal is not None and kept_proposal.converted_engagement_id is None
+    assert kept_order is not None
+    assert kept_order.engagement_id is None
+    assert kept_proposal is not None
+    assert kept_proposal.converted_engagement_id is None
 
 
 @pytest.mark.parametrize("role", ["staff", "client"])

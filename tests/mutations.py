@@ -85,3 +85,10 @@ async def cast(world: World) -> Cast:
         other_client=await world.user(org, Role.CLIENT),
         engagement=await world.engagement(org, client, name="Work"),
     )
+
+
+async def stored(engine: AsyncEngine, model: type[Base], row_id: uuid.UUID) -> Row[Any]:
+    """The row, which must exist."""
+    row = await row_of(engine, model, row_id)
+    assert row is not None, f"no {model.__tablename__} row {row_id}"
+    return row

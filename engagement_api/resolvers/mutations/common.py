@@ -42,12 +42,17 @@ async def mutate(
     (and later mutations of the document) never see rows cached before the write."""
     context = request_context(info)
     await context.viewer()
+    recorded = len(context.events)
     try:
         data = validate(model, value)
         async with context.db.savepoint():
             result = await work(context, data)
     except Refusal as refusal:
+        del context.events[recorded:]  # undone writes publish nothing
         result = payload(errors=[UserError.from_problem(problem) for problem in refusal.problems])
+    except BaseException:
+        del context.events[recorded:]
+        raise
     context.forget_loaded()
     return result
 

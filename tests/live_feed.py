@@ -1,0 +1,80 @@
+"""Shared pieces of the live-feed tests: servers started for them, posting through the
+public API, the conversation world a feed test needs."""
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engagement_api.db.enums import Role
+from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
+from tests.factories import Made, World
+
+REDIS_URL = "redis://127.0.0.1:6379/5"
+
+POST = """mutation Post($input: PostMessageInput!) {
+  postMessage(input: $input) { message { id } errors { code message } }
+}"""
+EDIT = """mutation Edit($input: EditMessageInput!) {
+  editMessage(input: $input) { message { id } errors { code message } }
+}"""
+DELETE = """mutation Delete($input: DeleteInput!) {
+  deleteMessage(input: $input) { deletedId errors { code message } }
+}"""
+
+
+def backend_environment(backend: str) -> dict[str, str]:
+    """Server environment of a backend; each test session gets its own Redis channel
+    (pub/sub channels are global to a Redis server)."""
+    if backend == "redis":
+        return {"REDIS_URL": REDIS_URL, "BROADCAST_CHANNEL": f"test_{uuid.uuid4().hex}"}
+    return {}
+
+
+@contextmanager
+def servers(
+    database_url: str, directory: Path, count: int, **environment: str
+) -> Iterator[list[RunningServer]]:
+    """`count` server processes on the same database and broadcast channel."""
+    running: list[RunningServer] = []
+    try:
+        for index in range(count):
+            log = str(directory / f"server{index}.log")
+            running.append(start_server(database_url, log, **environment))
+        yield running
+    finally:
+        for server in running:
+            stop_server(server)
+
+
+@dataclass(frozen=True)
+class Thread:
+    """One conversation of a client's engagement, with its staff member and its client."""
+
+    staff: Made
+    client: Made
+    conversation: Made
+
+
+async def thread(world: World) -> Thread:
+    org = await world.organization()
+    staff = await world.user(org, Role.STAFF)
+    client = await world.user(org, Role.CLIENT)
+    engagement = await world.engagement(org, client)
+    conversation = await world.conversation(engagement, subject="Live")
+    return Thread(staff, client, conversation)
+
+
+async def post(
+    gql: GraphQLClient, author: Made, conversation: Made, content: str, *, internal: bool = False
+) -> str:
+    """Post through the public `postMessage` mutation; the new message's global id."""
+    variables: dict[str, Any] = {
+        "input": {"conversationId": conversation.gid, "content": content, "isInternal": internal}
+    }
+    data = await gql.data(POST, variables, token=author.token)
+    assert data["postMessage"]["errors"] == [], data
+    message_id: str = data["postMessage"]["message"]["id"]
+    return message_id

@@ -1,0 +1,140 @@
+"""A graphql-transport-ws client over a real WebSocket, as the mobile app speaks it.
+
+A reader task routes every server message: operation messages (`next`, `error`,
+`complete`) to the queue of their subscription id, the others (`ping`, `pong`) to the
+control queue. Server pings are answered with `pong`, as the protocol requires. Every wait
+is bounded by `GUARD_SECONDS` so that a missing message fails the test instead of hanging.
+"""
+
+import asyncio
+import itertools
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import orjson
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+PROTOCOL = "graphql-transport-ws"
+GUARD_SECONDS = 30.0
+Message = dict[str, Any]
+
+MESSAGE_EVENTS = """subscription Feed($id: ID!) {
+  messageEvents(conversationId: $id) {
+    kind messageId message { id content isInternal sender { id } conversation { id } }
+  }
+}"""
+
+
+class GraphQLWebSocket:
+    def __init__(self, connection: ClientConnection) -> None:
+        self.connection = connection
+        self._operations: dict[str, asyncio.Queue[Message]] = defaultdict(asyncio.Queue)
+        self.control: asyncio.Queue[Message] = asyncio.Queue()
+        self._ids = itertools.count(1)
+        self._reader: asyncio.Task[None] | None = None
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        graphql_url: str,
+        *,
+        token: str | None = None,
+        header_token: str | None = None,
+        init_payload: dict[str, Any] | None = None,
+        acknowledged: bool = True,
+    ) -> AsyncIterator["GraphQLWebSocket"]:
+        """Connect and send `connection_init` (with `token` in its payload); wait for the
+        `connection_ack` unless `acknowledged` is False."""
+        url = graphql_url.replace("http://", "ws://")
+        headers = {"Authorization": f"Bearer {header_token}"} if header_token else None
+        payload = dict(init_payload or {})
+        if token is not None:
+            payload["Authorization"] = f"Bearer {token}"
+        async with connect(url, subprotocols=[PROTOCOL], additional_headers=headers) as conn:  # type: ignore[list-item]
+            client = cls(conn)
+            await client.send({"type": "connection_init", "payload": payload})
+            if acknowledged:
+                ack = await client.receive_raw()
+                assert ack["type"] == "connection_ack", ack
+            client._reader = asyncio.create_task(client._read())
+            try:
+                yield client
+            finally:
+                client._reader.cancel()
+
+    async def send(self, message: Message) -> None:
+        await self.connection.send(orjson.dumps(message).decode())
+
+    async def receive_raw(self) -> Message:
+        """The next server message (only before the reader runs)."""
+        raw = await asyncio.wait_for(self.connection.recv(), GUARD_SECONDS)
+        message: Message = orjson.loads(raw)
+        return message
+
+    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> str:
+        operation_id = str(next(self._ids))
+        await self.send(
+            {
+                "id": operation_id,
+                "type": "subscribe",
+                "payload": {"query": query, "variables": variables or {}},
+            }
+        )
+        return operation_id
+
+    async def feed(self, conversation_gid: str) -> str:
+        return await self.subscribe(MESSAGE_EVENTS, {"id": conversation_gid})
+
+    async def next(self, operation_id: str) -> Message:
+        """The next message of one operation (`next`, `error` or `complete`)."""
+        return await asyncio.wait_for(self._operations[operation_id].get(), GUARD_SECONDS)
+
+    async def event(self, operation_id: str) -> dict[str, Any]:
+        """The next `messageEvents` value of one subscription (fails on anything else)."""
+        message = await self.next(operation_id)
+        assert message["type"] == "next", message
+        assert "errors" not in message["payload"], message
+        event: dict[str, Any] = message["payload"]["data"]["messageEvents"]
+        return event
+
+    async def next_control(self) -> Message:
+        return await asyncio.wait_for(self.control.get(), GUARD_SECONDS)
+
+    async def closed(self) -> tuple[int | None, str | None]:
+        """The close code and reason, once the server has closed the connection."""
+        await asyncio.wait_for(self.connection.wait_closed(), GUARD_SECONDS)
+        close = self.connection.close_rcvd
+        return (close.code, close.reason) if close else (None, None)
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.connection:
+                message: Message = orjson.loads(raw)
+                if "id" in message:
+                    self._operations[message["id"]].put_nowait(message)
+                    continue
+                if message["type"] == "ping":
+                    await self.send({"type": "pong"})
+                self.control.put_nowait(message)
+        except ConnectionClosed:
+            pass
+
+
+async def subscriptions_started(server_url: str) -> int:
+    """The server's count of subscriptions ever registered (from /healthz)."""
+    async with httpx.AsyncClient() as http:
+        body = (await http.get(f"{server_url}/healthz")).json()
+    return int(body["liveFeed"]["subscriptionsStarted"])
+
+
+async def wait_until_subscribed(server_url: str, count: int) -> None:
+    """Await the server registering its `count`-th subscription: only then is a
+    subscription sure to receive what is published next (the protocol has no ack)."""
+    async with asyncio.timeout(GUARD_SECONDS):
+        while await subscriptions_started(server_url) < count:  # noqa: ASYNC110 - a remote state
+            await asyncio.sleep(0.02)

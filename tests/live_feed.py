@@ -53,6 +53,7 @@ def servers(
 class Thread:
     """One conversation of a client's engagement, with its staff member and its client."""
 
+    org: Made
     staff: Made
     client: Made
     conversation: Made
@@ -64,7 +65,7 @@ async def thread(world: World) -> Thread:
     client = await world.user(org, Role.CLIENT)
     engagement = await world.engagement(org, client)
     conversation = await world.conversation(engagement, subject="Live")
-    return Thread(staff, client, conversation)
+    return Thread(org, staff, client, conversation)
 
 
 async def post(

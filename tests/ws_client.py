@@ -108,8 +108,7 @@ class GraphQLWebSocket:
     async def closed(self) -> tuple[int | None, str | None]:
         """The close code and reason, once the server has closed the connection."""
         await asyncio.wait_for(self.connection.wait_closed(), GUARD_SECONDS)
-        close = self.connection.close_rcvd
-        return (close.code, close.reason) if close else (None, None)
+        return self.connection.close_code, self.connection.close_reason
 
     async def _read(self) -> None:
         try:

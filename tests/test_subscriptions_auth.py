@@ -1,0 +1,97 @@
+"""Who may follow a conversation: credentials from `connection_init` or the upgrade
+request, and the conversation's visibility, checked when the subscription starts."""
+
+import uuid
+from typing import Any
+
+from engagement_api.auth import mint_token
+from engagement_api.db.enums import Role
+from tests.conftest import GraphQLClient, RunningServer
+from tests.factories import World
+from tests.live_feed import post, thread
+from tests.ws_client import (
+    GraphQLWebSocket,
+    Message,
+    subscriptions_started,
+    wait_until_subscribed,
+)
+
+
+def error_code(message: Message) -> Any:
+    assert message["type"] == "error", message
+    return message["payload"][0]["extensions"]["code"]
+
+
+async def test_subscription_without_credentials_is_refused_unauthenticated(
+    world: World, server: RunningServer
+) -> None:
+    feed = await thread(world)
+    async with GraphQLWebSocket.open(server.graphql_url) as ws:
+        refusal = await ws.next(await ws.feed(feed.conversation.gid))
+    assert error_code(refusal) == "UNAUTHENTICATED"
+
+
+async def test_invalid_token_in_connection_init_closes_the_connection_forbidden(
+    server: RunningServer,
+) -> None:
+    async with GraphQLWebSocket.open(
+        server.graphql_url, token="not-a-jwt", acknowledged=False
+    ) as ws:
+        assert await ws.closed() == (4403, "Forbidden")
+
+
+async def test_token_of_unknown_user_closes_the_connection_forbidden(
+    world: World, server: RunningServer
+) -> None:
+    token = mint_token(uuid.uuid4(), world.settings)
+    async with GraphQLWebSocket.open(server.graphql_url, token=token, acknowledged=False) as ws:
+        assert await ws.closed() == (4403, "Forbidden")
+
+
+async def test_upgrade_request_authorization_header_authenticates(
+    world: World, server: RunningServer, gql: GraphQLClient
+) -> None:
+    feed = await thread(world)
+    before = await subscriptions_started(server.url)
+    async with GraphQLWebSocket.open(server.graphql_url, header_token=feed.client.token) as ws:
+        operation = await ws.feed(feed.conversation.gid)
+        await wait_until_subscribed(server.url, before + 1)
+        message_id = await post(gql, feed.staff, feed.conversation, "via header")
+        assert (await ws.event(operation))["messageId"] == message_id
+
+
+async def test_other_organizations_conversation_is_not_found(
+    world: World, server: RunningServer
+) -> None:
+    feed = await thread(world)
+    outsider = await world.user(await world.organization(), Role.ADMIN)
+    async with GraphQLWebSocket.open(server.graphql_url, token=outsider.token) as ws:
+        refusal = await ws.next(await ws.feed(feed.conversation.gid))
+    assert error_code(refusal) == "NOT_FOUND"
+
+
+async def test_another_clients_conversation_is_not_found_for_a_client(
+    world: World, server: RunningServer
+) -> None:
+    feed = await thread(world)
+    other_client = await world.user(feed.org, Role.CLIENT)
+    async with GraphQLWebSocket.open(server.graphql_url, token=other_client.token) as ws:
+        refusal = await ws.next(await ws.feed(feed.conversation.gid))
+    assert error_code(refusal) == "NOT_FOUND"
+
+
+async def test_malformed_conversation_id_is_not_found(world: World, server: RunningServer) -> None:
+    feed = await thread(world)
+    async with GraphQLWebSocket.open(server.graphql_url, token=feed.staff.token) as ws:
+        refusal = await ws.next(await ws.feed("not-an-id"))
+        wrong_type = await ws.next(await ws.feed(feed.staff.gid))
+    assert error_code(refusal) == "NOT_FOUND"
+    assert error_code(wrong_type) == "NOT_FOUND"
+
+
+async def test_queries_over_websocket_are_refused(world: World, server: RunningServer) -> None:
+    feed = await thread(world)
+    async with GraphQLWebSocket.open(server.graphql_url, token=feed.staff.token) as ws:
+        refusal = await ws.next(await ws.subscribe("{ viewer { role } }"))
+    assert error_code(refusal) == "BAD_REQUEST"
+    assert "Only subscriptions" in refusal["payload"][0]["message"]

@@ -1,0 +1,301 @@
+"""postMessage, editMessage, deleteMessage through the API, checked in the database."""
+
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from engagement_api.db.enums import ConversationStatus, EngagementStatus
+from engagement_api.db.models import Conversation, Message
+from engagement_api.schema.ids import parse_global_id
+from tests.conftest import GraphQLClient
+from tests.factories import BASE_TIME, Made, World
+from tests.mutations import (
+    Cast,
+    cast,
+    codes,
+    count_where,
+    error_fields,
+    mutate,
+    stored,
+)
+
+MESSAGE = "message { id content isInternal attachments { name url size } sender { id } }"
+
+
+async def _open_conversation(world: World, c: Cast) -> Made:
+    return await world.conversation(c.engagement, subject="Kickoff")
+
+
+async def _post(
+    gql: GraphQLClient, viewer: Made, conversation: Made, **input: Any
+) -> dict[str, Any]:
+    return await mutate(
+        gql,
+        "postMessage",
+        {"conversationId": conversation.gid, "content": "Hello", **input},
+        token=viewer.token,
+        select=MESSAGE,
+    )
+
+
+async def _message_count(owner_engine: AsyncEngine, conversation: Made) -> int:
+    return await count_where(owner_engine, Message, Message.conversation_id == conversation.id)
+
+
+async def test_a_client_posts_a_public_message_to_its_open_conversation(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    c = await cast(world)
+    conversation = await _open_conversation(world, c)
+    before = await stored(owner_engine, Conversation, conversation.id)
+    attachment = {"name": "brief.pdf", "url": "https://files.example/brief.pdf", "size": 1024}
+    payload = await _post(
+        gql, c.client, conversation, content="  Hi team  ", attachments=[attachment]
+    )
+    assert payload["errors"] == []
+    assert payload["message"]["attachments"] == [attachment]
+    message_id = parse_global_id(payload["message"]["id"], "Message")
+    assert message_id is not None
+    row = await stored(owner_engine, Message, message_id)
+    assert (row.conversation_id, row.org_id, row.sender_id, row.content, row.is_internal) == (
+        conversation.id,
+        c.org.id,
+        c.client.id,
+        "Hi team",
+        False,
+    )
+    assert row.attachments == [attachment]
+    after = await stored(owner_engine, Conversation, conversation.id)
+    assert after.last_message_at == after.last_public_message_at == row.created_at
+    assert after.updated_at == before.updated_at
+
+
+async def test_an_internal_message_moves_only_the_staff_activity_time(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    c = await cast(world)
+    conversation = await _open_conversation(world, c)
+    await world.message(conversation, c.client, "public")
+    before = await stored(owner_engine, Conversation, conversation.id)
+    payload = await _post(gql, c.staff, conversation, isInternal=True)
+    message_id = parse_global_id(payload["message"]["id"], "Message")
+    assert message_id is not None
+    row = await stored(owner_engine, Message, message_id)
+    after = await stored(owner_engine, Conversation, conversation.id)
+    assert row.is_internal is True
+    assert after.last_message_at == row.created_at
+    assert after.last_public_message_at == before.last_public_message_at
+
+
+async def test_a_client_cannot_post_an_internal_message(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    c = await cast(world)
+    conversation = await _open_conversation(world, c)
+    payload = await _post(gql, c.client, conversation, isInternal=True)
+    assert (payload["message"], codes(payload)) == (None, ["FORBIDDEN"])
+    assert await _message_count(owner_engine, conversation) == 0
+
+
+async def test_a_client_cannot_post_to_another_clients_conversation(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    c = await cast(world)
+    conversation = await _open_conversation(world, c)
+    payload = await _post(gql, c.other_client, conversation)
+    assert (codes(payload), error_fields(payload)) == (
+        ["NOT_FOUND"],
+        [["input", "conversationId"]],
+    )
+    assert await _message_count(owner_engine, conversation) == 0
+
+
+async def test_posting_to_a_closed_conversation_is_an_invalid_transition(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    c = await cast(world)
+    conversation = await world.conversation(c.engagement, ConversationStatus.CLOSED)
+    payload = await _post(gql, c.staff, conversation)
+    assert codes(payload) == ["INVALID_TRANSITION"]
+    assert await _message_count(owner_engine, conversation) == 0
+
+
+async def test_posting_in_a_closed_engagement_is_an_invalid_transition(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    c = await cast(world)
+    closed = await world.engagement(c.org, c.client, EngagementStatus.CLOSED, closed_at=BASE_TIME)
+    conversation = await world.conversation(closed)
+    payload = await _post(gql, c.client, conversation)
+    assert codes(payload) == ["INVALID_TRANSITION"]
+    assert await _message_count(owner_engine, conversation) == 0
+
+
+async def _edit(gql: GraphQLClient, viewer: Made, message: Made, content: str) -> dict[str, Any]:
+    return await mutate(
+        gql,
+        "editMessage",
+        {"id": message.gid, "content": content},
+        token=viewer.token,
+        select=MESSAGE,
+    )
+
+
+async def test_editing_a_message_changes_its_content_and_updated_at(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    c = await cast(world)
+    conversation = await _open_conversation(world, c)
+    message = await world.message(conversation, c.client, "Helo")
+    before = await stored(owner_engine, Message, message.id)
+    payload = await _edit(gql, c.client, message, " Hello ")
+    assert payload["message"]["content"] == "Hello"
+    after = await stored(owner_engine, Message, message.id)
+    assert after.content == "Hello"
+    assert after.updated_at > before.updated_at
+    assert after.created_at == before.created_at
+
+
+async def test_editing_a_message_to_its_content_changes_nothing(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    c = await cast(world)
+    conversation = await _open_conversation(world, c)
+    message = await world.message(conversation, c.client, "Hello")
+    before = await stored(owner_engine, Message, message.id)
+    payload = await _edit(gql, c.client, message, "Hello")
+    assert payload["errors"] == []
+    assert await stored(owner_engine, Message, message.id) == before
+
+
+@pytest.mark.parametrize(("editor", "author"), [("client", "staff"), ("staff", "admin")])
+async def test_editing_another_users_message_is_forbidden(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine, editor: str, author: str
+) -> None:
+    c = await cast(world)
+    conversation = await _open_conversation(world, c)
+    message = await world.message(conversation, getattr(c, author), "Original")
+    payload = await _edit(gql, getattr(c, editor), message, "Changed")
+    assert codes(payload) == ["FORBIDDEN"]
+    assert (await stored(owner_engine, Message, message.id)).content == "Original"
+
+
+async def test_an_admin_edits_any_message(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    c = await cast(world)
+    conversation = await _open_conversation(world, c)
+    message = await world.message(conversation, c.client, "Original")
+    payload = await _edit(gql, c.admin, message, "Moderated")
+    assert payload["errors"] == []
+    assert (await stored(owner_engine, Message, message.id)).content == "Moderated"
+
+
+async def test_an_internal_message_does_not_exist_for_a_client(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    c = await cast(world)
+    conversation = await _open_conversation(world, c)
+    message = await world.message(conversation, c.client, "Note", is_internal=True)
+    payload = await _edit(gql, c.client, message, "Changed")
+    assert codes(payload) == ["NOT_FOUND"]
+    assert (await stored(owner_engine, Message, message.id)).content == "Note"
+
+
+async def test_deleting_a_message_is_soft_and_recomputes_the_activity_times(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    c = await cast(world)
+    conversation = await _open_conversation(world, c)
+    older = await world.message(conversation, c.client, "first")
+    internal = await world.message(conversation, c.staff, "note", is_internal=True)
+    newest = await world.message(conversation, c.client, "second")
+    payload = await mutate(
+        gql, "deleteMessage", {"id": newest.gid}, token=c.client.token, select="deletedId"
+    )
+    assert (payload["deletedId"], payload["errors"]) == (newest.gid, [])
+    deleted = await stored(owner_engine, Message, newest.id)
+    assert deleted.deleted_at is not None
+    after = await stored(owner_engine, Conversation, conversation.id)
+    assert after.last_message_at == (await stored(owner_engine, Message, internal.id)).created_at
+    assert (
+        after.last_public_message_at == (await stored(owner_engine, Message, older.id)).created_at
+    )
+
+
+async def test_a_deleted_message_is_gone_from_reads_and_from_further_change(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    c = await cast(world)
+    conversation = await _open_conversation(world, c)
+    message = await world.message(conversation, c.client, "Hello")
+    await mutate(gql, "deleteMessage", {"id": message.gid}, token=c.client.token)
+    data = await gql.data(
+        "query Q($id: ID!, $c: ID!) { node(id: $id) { id } "
+        "conversation(id: $c) { lastMessage { id } messages { totalCount } } }",
+        {"id": message.gid, "c": conversation.gid},
+        token=c.client.token,
+    )
+    assert data == {
+        "node": None,
+        "conversation": {"lastMessage": None, "messages": {"totalCount": 0}},
+    }
+    payload = await _edit(gql, c.client, message, "Back")
+    assert codes(payload) == ["NOT_FOUND"]
+    assert (await stored(owner_engine, Message, message.id)).content == "Hello"
+
+
+async def test_a_client_cannot_delete_another_users_message(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    c = await cast(world)
+    conversation = await _open_conversation(world, c)
+    message = await world.message(conversation, c.staff, "Hello")
+    payload = await mutate(gql, "deleteMessage", {"id": message.gid}, token=c.client.token)
+    assert codes(payload) == ["FORBIDDEN"]
+    assert (await stored(owner_engine, Message, message.id)).deleted_at is None
+
+
+async def test_posting_costs_the_same_statements_for_one_or_twenty_attachments(
+    world: World, gql: GraphQLClient
+) -> None:
+    c = await cast(world)
+    conversation = await _open_conversation(world, c)
+    document = (
+        "mutation M($input: PostMessageInput!) { postMessage(input: $input) { message { id "
+        "sender { name } conversation { subject engagement { name } } attachments { url } } "
+        "errors { code } } }"
+    )
+
+    async def statements(count: int) -> int:
+        attachment = {"name": "a", "url": "https://files.example/a", "size": 1}
+        variables = {
+            "input": {
+                "conversationId": conversation.gid,
+                "content": "Files",
+                "attachments": [attachment] * count,
+            }
+        }
+        body = await gql.execute(document, variables, token=c.staff.token)
+        assert body["data"]["postMessage"]["errors"] == []
+        return int(body["extensions"]["sqlStatements"])
+
+    assert await statements(1) == await statements(20)
+
+
+async def test_payloads_of_later_mutations_in_a_document_see_earlier_writes(
+    world: World, gql: GraphQLClient
+) -> None:
+    c = await cast(world)
+    document = (
+        "mutation M($e: ID!) {"
+        ' a: createProject(input: {engagementId: $e, name: "A"}) '
+        "{ project { engagement { name } } }"
+        ' b: updateEngagement(input: {id: $e, name: "Renamed"}) { engagement { name } }'
+        ' c: createProject(input: {engagementId: $e, name: "C"}) '
+        "{ project { engagement { name } } } }"
+    )
+    data = await gql.data(document, {"e": c.engagement.gid}, token=c.staff.token)
+    assert data["a"]["project"]["engagement"]["name"] == "Work"
+    assert data["c"]["project"]["engagement"]["name"] == "Renamed"

@@ -30,10 +30,12 @@ from engagement_api.http_conformance import (
 from engagement_api.persisted_documents import PersistedDocuments
 from engagement_api.settings import Settings
 from engagement_api.websocket import TransportWSHandler, authenticate_connection
+from engagement_api.websocket_frames import TextFrameWebSocketAdapter
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
+    websocket_adapter_class = TextFrameWebSocketAdapter  # type: ignore[assignment]
     protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
 
     def __init__(

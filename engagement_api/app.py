@@ -11,12 +11,14 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route, WebSocketRoute
 
+from engagement_api.body_limit import BodySizeLimitMiddleware
 from engagement_api.broadcast import create_broadcaster
 from engagement_api.db.engine import EngineOptions, create_engine, resolve_database_url
 from engagement_api.db.migrate import head_revision
 from engagement_api.extensions.mask_errors import MaskUnexpectedErrors
 from engagement_api.extensions.operation_log import OperationLog
 from engagement_api.extensions.operation_metrics import OperationMetrics
+from engagement_api.extensions.query_safety import query_safety_extensions
 from engagement_api.health import healthz, readyz
 from engagement_api.logs import configure_logging
 from engagement_api.metrics import Metrics, metrics_endpoint
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             lambda: OperationMetrics(metrics),
             *setup_tracing(settings),
             MaskUnexpectedErrors,
+            *query_safety_extensions(settings),
         ]
     )
     view = GraphQLView(
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
             *cors_middleware(settings),
             Middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes),
         ],

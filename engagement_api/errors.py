@@ -42,3 +42,13 @@ class ServiceUnavailableError(ClientError):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message, retryable=True)
+
+
+class QueryTooLongError(ClientError):
+    code = "QUERY_TOO_LONG"
+    default_message = "The query document is too long."
+
+
+class RequestTimeoutError(ClientError):
+    code = "REQUEST_TIMEOUT"
+    default_message = "The request took too long and was cancelled; nothing was changed."

@@ -59,12 +59,14 @@ class Settings(BaseSettings):
     db_statement_cache_size: int = 200
     request_timeout_seconds: float = 30.0
 
-    max_query_depth: int = 10
-    max_aliases: int = 30
-    max_tokens: int = 3_000
-    max_query_length: int = 20_000
-    max_body_bytes: int = 200_000
-    max_query_cost: int = 50_000
+    # Query safety (docs/security.md explains each value).
+    max_query_depth: int = 12
+    max_aliases: int = 15
+    max_directives: int = 50
+    max_tokens: int = 1_000
+    max_query_length: int = 15_000
+    max_body_bytes: int = 524_288
+    max_query_cost: int = 250_000
 
     cors_origins: list[str] = Field(
         default_factory=list,

@@ -1,6 +1,8 @@
 """The GraphQL HTTP/WebSocket view: Strawberry's ASGI view, with the request's context,
 its database transaction, and orjson responses."""
 
+import asyncio
+import contextlib
 import dataclasses
 from typing import Any, cast
 
@@ -20,7 +22,8 @@ from strawberry.types.unset import UNSET, UnsetType
 from engagement_api.auth import AuthenticationError, bearer_token
 from engagement_api.broadcast import Broadcaster
 from engagement_api.context import RequestContext, new_request_id
-from engagement_api.errors import ClientError
+from engagement_api.errors import ClientError, RequestTimeoutError
+from engagement_api.extensions.mask_errors import public_errors
 from engagement_api.http_conformance import (
     GRAPHQL_RESPONSE_JSON,
     is_request_error,
@@ -28,6 +31,7 @@ from engagement_api.http_conformance import (
     request_error_status,
 )
 from engagement_api.persisted_documents import PersistedDocuments
+from engagement_api.request_limits import check_query_length
 from engagement_api.settings import Settings
 from engagement_api.websocket import TransportWSHandler, authenticate_connection
 from engagement_api.websocket_frames import TextFrameWebSocketAdapter
@@ -93,13 +97,21 @@ class GraphQLView(GraphQL[RequestContext, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         try:
+            check_query_length(request_data.query, self.settings.max_query_length)
             query = self.documents.resolve(request_data.query, request_data.extensions)
         except ClientError as error:
             return self._answered(ExecutionResult(data=None, errors=[error]), sub_response)
         request_data = dataclasses.replace(request_data, query=query)
         try:
-            result = await super().execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
+            async with asyncio.timeout(self.settings.request_timeout_seconds):
+                result = await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
+        except TimeoutError:
+            with contextlib.suppress(Exception):  # the cancelled connection may be broken
+                await context.db.close(commit=False)
+            return self._answered(
+                ExecutionResult(data=None, errors=[RequestTimeoutError()]), sub_response
             )
         except BaseException:
             await context.db.close(commit=False)
@@ -110,6 +122,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
             return ExecutionResult(data=None, errors=[error])
         if context.events and self.broadcaster is not None:  # committed: tell subscribers
             await self.broadcaster.publish(context.events)
+        if result.errors:  # defence in depth: nothing unexpected leaves unmasked
+            result.errors = public_errors(result.errors, context.request_id)
         if self.settings.expose_sql_statements:
             result.extensions = {
                 **(result.extensions or {}),

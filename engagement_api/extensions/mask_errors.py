@@ -1,7 +1,7 @@
 """Unexpected errors are masked for the client and logged with traceback and request id."""
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from graphql import GraphQLError
@@ -12,6 +12,7 @@ from engagement_api.errors import ClientError
 logger = logging.getLogger("engagement_api.errors")
 
 MASKED_MESSAGE = "Unexpected server error."
+MASKED_CODE = "INTERNAL_SERVER_ERROR"
 
 
 class MaskUnexpectedErrors(SchemaExtension):
@@ -24,27 +25,36 @@ class MaskUnexpectedErrors(SchemaExtension):
         if result is None or not result.errors:
             return
         request_id = getattr(self.execution_context.context, "request_id", None)
-        result.errors = [self._public(error, request_id) for error in result.errors]
+        result.errors = public_errors(result.errors, request_id)
 
-    @staticmethod
-    def _is_expected(error: GraphQLError) -> bool:
-        original = error.original_error
-        if original is None:
-            return True  # parse and validation errors describe the client's document
-        return isinstance(original, ClientError)
 
-    def _public(self, error: GraphQLError, request_id: Any) -> GraphQLError:
-        if self._is_expected(error):
-            return error
-        logger.error(
-            "unexpected error in %s",
-            ".".join(str(part) for part in error.path or ()),
-            exc_info=error.original_error,
-            extra={"request_id": request_id},
-        )
-        return GraphQLError(
-            MASKED_MESSAGE,
-            nodes=error.nodes,
-            path=error.path,
-            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-        )
+def public_errors(errors: Sequence[GraphQLError], request_id: Any) -> list[GraphQLError]:
+    """`errors` as a client may see them: expected ones as they are, the rest masked
+    (and logged). Idempotent: a masked error is expected."""
+    return [_public(error, request_id) for error in errors]
+
+
+def is_expected(error: GraphQLError) -> bool:
+    original = error.original_error
+    if original is None:
+        return True  # parse and validation errors describe the client's document
+    if isinstance(original, GraphQLError) and error.path is None:
+        return True  # graphql-core's own errors about the request's variables
+    return isinstance(original, ClientError)
+
+
+def _public(error: GraphQLError, request_id: Any) -> GraphQLError:
+    if is_expected(error):
+        return error
+    logger.error(
+        "unexpected error in %s",
+        ".".join(str(part) for part in error.path or ()) or "the operation",
+        exc_info=error.original_error,
+        extra={"request_id": request_id},
+    )
+    return GraphQLError(
+        MASKED_MESSAGE,
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": MASKED_CODE, "requestId": request_id},
+    )

@@ -1,0 +1,47 @@
+"""Every error a client sees carries a stable `extensions.code`.
+
+Errors raised by the project (`errors.ClientError`) and by the query-safety rules bring
+their own code; graphql-core's own errors get one here, by the step that produced them:
+GRAPHQL_PARSE_FAILED (syntax), GRAPHQL_VALIDATION_FAILED (the document does not fit the
+schema), BAD_USER_INPUT (variables that cannot be coerced, a missing operation name).
+Unexpected errors are masked by `mask_errors.py` with INTERNAL_SERVER_ERROR.
+"""
+
+from collections.abc import Iterable, Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+
+
+class StableErrorCodes(SchemaExtension):
+    def on_parse(self) -> Iterator[None]:
+        yield
+        _stamp_missing(self.execution_context.pre_execution_errors or (), PARSE_FAILED)
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        _stamp_missing(self.execution_context.pre_execution_errors or (), VALIDATION_FAILED)
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            _stamp_missing(
+                (error for error in result.errors if _is_request_error(error)), BAD_USER_INPUT
+            )
+
+
+def _is_request_error(error: GraphQLError) -> bool:
+    """graphql-core's own complaint about the request (not an exception of a resolver)."""
+    original = error.original_error
+    return original is None or (isinstance(original, GraphQLError) and error.path is None)
+
+
+def _stamp_missing(errors: Iterable[GraphQLError], code: str) -> None:
+    for error in errors:
+        if not (error.extensions or {}).get("code"):
+            error.extensions = {**(error.extensions or {}), "code": code}

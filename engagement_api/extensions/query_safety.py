@@ -1,0 +1,41 @@
+"""The query-safety extensions (domain rules §4), configured from the settings.
+
+Each limit is its own single-purpose extension; see docs/security.md for the chosen values.
+"""
+
+from collections.abc import Callable
+from functools import partial
+
+from strawberry.extensions import SchemaExtension
+
+from engagement_api.extensions.error_codes import StableErrorCodes
+from engagement_api.extensions.introspection_policy import IntrospectionPolicy
+from engagement_api.extensions.max_aliases import AliasLimit
+from engagement_api.extensions.max_directives import DirectiveLimit
+from engagement_api.extensions.max_tokens import TokenLimit
+from engagement_api.extensions.query_cost import QueryCost
+from engagement_api.extensions.query_depth import QueryDepthLimit
+from engagement_api.resolvers.connections import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from engagement_api.settings import Settings
+
+
+def query_safety_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Factories of the per-request extensions that bound what one operation may ask."""
+    return [
+        StableErrorCodes,
+        partial(TokenLimit, settings.max_tokens),
+        partial(QueryDepthLimit, settings.max_query_depth),
+        partial(AliasLimit, settings.max_aliases),
+        partial(DirectiveLimit, settings.max_directives),
+        partial(
+            QueryCost,
+            limit=settings.max_query_cost,
+            default_page_size=DEFAULT_PAGE_SIZE,
+            max_page_size=MAX_PAGE_SIZE,
+        ),
+        partial(
+            IntrospectionPolicy,
+            enabled=settings.introspection,
+            open_to_anonymous=settings.dev_mode,
+        ),
+    ]

@@ -1,0 +1,192 @@
+"""The benchmark of issue 7 (see docs/performance.md).
+
+    .venv/bin/python -m bench.run [--workers 2] [--seconds 10] [--only Q1] [--no-floor]
+
+Seeds scale 10 into its own database once, starts `engagement-api serve` with production
+settings, checks that every floor statement returns the server's data, then drives each
+query with wrk at each concurrency and its floor through asyncpg, and prints req/s,
+p50/p99, errors, bytes, SQL statements and CPU ms per request (server and PostgreSQL,
+from /proc over the timed window), with the server/floor ratios.
+"""
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import orjson
+
+from bench import report, workload
+from bench.measure import Processes, Result, run_floor, run_wrk
+from bench.procstat import children
+from engagement_api.settings import Settings
+
+JWT_SECRET = "benchmark-secret-0123456789abcdef0123456789"
+PRODUCTION_ENV = {
+    "DEV_MODE": "false",
+    "INTROSPECTION": "false",
+    "LOG_JSON": "true",
+    "JWT_SECRET": JWT_SECRET,
+}
+"""What an operator sets in production (README, "Configuration")."""
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default="postgresql://root@127.0.0.1:5432/bench")
+    parser.add_argument(
+        "--server-database-url",
+        help="the server's DATABASE_URL when it differs (e.g. through PgBouncer)",
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=18787)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
+    parser.add_argument("--only", action="append", help="run cases whose name contains this")
+    parser.add_argument("--no-floor", action="store_true")
+    parser.add_argument("--no-seed", action="store_true")
+    parser.add_argument(
+        "--extra-pid",
+        type=int,
+        action="append",
+        default=[],
+        help="charge this process's CPU to PostgreSQL (e.g. PgBouncer)",
+    )
+    parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server")
+    parser.add_argument("--markdown", type=Path, help="also write the tables here")
+    return parser.parse_args(argv)
+
+
+@contextmanager
+def running_server(args: argparse.Namespace) -> Iterator[int]:
+    env = {**os.environ, **PRODUCTION_ENV}
+    env["DATABASE_URL"] = args.server_database_url or args.database_url
+    env.update(item.split("=", 1) for item in args.env)
+    command = [sys.executable, "-m", "engagement_api.cli", "serve", "--host", "127.0.0.1"]
+    command += ["--port", str(args.port), "--workers", str(args.workers)]
+    log = open(f"/tmp/bench-server-{args.port}.log", "wb")  # noqa: SIM115
+    server = subprocess.Popen(command, cwd=workload.ROOT, env=env, stdout=log, stderr=log)
+    try:
+        _wait_ready(f"http://127.0.0.1:{args.port}/readyz", server)
+        yield server.pid
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited with {server.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("the server did not become ready")
+
+
+def _postgres_pids(database_url: str) -> list[int]:
+    """The backends of the benchmark database (other databases' tests are not charged)."""
+    database = database_url.rsplit("/", 1)[-1].split("?")[0]
+    query = f"SELECT pid FROM pg_stat_activity WHERE datname = '{database}'"
+    query += " AND pid <> pg_backend_pid()"
+    output = subprocess.run(
+        ["psql", database_url, "-Atc", query], capture_output=True, text=True, check=True
+    )
+    return [int(line) for line in output.stdout.split()]
+
+
+def _same_data(url: str, case: workload.Case, database_url: str) -> str:
+    import asyncpg
+
+    async def floor() -> bytes:
+        connection = await asyncpg.connect(database_url)
+        try:
+            return str(await connection.fetchval(case.floor_sql, *case.floor_args)).encode()
+        finally:
+            await connection.close()
+
+    headers = {"authorization": f"Bearer {case.token}"}
+    served = httpx.post(url, json=case.body(), headers=headers, timeout=60).json()
+    if served.get("errors"):
+        return f"server errors: {served['errors']}"
+    if case.floor_sql is None:
+        return "no floor"
+    same = orjson.loads(asyncio.run(floor()))["data"] == served["data"]
+    return "same data" if same else "DIFFERENT DATA"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    if not args.no_seed:
+        workload.seed(args.database_url)
+    fixtures = asyncio.run(workload.load_fixtures(args.database_url))
+    url = f"http://127.0.0.1:{args.port}/graphql"
+    results: list[Result] = []
+    with running_server(args) as server_pid:
+        settings = Settings(jwt_secret=JWT_SECRET)
+        cases = [
+            case
+            for case in workload.build_cases(fixtures, settings, url)
+            if not args.only or any(part in case.name for part in args.only)
+        ]
+        processes = Processes(
+            app=lambda: [server_pid, *children(server_pid)],
+            postgres=lambda: [*_postgres_pids(args.database_url), *args.extra_pid],
+        )
+        workers = lambda: children(server_pid) or [server_pid]  # noqa: E731
+        for case in cases:
+            print(f"{case.name}: {_same_data(url, case, args.database_url)}", flush=True)
+        for case in cases:
+            for concurrency in args.concurrency:
+                common = {
+                    "url": url,
+                    "body": case.body(),
+                    "token": case.token,
+                    "concurrency": concurrency,
+                    "processes": processes,
+                    "workers": workers,
+                }
+                run_wrk(name=case.name, seconds=args.warmup, **common)
+                results.append(run_wrk(name=case.name, seconds=args.seconds, **common))
+                print(report.line(results[-1]), flush=True)
+    if not args.no_floor:
+        for case in cases:
+            if case.floor_sql is None:
+                continue
+            for concurrency in args.concurrency:
+                results.append(
+                    run_floor(
+                        name=case.name,
+                        database_url=args.database_url,
+                        sql=case.floor_sql,
+                        args=case.floor_args,
+                        concurrency=concurrency,
+                        seconds=args.seconds,
+                    )
+                )
+                print(report.line(results[-1]), flush=True)
+    text = report.tables(results, workers=args.workers)
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""The benchmark's data and cases: seed once, then look up tokens, ids and cursors."""
+
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench import floor_sql, queries
+from engagement_api.auth import mint_token
+from engagement_api.resolvers.cursors import decode_cursor, encode_cursor
+from engagement_api.schema.ids import to_global_id
+from engagement_api.seed import DEMO_CLIENT_EMAIL, DEMO_STAFF_EMAIL
+from engagement_api.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SCALE = 10
+DEEP_POSITION = 50_000
+"""The deep page starts after this many messages of the long thread (its middle)."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmarked request: a GraphQL operation and the floor statement it matches."""
+
+    name: str
+    document: str
+    variables: dict[str, Any]
+    token: str
+    floor_sql: str | None = None
+    floor_args: tuple[Any, ...] = field(default_factory=tuple)
+
+    def body(self) -> dict[str, Any]:
+        return {"query": self.document, "variables": self.variables}
+
+
+def seed(database_url: str) -> None:
+    """`engagement-api seed --scale 10` (idempotent), then VACUUM ANALYZE for fresh stats."""
+    command = [sys.executable, "-m", "engagement_api.cli", "seed", "--scale", str(SCALE)]
+    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+    subprocess.run(command, check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(["psql", database_url, "-qc", "VACUUM ANALYZE"], check=True)
+
+
+@dataclass(frozen=True)
+class Fixtures:
+    org_id: uuid.UUID
+    staff_id: uuid.UUID
+    client_id: uuid.UUID
+    thread_id: uuid.UUID
+    deep_key: tuple[Any, ...]
+    engagement_id: uuid.UUID
+
+
+async def load_fixtures(database_url: str) -> Fixtures:
+    connection = await asyncpg.connect(database_url)
+    try:
+        staff = await connection.fetchrow(
+            "SELECT id, org_id FROM users WHERE email = $1 ORDER BY created_at LIMIT 1",
+            DEMO_STAFF_EMAIL,
+        )
+        client_id = await connection.fetchval(
+            "SELECT id FROM users WHERE email = $1 AND org_id = $2", DEMO_CLIENT_EMAIL, staff[1]
+        )
+        thread_id = await connection.fetchval(
+            "SELECT conversation_id FROM conversation_messages WHERE org_id = $1"
+            " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
+            staff[1],
+        )
+        deep = await connection.fetchrow(
+            "SELECT created_at, id FROM conversation_messages"
+            " WHERE conversation_id = $1 AND deleted_at IS NULL"
+            " ORDER BY created_at, id OFFSET $2 LIMIT 1",
+            thread_id,
+            DEEP_POSITION,
+        )
+        engagement_id = await connection.fetchval(
+            "SELECT id FROM engagements WHERE org_id = $1 AND id <> ("
+            "  SELECT engagement_id FROM conversations WHERE id = $2)"
+            " ORDER BY created_at DESC, id DESC LIMIT 1",
+            staff[1],
+            thread_id,
+        )
+    finally:
+        await connection.close()
+    return Fixtures(
+        org_id=staff[1],
+        staff_id=staff[0],
+        client_id=client_id,
+        thread_id=thread_id,
+        deep_key=(deep[0], uuid.UUID(str(deep[1]))),
+        engagement_id=engagement_id,
+    )
+
+
+def newest_start_cursor(url: str, token: str, thread: str) -> str:
+    """The `before` cursor of the older page: the newest page's startCursor."""
+    response = httpx.post(
+        url,
+        json={"query": queries.THREAD_NEWEST, "variables": {"id": thread}},
+        headers={"authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    cursor: str = response.json()["data"]["conversation"]["messages"]["pageInfo"]["startCursor"]
+    return cursor
+
+
+def build_cases(fixtures: Fixtures, settings: Settings, graphql_url: str) -> list[Case]:
+    staff = mint_token(fixtures.staff_id, settings)
+    client = mint_token(fixtures.client_id, settings)
+    org, thread = fixtures.org_id, fixtures.thread_id
+    thread_gid = to_global_id("Conversation", thread)
+    before = newest_start_cursor(graphql_url, staff, thread_gid)
+    before_key = decode_cursor(before, "messages", [datetime, uuid.UUID])
+    after = encode_cursor("messages", fixtures.deep_key)
+    return [
+        Case(
+            "Q1 dashboard STAFF",
+            queries.DASHBOARD,
+            {},
+            staff,
+            floor_sql.dashboard(client=False),
+            (org, fixtures.staff_id),
+        ),
+        Case(
+            "Q1 dashboard CLIENT",
+            queries.DASHBOARD,
+            {},
+            client,
+            floor_sql.dashboard(client=True),
+            (org, fixtures.client_id),
+        ),
+        Case(
+            "Q2 thread newest",
+            queries.THREAD_NEWEST,
+            {"id": thread_gid},
+            staff,
+            floor_sql.THREAD_NEWEST,
+            (org, thread),
+        ),
+        Case(
+            "Q2 thread older",
+            queries.THREAD_OLDER,
+            {"id": thread_gid, "before": before},
+            staff,
+            floor_sql.THREAD_OLDER,
+            (org, thread, *before_key),
+        ),
+        Case(
+            "Q2 thread deep",
+            queries.THREAD_DEEP,
+            {"id": thread_gid, "after": after},
+            staff,
+            floor_sql.THREAD_DEEP,
+            (org, thread, *fixtures.deep_key),
+        ),
+        Case(
+            "Q3 engagement detail",
+            queries.DETAIL,
+            {"id": to_global_id("Engagement", fixtures.engagement_id)},
+            staff,
+        ),
+    ]

@@ -1,8 +1,9 @@
 // A real SPA client: Apollo Client with its normalized cache loads the dashboard, then pages
 // a thread with fetchMore and a Relay-style field policy; a second client fetches the
 // dashboard as the mobile app does, by hash over GET (automatic persisted queries).
-// Usage: node apollo.mjs <graphql-url> <bearer-token> <conversation-id> <page-size>
-// Prints one JSON object with what the clients received; exits 1 on any client error.
+// Usage: node apollo.mjs spa <graphql-url> <bearer-token> <conversation-id> <page-size>
+//        node apollo.mjs mobile <graphql-url> <bearer-token>
+// Prints one JSON object with what the client received; exits 1 on any client error.
 import { createHash } from 'node:crypto';
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
@@ -10,9 +11,9 @@ import { relayStylePagination } from '@apollo/client/utilities';
 import { filter, firstValueFrom } from 'rxjs';
 import { document } from './documents.mjs';
 
-const [url, token, conversationId, pageSize] = process.argv.slice(2);
-if (!url || !token || !conversationId || !pageSize) {
-  console.error('usage: node apollo.mjs <graphql-url> <token> <conversation-id> <page-size>');
+const [mode, url, token, conversationId, pageSize] = process.argv.slice(2);
+if (!url || !token || !(mode === 'mobile' || (mode === 'spa' && conversationId && pageSize))) {
+  console.error('usage: node apollo.mjs spa|mobile <graphql-url> <token> [<conversation> <size>]');
   process.exit(2);
 }
 
@@ -91,7 +92,7 @@ async function mobile() {
 }
 
 try {
-  console.log(JSON.stringify({ spa: await spa(), mobile: await mobile() }));
+  console.log(JSON.stringify(mode === 'spa' ? await spa() : await mobile()));
 } catch (error) {
   console.error(error);
   process.exit(1);

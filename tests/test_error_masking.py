@@ -1,0 +1,138 @@
+"""Error discipline: an unexpected failure is masked for the client (a generic message and
+the request id) and logged with its traceback and request id; the client's own mistakes
+get clear errors with stable codes.
+
+The unexpected failure is real: a server runs on its own database whose `engagements.name`
+column was renamed behind its back (schema drift), so the read fails inside PostgreSQL.
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import text
+
+from engagement_api.db import migrate
+from engagement_api.db.engine import create_engine
+from engagement_api.db.enums import Role
+from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
+from tests.databases import create_database, drop_database
+from tests.factories import World
+
+LEAKS = ("SELECT", "asyncpg", "sqlalchemy", "Traceback", "UndefinedColumn", "name_drifted")
+QUERY = "{ engagements(first: 5) { edges { node { id name } } } }"
+
+
+@dataclass(frozen=True)
+class Drifted:
+    server: RunningServer
+    token: str
+
+
+@pytest.fixture(scope="module")
+async def drifted_database() -> AsyncIterator[str]:
+    url = await create_database("masking")
+    await asyncio.to_thread(migrate.upgrade, url)
+    yield url
+    await drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def drifted_server(
+    drifted_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    log = tmp_path_factory.mktemp("masking") / "server.log"
+    running = start_server(drifted_database, str(log))
+    yield running
+    stop_server(running)
+
+
+@pytest.fixture(scope="module")
+async def drifted(drifted_database: str, drifted_server: RunningServer) -> Drifted:
+    engine = create_engine(drifted_database)
+    world = World(engine)
+    org = await world.organization("Drift")
+    staff = await world.user(org, Role.STAFF)
+    await world.engagement(org, await world.user(org, Role.CLIENT), name="E")
+    async with engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE engagements RENAME COLUMN name TO name_drifted"))
+    await engine.dispose()
+    return Drifted(drifted_server, staff.token)
+
+
+async def _post(http: httpx.AsyncClient, drifted: Drifted, request_id: str) -> httpx.Response:
+    return await http.post(
+        drifted.server.graphql_url,
+        json={"query": QUERY},
+        headers={"authorization": f"Bearer {drifted.token}", "x-request-id": request_id},
+    )
+
+
+async def test_unexpected_error_reaches_the_client_as_a_generic_message_with_the_request_id(
+    http: httpx.AsyncClient, drifted: Drifted
+) -> None:
+    request_id = uuid.uuid4().hex
+    body = (await _post(http, drifted, request_id)).json()
+    assert [(error["message"], error["extensions"]) for error in body["errors"]] == [
+        ("Unexpected server error.", {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id})
+    ]
+
+
+async def test_masked_error_reveals_no_sql_stack_or_internal_name(
+    http: httpx.AsyncClient, drifted: Drifted
+) -> None:
+    response = await _post(http, drifted, uuid.uuid4().hex)
+    assert [leak for leak in LEAKS if leak in response.text] == []
+
+
+async def test_unexpected_error_is_logged_with_traceback_and_request_id(
+    http: httpx.AsyncClient, drifted: Drifted
+) -> None:
+    request_id = uuid.uuid4().hex
+    await _post(http, drifted, request_id)
+    records = [_json(line) for line in drifted.server.logs().splitlines()]
+    logged = [r for r in records if r.get("request_id") == request_id and "traceback" in r]
+    assert logged, "no error record with a traceback for the request"
+    assert "name_drifted" in logged[0]["traceback"] or "UndefinedColumn" in logged[0]["traceback"]
+
+
+def _json(line: str) -> dict[str, Any]:
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+# The client's own mistakes: clear, coded, never masked ---------------------------------
+
+
+async def test_variable_of_the_wrong_type_is_bad_user_input_not_masked(
+    gql: GraphQLClient, world: World
+) -> None:
+    org = await world.organization()
+    staff = await world.user(org, Role.STAFF)
+    body = await gql.execute(
+        "query($n: Int) { engagements(first: $n) { totalCount } }", {"n": "many"}, token=staff.token
+    )
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["BAD_USER_INPUT"]
+    assert "Int" in body["errors"][0]["message"]
+
+
+async def test_unknown_field_is_a_validation_error_with_a_suggestion_in_dev_mode(
+    gql: GraphQLClient,
+) -> None:
+    body = await gql.execute("{ engagementz { totalCount } }")
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "Did you mean" in error["message"]
+
+
+async def test_missing_token_is_unauthenticated(gql: GraphQLClient) -> None:
+    body = await gql.execute("{ viewer { role } }")
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED"]

@@ -1,16 +1,16 @@
 // A real graphql-ws client receives a live messageEvents event for a message posted over HTTP.
 // Usage: node subscription.mjs <graphql-url> <subscriber-token> <poster-token> <conversation-id>
-// Prints one JSON object {event, posted, attempts}; exits 1 if no event arrives.
+// Prints one JSON object {event, posted}; exits 1 if no event arrives.
 //
 // The protocol has no acknowledgement that a subscription is live on the server, so the
-// poster posts again (at most MAX_ATTEMPTS times, RETRY_MS apart) until the first event
-// arrives; the event must be one of the posted messages.
+// message is posted once the server's /healthz counts one more registered subscription
+// (`liveFeed.subscriptionsStarted`), as the Python live-feed tests do.
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { documentText } from './documents.mjs';
 
-const MAX_ATTEMPTS = 10;
-const RETRY_MS = 500;
+const GUARD_MS = 30_000;
+const POLL_MS = 20;
 
 const [url, subscriberToken, posterToken, conversationId] = process.argv.slice(2);
 if (!url || !subscriberToken || !posterToken || !conversationId) {
@@ -25,12 +25,30 @@ const client = createClient({
   retryAttempts: 0,
 });
 
+async function subscriptionsStarted() {
+  const response = await fetch(new URL('/healthz', url));
+  return (await response.json()).liveFeed.subscriptionsStarted;
+}
+
+async function untilSubscribed(count) {
+  const deadline = Date.now() + GUARD_MS;
+  while ((await subscriptionsStarted()) < count) {
+    if (Date.now() > deadline) throw new Error('the server never registered the subscription');
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
 function firstEvent() {
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no event arrived')), GUARD_MS);
     client.subscribe(
       { query: documentText('message-events'), variables: { conversationId } },
       {
-        next: (result) => (result.errors ? reject(new Error(JSON.stringify(result.errors))) : resolve(result.data.messageEvents)),
+        next: (result) => {
+          clearTimeout(timer);
+          if (result.errors) reject(new Error(JSON.stringify(result.errors)));
+          else resolve(result.data.messageEvents);
+        },
         error: (error) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
         complete: () => reject(new Error('the subscription completed without an event')),
       },
@@ -59,22 +77,14 @@ async function post(content) {
 }
 
 try {
+  const before = await subscriptionsStarted();
   const event = firstEvent();
-  const posted = [];
-  let received = null;
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS && !received; attempt += 1) {
-    posted.push(await post(`live message ${attempt}`));
-    received = await Promise.race([
-      event,
-      new Promise((resolve) => setTimeout(() => resolve(null), RETRY_MS)),
-    ]);
-  }
-  if (!received) throw new Error(`no event after ${posted.length} messages`);
-  console.log(JSON.stringify({ event: received, posted, attempts: posted.length }));
+  await untilSubscribed(before + 1);
+  const posted = await post('live message');
+  console.log(JSON.stringify({ event: await event, posted }));
   await client.dispose();
-  process.exit(0);
 } catch (error) {
   console.error(error);
   await client.dispose();
-  process.exit(1);
+  process.exitCode = 1;
 }

@@ -1,0 +1,117 @@
+"""What each subscriber receives: POSTED, EDITED, DELETED events resolved with its own
+permissions, and nothing for a write that did not commit."""
+
+from typing import Any
+
+from engagement_api.db.enums import ConversationStatus
+from tests.conftest import GraphQLClient, RunningServer
+from tests.factories import World
+from tests.live_feed import DELETE, EDIT, POST, Thread, post, thread
+from tests.ws_client import GraphQLWebSocket, subscriptions_started, wait_until_subscribed
+
+
+async def _following(server: RunningServer, ws: GraphQLWebSocket, feed: Thread) -> str:
+    before = await subscriptions_started(server.url)
+    operation = await ws.feed(feed.conversation.gid)
+    await wait_until_subscribed(server.url, before + 1)
+    return operation
+
+
+async def _edit(gql: GraphQLClient, token: str, message_id: str, content: str) -> None:
+    variables: dict[str, Any] = {"input": {"id": message_id, "content": content}}
+    data = await gql.data(EDIT, variables, token=token)
+    assert data["editMessage"]["errors"] == [], data
+
+
+async def _delete(gql: GraphQLClient, token: str, message_id: str) -> None:
+    data = await gql.data(DELETE, {"input": {"id": message_id}}, token=token)
+    assert data["deleteMessage"]["errors"] == [], data
+
+
+async def test_edit_and_delete_reach_the_subscriber(
+    world: World, server: RunningServer, gql: GraphQLClient
+) -> None:
+    feed = await thread(world)
+    message_id = await post(gql, feed.staff, feed.conversation, "draft")
+    async with GraphQLWebSocket.open(server.graphql_url, token=feed.client.token) as ws:
+        operation = await _following(server, ws, feed)
+        await _edit(gql, feed.staff.token, message_id, "final")
+        # Each event is resolved when delivered: an edit of a message deleted by then
+        # is skipped (its DELETED follows), so the delete waits for the edit's event.
+        edited = await ws.event(operation)
+        await _delete(gql, feed.staff.token, message_id)
+        deleted = await ws.event(operation)
+    assert (edited["kind"], edited["messageId"]) == ("EDITED", message_id)
+    assert edited["message"]["content"] == "final"
+    assert deleted == {"kind": "DELETED", "messageId": message_id, "message": None}
+
+
+async def test_client_receives_no_edit_or_delete_of_an_internal_message(
+    world: World, server: RunningServer, gql: GraphQLClient
+) -> None:
+    feed = await thread(world)
+    internal_id = await post(gql, feed.staff, feed.conversation, "note", internal=True)
+    public_id = await post(gql, feed.staff, feed.conversation, "public")
+    async with GraphQLWebSocket.open(server.graphql_url, token=feed.client.token) as ws:
+        operation = await _following(server, ws, feed)
+        await _edit(gql, feed.staff.token, internal_id, "note, edited")
+        await _delete(gql, feed.staff.token, internal_id)
+        await _delete(gql, feed.staff.token, public_id)
+        first = await ws.event(operation)
+    assert (first["kind"], first["messageId"]) == ("DELETED", public_id)
+
+
+async def test_refused_post_publishes_nothing(
+    world: World, server: RunningServer, gql: GraphQLClient
+) -> None:
+    feed = await thread(world)
+    closed = await world.conversation(
+        await world.engagement(feed.org, feed.client), status=ConversationStatus.CLOSED
+    )
+    async with GraphQLWebSocket.open(server.graphql_url, token=feed.staff.token) as ws:
+        operation = await _following(server, ws, feed)
+        # One document: the first post commits, the second is refused and rolled back.
+        data = await gql.data(
+            """mutation($ok: PostMessageInput!, $refused: PostMessageInput!) {
+              ok: postMessage(input: $ok) { message { id } errors { code } }
+              refused: postMessage(input: $refused) { message { id } errors { code } }
+            }""",
+            {
+                "refused": {"conversationId": feed.conversation.gid, "content": "   "},
+                "ok": {"conversationId": feed.conversation.gid, "content": "accepted"},
+            },
+            token=feed.staff.token,
+        )
+        assert data["refused"]["errors"][0]["code"] == "INVALID"
+        refused_closed = await gql.data(
+            POST,
+            {"input": {"conversationId": closed.gid, "content": "too late"}},
+            token=feed.staff.token,
+        )
+        assert refused_closed["postMessage"]["errors"][0]["code"] == "INVALID_TRANSITION"
+        last_id = await post(gql, feed.staff, feed.conversation, "after the refusals")
+        first = await ws.event(operation)
+        second = await ws.event(operation)
+    assert first["messageId"] == data["ok"]["message"]["id"]
+    assert second["messageId"] == last_id
+
+
+async def test_event_fields_resolve_with_the_subscribers_permissions(
+    world: World, server: RunningServer, gql: GraphQLClient
+) -> None:
+    feed = await thread(world)
+    async with GraphQLWebSocket.open(server.graphql_url, token=feed.client.token) as ws:
+        before = await subscriptions_started(server.url)
+        operation = await ws.subscribe(
+            """subscription($id: ID!) { messageEvents(conversationId: $id) {
+                 message { conversation { lastMessage { content } messages { totalCount } } }
+               } }""",
+            {"id": feed.conversation.gid},
+        )
+        await wait_until_subscribed(server.url, before + 1)
+        await post(gql, feed.staff, feed.conversation, "hidden", internal=True)
+        await post(gql, feed.staff, feed.conversation, "visible")
+        event = await ws.event(operation)
+    conversation = event["message"]["conversation"]
+    assert conversation["lastMessage"]["content"] == "visible"
+    assert conversation["messages"]["totalCount"] == 1

@@ -8,11 +8,28 @@ not validate, its variables do not coerce, or a persisted document is unknown) i
 request, as the spec requires for that media type. Field errors are `200` either way.
 """
 
-from graphql import ExecutionResult
+from collections.abc import Sequence
+from typing import Any, Protocol, TypeVar
+
+from graphql import GraphQLError
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
-_UNAVAILABLE_CODE = "SERVICE_UNAVAILABLE"
+SERVER_SIDE_STATUS = {"SERVICE_UNAVAILABLE": 503, "REQUEST_TIMEOUT": 504}
+"""Request errors that are the server's condition, not a bad request."""
+
+
+class OperationResult(Protocol):
+    """graphql-core's or Strawberry's execution result."""
+
+    @property
+    def data(self) -> Any: ...
+
+    @property
+    def errors(self) -> Sequence[GraphQLError] | None: ...
+
+
+ResultT = TypeVar("ResultT", bound=OperationResult)
 
 
 def negotiate_media_type(accept: str | None) -> str:
@@ -28,7 +45,7 @@ def negotiate_media_type(accept: str | None) -> str:
     return best
 
 
-def is_request_error(result: ExecutionResult) -> bool:
+def is_request_error(result: OperationResult) -> bool:
     """True when execution never started: no data and only errors without a path."""
     return (
         result.data is None
@@ -37,10 +54,14 @@ def is_request_error(result: ExecutionResult) -> bool:
     )
 
 
-def request_error_status(result: ExecutionResult) -> int:
-    """400 for a client's bad request; 503 when the database could not be reached."""
-    codes = {(error.extensions or {}).get("code") for error in result.errors or ()}
-    return 503 if _UNAVAILABLE_CODE in codes else 400
+def request_error_status(result: OperationResult) -> int:
+    """400 for a client's bad request; 503 when the database could not be reached, 504 when
+    the request ran out of time."""
+    statuses = [
+        SERVER_SIDE_STATUS.get(str((error.extensions or {}).get("code")), 400)
+        for error in result.errors or ()
+    ]
+    return max(statuses, default=400)
 
 
 def _ranges(accept: str) -> list[tuple[str, float]]:

@@ -8,6 +8,7 @@ validation steps and resolvers (Strawberry's OpenTelemetryExtension) and one per
 batch (`tracing.trace_batch`).
 """
 
+import importlib
 from collections.abc import Callable
 
 from strawberry.extensions import SchemaExtension
@@ -16,6 +17,7 @@ from engagement_api.settings import Settings
 from engagement_api.tracing import enable_tracing
 
 SERVICE_NAME_KEY = "service.name"
+OTLP_EXPORTER_MODULE = "opentelemetry.exporter.otlp.proto.http.trace_exporter"
 
 
 def setup_tracing(settings: Settings) -> list[Callable[[], SchemaExtension]]:
@@ -32,9 +34,8 @@ def setup_tracing(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         resource=Resource.create({SERVICE_NAME_KEY: settings.tracing_service_name})
     )
     if settings.tracing_exporter == "otlp":
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-        exporter = OTLPSpanExporter(endpoint=settings.tracing_otlp_endpoint)
+        otlp = importlib.import_module(OTLP_EXPORTER_MODULE)  # the optional `otlp` extra
+        exporter = otlp.OTLPSpanExporter(endpoint=settings.tracing_otlp_endpoint)
         provider.add_span_processor(BatchSpanProcessor(exporter))
     else:
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter

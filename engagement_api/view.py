@@ -17,6 +17,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult as StrawberryExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from engagement_api.auth import AuthenticationError, bearer_token
@@ -26,6 +27,7 @@ from engagement_api.errors import ClientError, RequestTimeoutError
 from engagement_api.extensions.mask_errors import public_errors
 from engagement_api.http_conformance import (
     GRAPHQL_RESPONSE_JSON,
+    ResultT,
     is_request_error,
     negotiate_media_type,
     request_error_status,
@@ -39,7 +41,7 @@ from engagement_api.websocket_frames import TextFrameWebSocketAdapter
 
 class GraphQLView(GraphQL[RequestContext, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
-    websocket_adapter_class = TextFrameWebSocketAdapter  # type: ignore[assignment]
+    websocket_adapter_class = TextFrameWebSocketAdapter
     protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
 
     def __init__(
@@ -133,19 +135,19 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     # GraphQL over HTTP conformance (see http_conformance.py).
 
-    async def get_sub_response(self, request: Request) -> Response:
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
         sub_response.media_type = negotiate_media_type(request.headers.get("accept"))
         return sub_response
 
-    def _answered(self, result: ExecutionResult, sub_response: Response) -> ExecutionResult:
+    def _answered(self, result: ResultT, sub_response: Response) -> ResultT:
         """A request error is a 4xx/5xx for clients that accept graphql-response+json."""
         if sub_response.media_type == GRAPHQL_RESPONSE_JSON and is_request_error(result):
             sub_response.status_code = request_error_status(result)
         return result
 
     async def process_result(
-        self, request: Request, result: ExecutionResult
+        self, request: Request, result: StrawberryExecutionResult
     ) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
         media_type = negotiate_media_type(request.headers.get("accept"))

@@ -7,6 +7,7 @@ connection; each process LISTENs on one dedicated connection, outside the reques
 """
 
 import asyncio
+import os
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import Any
@@ -18,8 +19,9 @@ from engagement_api.broadcast.codec import encode
 from engagement_api.broadcast.fanout import Fanout
 from engagement_api.events import MessageEvent
 
-LISTENER_APPLICATION_NAME = "engagement-api-listener"
-PUBLISHER_APPLICATION_NAME = "engagement-api-publisher"
+LISTENER_APPLICATION_NAME = f"engagement-api-listener {os.getpid()}"
+"""How operators (and tests) find this process's listening backend in pg_stat_activity."""
+PUBLISHER_APPLICATION_NAME = f"engagement-api-publisher {os.getpid()}"
 CONNECTION_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 NOTIFY_ALL = "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload"
 """One round trip for all of an operation's events, delivered in order."""

@@ -2,6 +2,7 @@
 process. Pub/sub channels are global to a Redis server (not per database number), so the
 channel name is a setting (`BROADCAST_CHANNEL`)."""
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -14,6 +15,9 @@ from engagement_api.broadcast.base import Broadcaster, logger
 from engagement_api.broadcast.codec import encode
 from engagement_api.broadcast.fanout import Fanout
 from engagement_api.events import MessageEvent
+
+LISTENER_CLIENT_NAME = f"engagement-api-listener-{os.getpid()}"
+"""How operators (and tests) find this process's subscribed connection in CLIENT LIST."""
 
 
 class RedisBroadcaster(Broadcaster):
@@ -42,7 +46,10 @@ class RedisBroadcaster(Broadcaster):
         # No silent reconnection inside redis-py: a lost connection must surface here, so
         # that the supervisor reconnects and announces the gap.
         client = aioredis.from_url(
-            self.url, socket_connect_timeout=self.connect_timeout, retry=Retry(NoBackoff(), 0)
+            self.url,
+            socket_connect_timeout=self.connect_timeout,
+            retry=Retry(NoBackoff(), 0),
+            client_name=LISTENER_CLIENT_NAME,
         )
         pubsub = client.pubsub()
         try:

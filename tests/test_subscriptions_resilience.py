@@ -1,0 +1,128 @@
+"""The feed survives its listening connection: when it is cut, the process reconnects,
+tells its subscribers that events may have been missed, and events flow again on the
+same subscriptions. A subscriber that falls behind is closed without holding up others."""
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.conftest import GraphQLClient, RunningServer
+from tests.factories import World
+from tests.live_feed import REDIS_URL, backend_environment, post, servers, thread
+from tests.ws_client import GraphQLWebSocket, subscriptions_started, wait_until_subscribed
+
+
+@pytest.fixture(scope="module", params=["postgres", "redis"])
+def solo(
+    request: pytest.FixtureRequest, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, RunningServer]]:
+    directory = tmp_path_factory.mktemp(f"solo-{request.param}")
+    environment = {**backend_environment(request.param), "SUBSCRIPTION_QUEUE_SIZE": "2"}
+    with servers(database_url, directory, 1, **environment) as running:
+        yield request.param, running[0]
+
+
+@pytest.fixture
+async def solo_gql(solo: tuple[str, RunningServer]) -> AsyncIterator[GraphQLClient]:
+    async with httpx.AsyncClient(timeout=30) as http:
+        yield GraphQLClient(http, solo[1].graphql_url)
+
+
+async def _cut_listener(backend: str, server: RunningServer, owner_engine: AsyncEngine) -> None:
+    """Kill the server's listening connection from the outside."""
+    pid = server.process.pid
+    if backend == "postgres":
+        async with owner_engine.connect() as connection:
+            killed = (
+                await connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE application_name = :name"
+                    ),
+                    {"name": f"engagement-api-listener {pid}"},
+                )
+            ).all()
+        assert killed == [(True,)]
+        return
+    client = aioredis.from_url(REDIS_URL)
+    try:
+        clients = await client.client_list()
+        (listener,) = [c for c in clients if c["name"] == f"engagement-api-listener-{pid}"]
+        assert await client.client_kill_filter(_id=listener["id"]) == 1
+    finally:
+        await client.aclose()
+
+
+def _live_feed(server: RunningServer) -> dict[str, Any]:
+    body: dict[str, Any] = httpx.get(f"{server.url}/healthz").json()["liveFeed"]
+    return body
+
+
+async def test_cut_listener_reconnects_announces_gap_and_keeps_the_stream(
+    world: World,
+    solo: tuple[str, RunningServer],
+    solo_gql: GraphQLClient,
+    owner_engine: AsyncEngine,
+) -> None:
+    backend, server = solo
+    feed = await thread(world)
+    connections_before = _live_feed(server)["connections"]
+    before = await subscriptions_started(server.url)
+    async with GraphQLWebSocket.open(server.graphql_url, token=feed.staff.token) as ws:
+        operation = await ws.feed(feed.conversation.gid)
+        await wait_until_subscribed(server.url, before + 1)
+        await _cut_listener(backend, server, owner_engine)
+        notice = await ws.next(operation)
+        message_id = await post(solo_gql, feed.staff, feed.conversation, "after the cut")
+        event = await ws.event(operation)
+    assert notice["type"] == "next"
+    assert notice["payload"]["data"] is None
+    assert notice["payload"]["errors"][0]["extensions"]["code"] == "EVENTS_MISSED"
+    assert event["messageId"] == message_id
+    assert _live_feed(server)["connections"] == connections_before + 1
+
+
+async def test_subscriber_that_falls_behind_is_closed_and_others_keep_receiving(
+    world: World, solo: tuple[str, RunningServer], solo_gql: GraphQLClient
+) -> None:
+    _, server = solo
+    slow, other = await thread(world), await thread(world)
+    before = await subscriptions_started(server.url)
+    async with (
+        GraphQLWebSocket.open(server.graphql_url, token=slow.staff.token) as ws,
+        GraphQLWebSocket.open(server.graphql_url, token=other.staff.token) as other_ws,
+    ):
+        slow_feed = await ws.feed(slow.conversation.gid)
+        other_feed = await other_ws.feed(other.conversation.gid)
+        await wait_until_subscribed(server.url, before + 2)
+        # Ten events in one commit reach the queue (2 places) faster than any subscriber
+        # can resolve them: the subscriber overflows.
+        burst = " ".join(
+            f'p{n}: postMessage(input: {{conversationId: "{slow.conversation.gid}", '
+            f'content: "burst {n}"}}) {{ errors {{ code }} }}'
+            for n in range(10)
+        )
+        await solo_gql.data(f"mutation {{ {burst} }}", token=slow.staff.token)
+        messages = [await ws.next(slow_feed)]
+        while messages[-1]["type"] == "next" and "errors" not in messages[-1]["payload"]:
+            messages.append(await ws.next(slow_feed))
+        closing = await ws.next(slow_feed)
+        message_id = await post(solo_gql, other.staff, other.conversation, "still flowing")
+        event = await other_ws.event(other_feed)
+    assert len(messages) <= 3  # at most the queued events, then the notice
+    assert messages[-1]["payload"]["errors"][0]["extensions"]["code"] == "SUBSCRIBER_TOO_SLOW"
+    assert closing == {"id": slow_feed, "type": "complete"}
+    assert event["messageId"] == message_id
+
+
+def test_listener_names_carry_the_process_id() -> None:
+    from engagement_api.broadcast import postgres, redis
+
+    assert postgres.LISTENER_APPLICATION_NAME.endswith(str(os.getpid()))
+    assert redis.LISTENER_CLIENT_NAME.endswith(str(os.getpid()))

@@ -23,10 +23,10 @@ THREAD_PAGE = """query Thread($id: ID!, $before: String) { conversation(id: $id)
     edges { cursor node { id content createdAt sender { id name } } } } } }"""
 
 # BEGIN, viewer lookup, engagements (+count), clients, projects (+count),
-# conversations (+count), orders (+count), messages (+count), senders, COMMIT.
-DASHBOARD_STATEMENTS = 10
-# BEGIN, viewer, conversation, messages, senders, COMMIT.
-THREAD_STATEMENTS = 6
+# conversations (+count), orders (+count), messages (+count, senders joined in), COMMIT.
+DASHBOARD_STATEMENTS = 9
+# BEGIN, viewer, conversation, messages (senders joined in), COMMIT.
+THREAD_STATEMENTS = 5
 
 
 async def _organization_with(world: World, engagements: int) -> Made:

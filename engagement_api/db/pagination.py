@@ -58,6 +58,21 @@ class Ordering:
     descending: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Join:
+    """A many-to-one row each page row carries along (a message's sender), so that the
+    relation resolves without a statement of its own. Its columns come labeled
+    `<name>__<column>`, all NULL where no row meets `condition` (its visibility)."""
+
+    name: str
+    table: Table
+    foreign_key: str
+    condition: ColumnElement[bool]
+
+    def label(self, column: str) -> str:
+        return f"{self.name}__{column}"
+
+
 @dataclass(slots=True)
 class PageRows:
     """One parent's page as fetched: up to limit+1 rows in connection order."""
@@ -97,6 +112,7 @@ def page_statement(
     conditions: Sequence[ColumnElement[bool]],
     ordering: Ordering,
     window: Window,
+    joins: Sequence[Join] = (),
 ) -> Select[Any]:
     """The pages of `parent_ids` (or of the whole set when `parent_column` is None)."""
     parents: FromClause
@@ -116,8 +132,14 @@ def page_statement(
     if window.before is not None:
         bounds.append(_precedes(ordering, window.before))
     sort_labels = [key.label(SORT_KEY.format(i)) for i, key in enumerate(ordering.keys)]
+    joined: FromClause = table
+    for join in joins:
+        on = and_(join.table.c.id == table.c[join.foreign_key], join.condition)
+        joined = joined.outerjoin(join.table, on)
+        sort_labels += [column.label(join.label(column.name)) for column in join.table.c]
     page = (
         select(*table.c, *sort_labels)
+        .select_from(joined)
         .where(scoped(*bounds))
         .order_by(*_order_by(ordering, window.backward))
         .limit(window.limit + 1)

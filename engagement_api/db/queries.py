@@ -18,8 +18,9 @@ from engagement_api.db.models import (
     Project,
     Proposal,
     Service,
+    User,
 )
-from engagement_api.db.pagination import Ordering, Window, page_statement
+from engagement_api.db.pagination import Join, Ordering, Window, page_statement
 from engagement_api.db.scope import Scope
 
 Visibility = Callable[[Scope], ColumnElement[bool]]
@@ -47,6 +48,7 @@ class ConnectionSpec:
     ordering: Callable[[Scope], Ordering]
     parent: str | None = None
     filter_columns: dict[str, str] = field(default_factory=dict)
+    joins: tuple["JoinSpec", ...] = ()
 
     @property
     def table(self) -> Table:
@@ -68,8 +70,29 @@ class ConnectionSpec:
         ]
         parent_column = self.table.c[self.parent] if self.parent else None
         return page_statement(
-            self.table, parent_column, parent_ids, conditions, self.ordering(scope), window
+            self.table,
+            parent_column,
+            parent_ids,
+            conditions,
+            self.ordering(scope),
+            window,
+            [join.for_scope(scope) for join in self.joins],
         )
+
+
+@dataclass(frozen=True)
+class JoinSpec:
+    """A many-to-one relation a connection's page statement joins in (see `pagination.Join`):
+    the related model, the viewer's visibility of it, and the page table's foreign key."""
+
+    name: str
+    model: type[Base]
+    visible: Visibility
+    foreign_key: str
+
+    def for_scope(self, scope: Scope) -> Join:
+        table: Table = self.model.__table__  # type: ignore[assignment]
+        return Join(self.name, table, self.foreign_key, self.visible(scope))
 
 
 def _newest_first(model: Any) -> Callable[[Scope], Ordering]:
@@ -130,6 +153,7 @@ MESSAGES_OF_CONVERSATION = ConnectionSpec(
     visibility.messages,
     lambda _scope: _MESSAGE_ORDER,
     parent="conversation_id",
+    joins=(JoinSpec("sender", User, visibility.users, "sender_id"),),
 )
 
 

@@ -7,8 +7,9 @@ the request's single database session, and tracing of each batch.
 
 import uuid
 from abc import abstractmethod
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import defaultdict, namedtuple
+from collections.abc import Callable, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from aiodataloader import DataLoader
@@ -49,12 +50,53 @@ class Loader(DataLoader[K, V], Generic[K, V]):
     async def fetch(self, statement: Select[Any]) -> Sequence[Row[Any]]:
         return (await self.context.db.execute(statement)).all()
 
+    def peek(self, key: K) -> tuple[bool, V | None]:
+        """(True, value) when this request already holds `key`'s value (loaded or primed),
+        so that a resolver can return it at once instead of awaiting; (False, None) else."""
+        future = self._cache.get(key)
+        if future is None or not future.done() or future.exception() is not None:
+            return False, None
+        return True, future.result()
+
+    def prime_joined(self, spec: ConnectionSpec, rows: Sequence[Row[Any]]) -> None:
+        """Hand the rows that `spec`'s page statement joined in (a message's sender) to their
+        by-id loaders: those relations then resolve without a statement of their own."""
+        for join in spec.joins:
+            loader = self.context.loader(ByIdLoader.for_model(join.model))
+            make = _joined_row_class(join.model, join.name)
+            id_label = f"{join.name}__id"
+            for row in rows:
+                mapping = row._mapping
+                key = mapping[join.foreign_key]
+                if key is not None and key not in loader._cache:
+                    found = mapping[id_label] is not None
+                    loader.prime(key, make(mapping) if found else None)
+
+
+@cache
+def _joined_row_class(model: type[Base], name: str) -> Callable[[Any], Any]:
+    """Builds a row of `model` (attribute access, as a by-id loader's rows) from the
+    `<name>__<column>` labels of a page row."""
+    columns = [column.name for column in model.__table__.columns]
+    row_class = namedtuple(f"Joined{model.__name__}", columns)  # type: ignore[misc]
+    labels = [f"{name}__{column}" for column in columns]
+    return lambda mapping: row_class._make(mapping[label] for label in labels)
+
 
 class ByIdLoader(Loader[uuid.UUID, Row[Any] | None]):
     """Rows by primary key, or None where the row does not exist for this viewer."""
 
     model: ClassVar[type[Base]]
     visible: ClassVar["staticmethod[[Scope], ColumnElement[bool]]"]
+    _by_model: ClassVar[dict[type[Base], type["ByIdLoader"]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        ByIdLoader._by_model[cls.model] = cls
+
+    @staticmethod
+    def for_model(model: type[Base]) -> type["ByIdLoader"]:
+        return ByIdLoader._by_model[model]
 
     async def load_batch(self, keys: Sequence[uuid.UUID]) -> list[Row[Any] | None]:
         rows = await self.fetch(by_ids(self.model, type(self).visible, self.scope, list(set(keys))))
@@ -79,8 +121,8 @@ class PageLoader(Loader[PageKey, PageRows]):
         for (filters, window), parent_ids in groups.items():
             unique = list(dict.fromkeys(parent_ids))
             statement = self.spec.statement(self.scope, unique, filters, window)  # type: ignore[arg-type]
-            for parent_id, page in zip(
-                unique, split_pages(await self.fetch(statement), unique, window), strict=True
-            ):
+            rows = await self.fetch(statement)
+            self.prime_joined(self.spec, rows)
+            for parent_id, page in zip(unique, split_pages(rows, unique, window), strict=True):
                 pages[(parent_id, filters, window)] = page
         return [pages[key] for key in keys]

@@ -30,7 +30,7 @@ class LastMessageByConversationIdLoader(Loader[uuid.UUID, Row[Any] | None]):
     async def load_batch(self, keys: Sequence[uuid.UUID]) -> list[Row[Any] | None]:
         unique = list(dict.fromkeys(keys))
         statement = MESSAGES_OF_CONVERSATION.statement(self.scope, unique, (), NEWEST)
-        pages = dict(
-            zip(unique, split_pages(await self.fetch(statement), unique, NEWEST), strict=True)
-        )
+        rows = await self.fetch(statement)
+        self.prime_joined(MESSAGES_OF_CONVERSATION, rows)
+        pages = dict(zip(unique, split_pages(rows, unique, NEWEST), strict=True))
         return [pages[key].rows[0] if pages[key].rows else None for key in keys]

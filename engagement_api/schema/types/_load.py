@@ -1,6 +1,7 @@
-"""The two ways a type's relation field reads: through a by-id loader, required or not."""
+"""How a type's relation field reads: through a by-id loader, required or not."""
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -24,3 +25,30 @@ async def load_required_row(
     if row is None:
         raise LookupError(f"{loader.__name__} found nothing for a non-null relation")
     return row
+
+
+def related(
+    info: strawberry.Info[Any, Any],
+    loader: type[ByIdLoader],
+    row_id: uuid.UUID,
+    make: Callable[[Any], Any],
+) -> Any:
+    """A required relation for a SYNC resolver: `make(row)` at once when the request already
+    holds the row (a page statement joined it in, see `Loader.prime_joined`), otherwise an
+    awaitable of it (GraphQL awaits what a resolver returns). Hundreds of message senders
+    then cost neither a coroutine, a task nor a statement each."""
+    found, row = request_context(info).loader(loader).peek(row_id)
+    if not found:
+        return _make_later(info, loader, row_id, make)
+    if row is None:
+        raise LookupError(f"{loader.__name__} found nothing for a non-null relation")
+    return make(row)
+
+
+async def _make_later(
+    info: strawberry.Info[Any, Any],
+    loader: type[ByIdLoader],
+    row_id: uuid.UUID,
+    make: Callable[[Any], Any],
+) -> Any:
+    return make(await load_required_row(info, loader, row_id))

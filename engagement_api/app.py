@@ -19,6 +19,7 @@ from engagement_api.extensions.mask_errors import MaskUnexpectedErrors
 from engagement_api.extensions.operation_log import OperationLog
 from engagement_api.extensions.operation_metrics import OperationMetrics
 from engagement_api.extensions.query_safety import query_safety_extensions
+from engagement_api.gc_tuning import tune_for_serving
 from engagement_api.health import healthz, readyz
 from engagement_api.logs import configure_logging
 from engagement_api.metrics import Metrics, metrics_endpoint
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.head_revision = head_revision()
         app.state.broadcaster = broadcaster
         await broadcaster.start()
+        tune_for_serving()
         try:
             yield
         finally:

@@ -10,6 +10,7 @@ another request on a pooled connection).
 """
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import column, func, select
 from sqlalchemy.engine import CursorResult, Row
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, PendingRollbackError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 from sqlalchemy.sql import Executable
@@ -26,6 +27,8 @@ from engagement_api.db.engine import STATEMENT_COUNTER_KEY, StatementCounter
 from engagement_api.db.models import User
 from engagement_api.db.tenancy import APP_ROLE, ORG_SETTING, USER_SETTING, VIEWER_FUNCTION
 from engagement_api.errors import ServiceUnavailableError
+
+logger = logging.getLogger(__name__)
 
 
 class DatabaseSession:
@@ -90,11 +93,14 @@ class DatabaseSession:
             return
         try:
             async with self._lock:
-                if commit and transaction.is_active:
+                if connection.invalidated:  # lost mid-request: nothing of it was committed
+                    if commit:
+                        raise ServiceUnavailableError()
+                elif commit and transaction.is_active:
                     await transaction.commit()
                 elif transaction.is_active:
                     await transaction.rollback()
-        except (DBAPIError, OSError) as error:
+        except (DBAPIError, OSError, PendingRollbackError) as error:
             raise ServiceUnavailableError() from error
         finally:
             await _release(connection)
@@ -125,9 +131,13 @@ class DatabaseSession:
 
 
 async def _release(connection: AsyncConnection) -> None:
-    if connection.sync_connection is not None:
-        connection.sync_connection.info.pop(STATEMENT_COUNTER_KEY, None)
-    await connection.close()
+    """Give the connection back to the pool; a broken one is discarded, never raised about."""
+    try:
+        if connection.sync_connection is not None and not connection.invalidated:
+            connection.sync_connection.info.pop(STATEMENT_COUNTER_KEY, None)
+        await connection.close()
+    except (SQLAlchemyError, OSError):
+        logger.warning("discarding a broken database connection", exc_info=True)
 
 
 def _is_unavailability(error: DBAPIError) -> bool:

@@ -1,0 +1,303 @@
+"""PostgreSQL crashes under load (issue 6, faults).
+
+A private PostgreSQL (the embedded server, in a temporary directory this test owns; the
+shared server at 127.0.0.1:5432 is never touched) serves a real `engagement-api serve`.
+Writers post messages and a reader pages a thread while the test crashes PostgreSQL
+(`pg_ctl stop -m immediate`) and starts it again. The scenario runs once per module; each
+test asserts one of its outcomes.
+
+Phases are driven by what the load observes (acknowledged writes, refused requests,
+/readyz answers), each wait bounded; no outcome depends on timing.
+"""
+
+import asyncio
+import itertools
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import select
+
+from engagement_api.db import migrate
+from engagement_api.db.embedded import embedded_server_url, start_embedded_postgres
+from engagement_api.db.engine import create_engine
+from engagement_api.db.enums import Role
+from engagement_api.db.models import Message
+from tests.conftest import RunningServer, start_server, stop_server
+from tests.factories import World
+
+WRITERS = 4
+ACKNOWLEDGED_PER_PHASE = 20
+REFUSED_DURING_OUTAGE = 10
+PHASE_TIMEOUT_SECONDS = 60
+CLIENT_TIMEOUT_SECONDS = 15
+"""Longer than any server-side bound (connect 2 s, pool 2 s); a hang would show as a timeout."""
+
+POST = """mutation($input: PostMessageInput!) {
+  postMessage(input: $input) { message { id content } errors { code message } } }"""
+THREAD = """query($id: ID!) { conversation(id: $id) {
+  messages(last: 20) { totalCount edges { node { id content } } } } }"""
+
+
+@dataclass
+class Outcome:
+    phase: str
+    kind: str
+    status: int | None
+    codes: tuple[str, ...] = ()
+    retryable: bool = False
+    content: str | None = None
+    acknowledged: bool = False
+    transport_error: str | None = None
+    leaked: bool = False
+
+
+@dataclass
+class Observations:
+    outcomes: list[Outcome] = field(default_factory=list)
+    readiness: dict[str, set[int]] = field(default_factory=dict)
+    stored_contents: set[str] = field(default_factory=set)
+    server_pids: tuple[int, int] = (0, 0)
+
+    def of(self, phase: str, kind: str | None = None) -> list[Outcome]:
+        return [o for o in self.outcomes if o.phase == phase and kind in (None, o.kind)]
+
+
+class Load:
+    """Writers and a reader against the server; outcomes recorded per phase."""
+
+    def __init__(self, http: httpx.AsyncClient, url: str, token: str, conversation: str):
+        """Args:
+        http: the client the load uses.
+        url: the server's /graphql URL.
+        token: a STAFF viewer's token.
+        conversation: the global ID of the conversation written to and read.
+        """
+        self.http, self.url, self.token, self.conversation = http, url, token, conversation
+        self.phase = "before"
+        self.outcomes: list[Outcome] = []
+        self.changed = asyncio.Condition()
+        self.stopping = False
+
+    async def run(self) -> None:
+        await asyncio.gather(*(self._writer() for _ in range(WRITERS)), self._reader())
+
+    async def until(self, predicate: Callable[[], bool]) -> None:
+        async with asyncio.timeout(PHASE_TIMEOUT_SECONDS):
+            async with self.changed:
+                await self.changed.wait_for(predicate)
+
+    def count(self, phase: str, test: Callable[[Outcome], bool]) -> int:
+        return sum(1 for o in self.outcomes if o.phase == phase and test(o))
+
+    async def _writer(self) -> None:
+        while not self.stopping:
+            content = f"fault-{uuid.uuid4().hex}"
+            variables = {"input": {"conversationId": self.conversation, "content": content}}
+            outcome = await self._request("write", POST, variables)
+            outcome.content = content
+            await self._record(outcome)
+
+    async def _reader(self) -> None:
+        while not self.stopping:
+            await self._record(await self._request("read", THREAD, {"id": self.conversation}))
+
+    async def _request(self, kind: str, query: str, variables: dict[str, Any]) -> Outcome:
+        phase = self.phase
+        try:
+            response = await self.http.post(
+                self.url,
+                json={"query": query, "variables": variables},
+                headers={"authorization": f"Bearer {self.token}"},
+                timeout=CLIENT_TIMEOUT_SECONDS,
+            )
+        except httpx.HTTPError as error:
+            return Outcome(phase, kind, None, transport_error=type(error).__name__)
+        try:
+            body = response.json()
+        except ValueError:
+            return Outcome(phase, kind, response.status_code, codes=("NOT_JSON",), leaked=True)
+        errors = body.get("errors") or []
+        codes = tuple(str(e.get("extensions", {}).get("code")) for e in errors)
+        payload = (body.get("data") or {}).get("postMessage") or {}
+        return Outcome(
+            phase,
+            kind,
+            response.status_code,
+            codes=codes,
+            retryable=all(e.get("extensions", {}).get("retryable") for e in errors),
+            acknowledged=not errors and payload.get("message") is not None,
+            leaked=any(word in response.text for word in ("Traceback", "asyncpg", "SELECT")),
+        )
+
+    async def _record(self, outcome: Outcome) -> None:
+        async with self.changed:
+            self.outcomes.append(outcome)
+            self.changed.notify_all()
+
+
+@dataclass
+class PrivatePostgres:
+    handle: Any
+    directory: Path
+
+    def url(self, database: str) -> str:
+        return embedded_server_url(self.handle, database)
+
+    def crash(self) -> None:
+        self._pg_ctl(["-w", "-m", "immediate", "stop"])
+
+    def start(self) -> None:
+        self.handle.ensure_postgres_running()
+
+    def _pg_ctl(self, arguments: list[str]) -> None:
+        from embedded_postgres._commands import pg_ctl
+
+        pg_ctl(arguments, pgdata=self.handle.pgdata, user=self.handle.system_user, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def private_postgres() -> Iterator[PrivatePostgres]:
+    directory = Path(tempfile.mkdtemp(prefix="engagement-faults-"))
+    directory.chmod(0o755)  # the server runs as its own system user when we are root
+    handle = start_embedded_postgres(directory / "data")
+    yield PrivatePostgres(handle, directory)
+    handle.cleanup()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+async def fault_database(private_postgres: PrivatePostgres) -> str:
+    connection = await asyncpg.connect(private_postgres.url("postgres"))
+    try:
+        await connection.execute('CREATE DATABASE "faults"')
+    finally:
+        await connection.close()
+    url = private_postgres.url("faults")
+    await asyncio.to_thread(migrate.upgrade, url)
+    return url
+
+
+@pytest.fixture(scope="module")
+def fault_server(
+    fault_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    log = tmp_path_factory.mktemp("faults") / "server.log"
+    running = start_server(
+        fault_database,
+        str(log),
+        DB_CONNECT_TIMEOUT_SECONDS="2",
+        DB_POOL_TIMEOUT_SECONDS="2",
+    )
+    yield running
+    stop_server(running)
+
+
+async def _readiness(http: httpx.AsyncClient, server: RunningServer) -> int:
+    try:
+        response = await http.get(f"{server.url}/readyz", timeout=CLIENT_TIMEOUT_SECONDS)
+    except httpx.HTTPError:
+        return 0
+    return response.status_code
+
+
+async def _wait_readiness(http: httpx.AsyncClient, server: RunningServer, status: int) -> None:
+    """Poll /readyz (another process: there is no event to await) until it answers `status`."""
+    async with asyncio.timeout(PHASE_TIMEOUT_SECONDS):
+        for attempt in itertools.count():
+            if await _readiness(http, server) == status:
+                return
+            await asyncio.sleep(min(0.05 * attempt, 0.5))
+
+
+@pytest.fixture(scope="module")
+async def observations(
+    private_postgres: PrivatePostgres, fault_database: str, fault_server: RunningServer
+) -> Observations:
+    engine = create_engine(fault_database)
+    world = World(engine)
+    org = await world.organization("Faults")
+    staff = await world.user(org, Role.STAFF)
+    conversation = await world.conversation(
+        await world.engagement(org, await world.user(org, Role.CLIENT))
+    )
+    seen = Observations()
+    async with httpx.AsyncClient() as http:
+        seen.readiness["before"] = {await _readiness(http, fault_server)}
+        load = Load(http, fault_server.graphql_url, staff.token, conversation.gid)
+        running = asyncio.create_task(load.run())
+        pid_before = fault_server.process.pid
+        try:
+            await load.until(
+                lambda: load.count("before", lambda o: o.acknowledged) >= ACKNOWLEDGED_PER_PHASE
+            )
+            load.phase = "outage"
+            await asyncio.to_thread(private_postgres.crash)
+            await load.until(
+                lambda: load.count("outage", lambda o: bool(o.codes)) >= REFUSED_DURING_OUTAGE
+            )
+            seen.readiness["outage"] = {await _readiness(http, fault_server)}
+            await asyncio.to_thread(private_postgres.start)
+            await _wait_readiness(http, fault_server, 200)
+            load.phase = "after"
+            seen.readiness["after"] = {await _readiness(http, fault_server)}
+            await load.until(
+                lambda: load.count("after", lambda o: o.acknowledged) >= ACKNOWLEDGED_PER_PHASE
+            )
+        finally:
+            load.stopping = True
+            await running
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            select(Message.content).where(Message.conversation_id == conversation.id)
+        )
+        seen.stored_contents = {row[0] for row in rows}
+    await engine.dispose()
+    seen.outcomes = load.outcomes
+    seen.server_pids = (pid_before, fault_server.process.pid)
+    return seen
+
+
+def test_no_acknowledged_write_is_lost_across_a_postgresql_crash(
+    observations: Observations,
+) -> None:
+    acknowledged = {o.content for o in observations.outcomes if o.acknowledged}
+    lost = acknowledged - observations.stored_contents
+    assert len(acknowledged) >= 2 * ACKNOWLEDGED_PER_PHASE
+    assert lost == set()
+
+
+def test_requests_during_the_outage_fail_with_retryable_service_unavailable(
+    observations: Observations,
+) -> None:
+    refused = [o for o in observations.of("outage") if o.codes]
+    assert refused
+    assert {code for o in refused for code in o.codes} == {"SERVICE_UNAVAILABLE"}
+    assert all(o.retryable for o in refused)
+
+
+def test_no_request_hangs_or_gets_a_server_error_status(observations: Observations) -> None:
+    statuses = {(o.status, o.transport_error) for o in observations.outcomes}
+    assert statuses == {(200, None)}
+
+
+def test_no_response_leaks_sql_or_a_traceback(observations: Observations) -> None:
+    assert not [o for o in observations.outcomes if o.leaked]
+
+
+def test_readiness_reports_the_outage_and_the_recovery(observations: Observations) -> None:
+    assert observations.readiness == {"before": {200}, "outage": {503}, "after": {200}}
+
+
+def test_server_recovers_by_itself_without_a_restart(observations: Observations) -> None:
+    after = observations.of("after")
+    assert observations.server_pids[0] == observations.server_pids[1]
+    assert [o for o in after if o.kind == "read" and not o.codes]
+    assert [o for o in after if o.acknowledged]

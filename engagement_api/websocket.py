@@ -17,7 +17,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 
 from engagement_api.auth import AuthenticationError, bearer_token
 from engagement_api.context import RequestContext
-from engagement_api.errors import UnauthenticatedError
+from engagement_api.errors import ClientError, UnauthenticatedError
+from engagement_api.persisted_documents import PersistedDocuments
 
 ONLY_SUBSCRIPTIONS = "Only subscriptions run over WebSocket; send queries and mutations over HTTP."
 
@@ -87,13 +88,28 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
         await super().send_message(message)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        if self.connection_acknowledged and not is_subscription(message):
-            error = GraphQLError(ONLY_SUBSCRIPTIONS, extensions={"code": "BAD_REQUEST"})
+        error = self._refusal(message) if self.connection_acknowledged else None
+        if error is not None:
             await self.send_message(
                 {"id": message["id"], "type": "error", "payload": [error.formatted]}
             )
             return
         await super().handle_subscribe(message)
+
+    def _refusal(self, message: SubscribeMessage) -> GraphQLError | None:
+        """A document that is not trusted (persisted_documents.py), or not a subscription."""
+        documents: PersistedDocuments | None = getattr(self.view, "documents", None)
+        if documents is not None:
+            payload = message["payload"]
+            try:
+                query = documents.resolve(payload.get("query"), payload.get("extensions"))
+            except ClientError as error:
+                return error
+            if query is not None:
+                payload["query"] = query
+        if not is_subscription(message):
+            return GraphQLError(ONLY_SUBSCRIPTIONS, extensions={"code": "BAD_REQUEST"})
+        return None
 
     async def _keep_alive(self) -> None:
         interval = float(self.view.keep_alive_interval or 0)

@@ -17,12 +17,20 @@ from engagement_api.persisted_documents import (
     PersistedQueryNotFoundError,
     load_manifest,
 )
-from tests.conftest import RunningServer, start_server, stop_server
+from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
 from tests.factories import World
+from tests.live_feed import POST, post, thread
 from tests.node_clients import run_node
+from tests.ws_client import (
+    MESSAGE_EVENTS,
+    GraphQLWebSocket,
+    subscriptions_started,
+    wait_until_subscribed,
+)
 
 REGISTERED = "query Registered { viewer { role } }"
 UNREGISTERED = "query Unregistered { viewer { user { name } } }"
+UNREGISTERED_FEED = "subscription Other($id: ID!) { messageEvents(conversationId: $id) { kind } }"
 
 
 def sha256(document: str) -> str:
@@ -48,15 +56,17 @@ def allow_list_server(
 ) -> Iterator[RunningServer]:
     folder = tmp_path_factory.mktemp("allow_list")
     manifest = folder / "persisted-documents.json"
-    operation = {
-        "id": sha256(REGISTERED),
-        "name": "Registered",
-        "type": "query",
-        "body": REGISTERED,
-    }
+    operations = [
+        {"id": sha256(body), "name": name, "type": kind, "body": body}
+        for name, kind, body in (
+            ("Registered", "query", REGISTERED),
+            ("Feed", "subscription", MESSAGE_EVENTS),
+            ("Post", "mutation", POST),
+        )
+    ]
     manifest.write_text(
         json.dumps(
-            {"format": "apollo-persisted-query-manifest", "version": 1, "operations": [operation]}
+            {"format": "apollo-persisted-query-manifest", "version": 1, "operations": operations}
         )
     )
     running = start_server(
@@ -158,6 +168,31 @@ async def test_allow_list_does_not_register_automatic_persisted_queries(
     by_hash = await _get(http, allow_list_server, staff.token, extensions=extensions)
     assert _code(offered) == "PERSISTED_QUERY_NOT_ALLOWED"
     assert _code(by_hash) == "PERSISTED_QUERY_NOT_FOUND"
+
+
+async def test_allow_list_refuses_unregistered_subscription_over_websocket(
+    world: World, allow_list_server: RunningServer
+) -> None:
+    feed = await thread(world)
+    async with GraphQLWebSocket.open(allow_list_server.graphql_url, token=feed.client.token) as ws:
+        operation = await ws.subscribe(UNREGISTERED_FEED, {"id": feed.conversation.gid})
+        refused = await ws.next(operation)
+    assert refused["type"] == "error"
+    assert refused["payload"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_ALLOWED"
+
+
+async def test_allow_list_streams_registered_subscription_over_websocket(
+    world: World, http: httpx.AsyncClient, allow_list_server: RunningServer
+) -> None:
+    feed = await thread(world)
+    gql = GraphQLClient(http, allow_list_server.graphql_url)
+    started = await subscriptions_started(allow_list_server.url)
+    async with GraphQLWebSocket.open(allow_list_server.graphql_url, token=feed.client.token) as ws:
+        operation = await ws.feed(feed.conversation.gid)
+        await wait_until_subscribed(allow_list_server.url, started + 1)
+        posted = await post(gql, feed.staff, feed.conversation, "trusted")
+        event = await ws.event(operation)
+    assert event["messageId"] == posted
 
 
 def test_automatic_persisted_queries_forget_the_least_recently_used_document() -> None:

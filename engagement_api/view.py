@@ -7,17 +7,16 @@ import dataclasses
 from typing import Any, cast
 
 import orjson
-from graphql import ExecutionResult
+from cross_web import AsyncHTTPRequestAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types import ExecutionResult as StrawberryExecutionResult
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from engagement_api.auth import AuthenticationError, bearer_token
@@ -147,7 +146,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         return result
 
     async def process_result(
-        self, request: Request, result: StrawberryExecutionResult
+        self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
         media_type = negotiate_media_type(request.headers.get("accept"))
@@ -169,5 +168,5 @@ class GraphQLView(GraphQL[RequestContext, None]):
         has_extensions = request.query_params.get("extensions") is not None
         return not has_extensions and super().should_render_graphql_ide(request)
 
-    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+    def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

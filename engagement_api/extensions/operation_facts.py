@@ -3,10 +3,11 @@
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import GraphQLError, GraphQLSyntaxError, get_operation_ast
 from strawberry.types import ExecutionContext
 
 ANONYMOUS = "anonymous"
+UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +30,23 @@ class OperationFacts:
         else:
             status = "partial" if data else "error"
         return cls(
-            name=execution_context.operation_name or ANONYMOUS,
+            name=operation_name(execution_context),
             type=operation_type(execution_context),
             status=status,
             error_codes=[error_code(error) for error in errors],
         )
+
+
+def operation_name(execution_context: ExecutionContext) -> str:
+    """The name of the operation that ran, as written in the document: a requested
+    `operationName` that the document does not define is not reported."""
+    document = execution_context.graphql_document
+    if document is None:
+        return UNKNOWN
+    operation = get_operation_ast(document, execution_context.operation_name)
+    if operation is None:
+        return UNKNOWN
+    return operation.name.value if operation.name else ANONYMOUS
 
 
 def operation_type(execution_context: ExecutionContext) -> str:

@@ -1,7 +1,16 @@
 """GraphQL over HTTP: the graphql-http server audit, and the status codes behind it."""
 
 import httpx
+import pytest
+from graphql import ExecutionResult, GraphQLError
 
+from engagement_api.errors import RequestTimeoutError, ServiceUnavailableError
+from engagement_api.http_conformance import (
+    APPLICATION_JSON,
+    is_request_error,
+    negotiate_media_type,
+    request_error_status,
+)
 from tests.conftest import RunningServer
 from tests.node_clients import run_node
 
@@ -47,3 +56,37 @@ async def test_field_error_is_200_for_graphql_response_json(
     )
     assert response.status_code == 200
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, APPLICATION_JSON),
+        ("*/*", APPLICATION_JSON),
+        ("text/html", APPLICATION_JSON),
+        ("application/json", APPLICATION_JSON),
+        (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE),
+        (f"{GRAPHQL_RESPONSE},application/json;q=0.9", GRAPHQL_RESPONSE),  # Apollo Client 4
+        (f"application/json, {GRAPHQL_RESPONSE}", GRAPHQL_RESPONSE),
+        (f"application/json;q=1, {GRAPHQL_RESPONSE};q=0.5", APPLICATION_JSON),
+        (f"{GRAPHQL_RESPONSE};q=0, application/json", APPLICATION_JSON),
+    ],
+)
+def test_response_media_type_follows_the_accept_header(accept: str | None, expected: str) -> None:
+    assert negotiate_media_type(accept) == expected
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (GraphQLError("Syntax Error: Unexpected Name"), 400),
+        (ServiceUnavailableError(), 503),
+        (RequestTimeoutError(), 504),
+    ],
+)
+def test_request_error_status_tells_bad_requests_from_server_conditions(
+    error: GraphQLError, status: int
+) -> None:
+    result = ExecutionResult(data=None, errors=[error])
+    assert is_request_error(result)
+    assert request_error_status(result) == status

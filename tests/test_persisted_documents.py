@@ -121,6 +121,17 @@ async def test_unknown_hash_answers_persisted_query_not_found(
     assert body["errors"][0]["message"] == "PersistedQueryNotFound"
 
 
+async def test_hash_only_get_that_accepts_anything_is_answered_not_with_graphiql(
+    http: httpx.AsyncClient, apq_server: RunningServer
+) -> None:
+    extensions = json.dumps(persisted(sha256("query Never { __typename }")))
+    response = await http.get(
+        apq_server.graphql_url, params={"extensions": extensions}, headers={"accept": "*/*"}
+    )
+    assert response.headers["content-type"].startswith("application/json")
+    assert _code(response.json()) == "PERSISTED_QUERY_NOT_FOUND"
+
+
 async def test_hash_that_does_not_match_the_query_is_refused(
     world: World, http: httpx.AsyncClient, apq_server: RunningServer
 ) -> None:

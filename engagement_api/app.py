@@ -19,6 +19,7 @@ from engagement_api.extensions.mask_errors import MaskUnexpectedErrors
 from engagement_api.extensions.operation_log import OperationLog
 from engagement_api.extensions.operation_metrics import OperationMetrics
 from engagement_api.extensions.query_safety import query_safety_extensions
+from engagement_api.extensions.validation_cache import DocumentCache
 from engagement_api.gc_tuning import tune_for_serving
 from engagement_api.health import healthz, readyz
 from engagement_api.logs import configure_logging
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *setup_tracing(settings),
             MaskUnexpectedErrors,
             *query_safety_extensions(settings),
+            DocumentCache,
         ]
     )
     view = GraphQLView(

@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings=settings,
         engine=engine,
         broadcaster=broadcaster,
+        metrics=metrics,
         graphql_ide="graphiql" if settings.introspection else None,
         keep_alive=True,
         keep_alive_interval=settings.websocket_keepalive_seconds,

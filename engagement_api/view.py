@@ -24,6 +24,7 @@ from engagement_api.broadcast import Broadcaster
 from engagement_api.context import RequestContext, new_request_id
 from engagement_api.errors import ClientError, RequestTimeoutError
 from engagement_api.extensions.mask_errors import public_errors
+from engagement_api.extensions.operation_facts import error_code
 from engagement_api.http_conformance import (
     GRAPHQL_RESPONSE_JSON,
     ResultT,
@@ -31,6 +32,7 @@ from engagement_api.http_conformance import (
     negotiate_media_type,
     request_error_status,
 )
+from engagement_api.metrics import Metrics
 from engagement_api.persisted_documents import PersistedDocuments
 from engagement_api.request_limits import check_query_length
 from engagement_api.settings import Settings
@@ -51,6 +53,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         engine: AsyncEngine,
         documents: PersistedDocuments | None = None,
         broadcaster: Broadcaster | None = None,
+        metrics: Metrics | None = None,
         **options: Any,
     ) -> None:
         """Args:
@@ -59,6 +62,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         engine: the engine request transactions run on.
         documents: persisted documents (APQ and the registered allow-list).
         broadcaster: publishes committed message events; feeds subscriptions.
+        metrics: counts the requests refused before execution, by error code.
         options: passed on to Strawberry's view (keep-alive, subscription limits, IDE).
         """
         super().__init__(schema, **options)
@@ -66,6 +70,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self.engine = engine
         self.documents = documents or PersistedDocuments.from_settings(settings)
         self.broadcaster = broadcaster
+        self.metrics = metrics
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -101,6 +106,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
             check_query_length(request_data.query, self.settings.max_query_length)
             query = self.documents.resolve(request_data.query, request_data.extensions)
         except ClientError as error:
+            if self.metrics is not None:
+                self.metrics.errors.labels(error_code(error)).inc()
             return self._answered(ExecutionResult(data=None, errors=[error]), sub_response)
         request_data = dataclasses.replace(request_data, query=query)
         try:

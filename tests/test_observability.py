@@ -140,3 +140,17 @@ async def test_tracing_exports_operation_and_loader_spans_when_switched_on(
     logs = traced_server.logs()
     assert '"name": "GraphQL Query: TraceProbe"' in logs
     assert '"name": "loader UserByIdLoader"' in logs  # the clients, in one batch
+
+
+async def test_metrics_count_requests_refused_before_execution(
+    http: httpx.AsyncClient, server: RunningServer
+) -> None:
+    unknown = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}
+    before = await _scrape(http, server)
+    await http.get(server.graphql_url, params={"extensions": json.dumps(unknown)})
+    after = await _scrape(http, server)
+    code = {"code": "PERSISTED_QUERY_NOT_FOUND"}
+    grown = _value(after, "graphql_errors_total", **code) - _value(
+        before, "graphql_errors_total", **code
+    )
+    assert grown == 1

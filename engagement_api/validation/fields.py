@@ -26,6 +26,16 @@ def _blank_to_none(value: str) -> str | None:
     return value or None
 
 
+def _no_nul(value: str) -> str:
+    """PostgreSQL text and jsonb cannot hold U+0000: refuse it as bad input."""
+    if "\x00" in value:
+        raise PydanticCustomError("nul_character", "Must not contain NUL (U+0000) characters.")
+    return value
+
+
+STORABLE = AfterValidator(_no_nul)
+
+
 def _http_url(value: str) -> str:
     parts = urlsplit(value)
     if (
@@ -52,12 +62,15 @@ def global_id(type_name: str) -> PlainValidator:
     return PlainValidator(parse)
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX), STORABLE
+]
 """A required name, subject or title: trimmed, 1-255 characters."""
 
 OptionalName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=NAME_MAX),
+    STORABLE,
     AfterValidator(_blank_to_none),
 ]
 """An optional name or subject: trimmed, at most 255 characters; blank means none."""
@@ -65,16 +78,20 @@ OptionalName = Annotated[
 Description = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX),
+    STORABLE,
     AfterValidator(_blank_to_none),
 ]
 
 Content = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=CONTENT_MAX)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=CONTENT_MAX), STORABLE
 ]
 """Message content: trimmed, 1-20,000 characters."""
 
 Url = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=URL_MAX), AfterValidator(_http_url)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=URL_MAX),
+    STORABLE,
+    AfterValidator(_http_url),
 ]
 
 Size = Annotated[int, Field(ge=0, le=SIZE_MAX)]

@@ -1,0 +1,154 @@
+"""Property tests (hypothesis) for cursors and input validation: whatever the input, the
+answer is data or a clear client error (never a 5xx or a masked server error), and bad
+input writes nothing. Bounded: `PROPERTY_EXAMPLES` examples per property (default 40).
+"""
+
+import base64
+import contextlib
+import os
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engagement_api.db.enums import Role
+from engagement_api.errors import BadUserInputError
+from engagement_api.resolvers.cursors import decode_cursor, encode_cursor
+from tests.conftest import RunningServer
+from tests.factories import World
+
+EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "40"))
+BOUNDED = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+KINDS = (datetime, int, uuid.UUID)
+
+moments = st.datetimes(timezones=st.just(UTC), allow_imaginary=False)
+sort_keys = st.tuples(moments, st.integers(-(2**53), 2**53), st.uuids())
+
+
+# Cursors, in process --------------------------------------------------------------------
+
+
+@BOUNDED
+@given(key=sort_keys)
+def test_cursor_round_trips_any_sort_key(key: tuple[datetime, int, uuid.UUID]) -> None:
+    assert decode_cursor(encode_cursor("things", key), "things", KINDS) == key
+
+
+@BOUNDED
+@given(cursor=st.one_of(st.text(), st.binary().map(lambda b: base64.urlsafe_b64encode(b).decode())))
+def test_decoding_any_text_gives_a_key_or_bad_user_input(cursor: str) -> None:
+    with contextlib.suppress(BadUserInputError):
+        decode_cursor(cursor, "things", KINDS)
+
+
+# Against the server ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+async def thread(owner_engine: Any) -> dict[str, str]:
+    world = World(owner_engine)
+    org = await world.organization("Properties")
+    staff = await world.user(org, Role.STAFF)
+    engagement = await world.engagement(org, await world.user(org, Role.CLIENT))
+    conversation = await world.conversation(engagement)
+    for n in range(3):
+        await world.message(conversation, staff, f"m{n}")
+    return {"token": staff.token, "conversation": conversation.gid}
+
+
+@pytest.fixture(scope="module")
+def client(server: RunningServer) -> Any:
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        yield http
+
+
+def call(http: httpx.Client, token: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """The response body, after checking what every response must be."""
+    response = http.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    codes = {error.get("extensions", {}).get("code") for error in body.get("errors") or []}
+    assert codes <= {"BAD_USER_INPUT"}, body
+    return body
+
+
+def tampered_cursors() -> st.SearchStrategy[str]:
+    """Cursor-shaped strings: base64 of arbitrary JSON lists, some with the right tag."""
+    values = st.one_of(st.integers(), st.text(max_size=40), st.none(), st.booleans(), st.floats())
+    tags = st.sampled_from(["messages", "engagements", ""])
+    payloads = st.tuples(tags, st.lists(values, max_size=4)).map(
+        lambda tagged: orjson.dumps([tagged[0], *tagged[1]])
+    )
+    return payloads.map(lambda raw: base64.urlsafe_b64encode(raw).decode().rstrip("="))
+
+
+THREAD_PAGE = """query($id: ID!, $before: String, $after: String) { conversation(id: $id) {
+  older: messages(last: 2, before: $before) { edges { cursor } }
+  newer: messages(first: 2, after: $after) { edges { cursor } } } }"""
+
+
+@BOUNDED
+@given(cursor=st.one_of(st.text(max_size=200), tampered_cursors()))
+def test_any_cursor_is_answered_with_a_page_or_bad_user_input(
+    client: httpx.Client, thread: dict[str, str], cursor: str
+) -> None:
+    variables = {"id": thread["conversation"], "before": cursor, "after": cursor}
+    call(client, thread["token"], THREAD_PAGE, variables)
+
+
+POST = """mutation($input: PostMessageInput!) { postMessage(input: $input) {
+  message { content attachments { name url size } } errors { field code } } }"""
+COUNT = "query($id: ID!) { conversation(id: $id) { messages { totalCount } } }"
+
+attachments = st.fixed_dictionaries(
+    {
+        "name": st.one_of(st.text(max_size=300), st.just("nul\x00name")),
+        "url": st.one_of(
+            st.text(max_size=60), st.builds("https://example.test/{}".format, st.text(max_size=40))
+        ),
+        "size": st.integers(-5, 2**31 - 1),
+    }
+)
+
+
+def _count(http: httpx.Client, thread: dict[str, str]) -> int:
+    body = call(http, thread["token"], COUNT, {"id": thread["conversation"]})
+    return int(body["data"]["conversation"]["messages"]["totalCount"])
+
+
+@BOUNDED
+@given(
+    content=st.one_of(st.text(max_size=300), st.sampled_from(["a\x00b", " x" * 10_001])),
+    files=st.none() | st.lists(attachments, max_size=3),
+)
+def test_any_message_input_is_posted_as_validated_or_refused_with_nothing_written(
+    client: httpx.Client, thread: dict[str, str], content: str, files: list[Any] | None
+) -> None:
+    before = _count(client, thread)
+    message_input = {"conversationId": thread["conversation"], "content": content}
+    if files is not None:
+        message_input["attachments"] = files
+    body = call(client, thread["token"], POST, {"input": message_input})
+    payload = body["data"]["postMessage"] if body.get("data") else None
+    if payload is not None and not payload["errors"]:
+        assert payload["message"]["content"] == content.strip()
+        assert all(file["size"] >= 0 and file["url"].startswith("http") for file in files or [])
+        assert _count(client, thread) == before + 1
+    else:
+        codes = {error["code"] for error in payload["errors"]} if payload else {"BAD_USER_INPUT"}
+        assert codes == {"INVALID"} or payload is None
+        assert _count(client, thread) == before

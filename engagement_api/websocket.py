@@ -19,6 +19,7 @@ from engagement_api.auth import AuthenticationError, bearer_token
 from engagement_api.context import RequestContext
 from engagement_api.errors import ClientError, UnauthenticatedError
 from engagement_api.persisted_documents import PersistedDocuments
+from engagement_api.resolvers.event_scope import release_current_event_scope
 
 ONLY_SUBSCRIPTIONS = "Only subscriptions run over WebSocket; send queries and mutations over HTTP."
 
@@ -84,6 +85,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
         await super().shutdown()
 
     async def send_message(self, message: Message) -> None:
+        await release_current_event_scope()  # a slow reader must not hold a connection
         self._last_sent = time.monotonic()
         await super().send_message(message)
 

@@ -10,7 +10,8 @@ from engagement_api.settings import Settings
 
 def create_broadcaster(settings: Settings, database_url: str) -> Broadcaster:
     """The process's broadcaster for its settings (Redis when `REDIS_URL` is set)."""
-    fanout = Fanout(settings.subscription_queue_size)
+    # Half the pool at most resolves events; the rest stays free for requests.
+    fanout = Fanout(settings.subscription_queue_size, max(1, settings.db_pool_size // 2))
     if settings.redis_url:
         return RedisBroadcaster(
             settings.redis_url,

@@ -59,8 +59,10 @@ class Subscriber:
 class Fanout:
     """Local subscribers by conversation id."""
 
-    def __init__(self, queue_size: int) -> None:
+    def __init__(self, queue_size: int, concurrent_resolutions: int) -> None:
         self.queue_size = queue_size
+        self.resolving = asyncio.Semaphore(concurrent_resolutions)
+        """How many subscribers may resolve an event at once (each holds a connection)."""
         self._subscribers: dict[uuid.UUID, set[Subscriber]] = defaultdict(set)
         self.started = 0
         """Subscriptions ever registered (monotonic: a readiness signal for tests)."""

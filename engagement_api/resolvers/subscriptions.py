@@ -1,15 +1,14 @@
 """`messageEvents`: authorized once when it starts, then every event is filtered and
 resolved with the subscriber's own permissions.
 
-Each event gets a fresh scope (`RequestContext.fresh_scope()`: its own transaction and
-loaders for the same viewer). The scope stays open while the event's selection resolves
-(the generator yields inside it) and is closed when the next event is awaited.
+Each event gets a fresh scope (`event_scope.EventScope`: its own transaction and loaders
+for the same viewer). The scope stays open while the event's selection resolves (the
+generator yields inside it) and is given back just before the result is sent.
 """
 
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ from engagement_api.context import RequestContext
 from engagement_api.db.scope import Scope
 from engagement_api.errors import ClientError, ServiceUnavailableError, UnauthenticatedError
 from engagement_api.events import MessageEvent, MessageEventKind
+from engagement_api.resolvers.event_scope import EventScope
 from engagement_api.resolvers.loaders import ConversationByIdLoader, MessageByIdLoader
 from engagement_api.schema.ids import parse_global_id
 
@@ -105,20 +105,18 @@ async def _feed(
                 return
             if not _may_receive(viewer, delivery):
                 continue
-            scope = context.fresh_scope()
-            try:
-                visible = await _resolve(scope, delivery)
+            async with EventScope(context, broadcaster.fanout.resolving) as scope:
+                try:
+                    visible = await _resolve(scope.context, delivery)
+                except UnauthenticatedError as error:  # the token expired, or the user is gone
+                    yield error
+                    return
+                except ServiceUnavailableError:
+                    logger.warning("could not resolve a live event; announcing a gap")
+                    yield EventsMissedError()
+                    continue
                 if visible is not None:
-                    yield visible
-            except UnauthenticatedError as error:  # the token expired, or the user is gone
-                yield error
-                return
-            except ServiceUnavailableError:
-                logger.warning("could not resolve a live event; announcing a gap")
-                yield EventsMissedError()
-            finally:
-                with suppress(ServiceUnavailableError):
-                    await scope.db.close(commit=False)
+                    yield visible  # the scope serves the selection, until the send
 
 
 def _may_receive(viewer: Scope, event: MessageEvent) -> bool:

@@ -1,0 +1,70 @@
+"""One subscriber's scope for one event: a fresh transaction and loaders for the same
+viewer, held while the event is resolved and its selection executed, and given back just
+before the result is sent.
+
+Giving it back before the send matters: a client that reads slowly makes the send wait,
+and must not hold a pooled connection meanwhile. The WebSocket handler calls
+`release_current_event_scope()` right before it sends; the scope of the operation being
+sent is found through a context variable (each operation runs in its own task, and an
+async generator's body runs in the context of the task that iterates it).
+
+A process-wide gate bounds how many events are resolved at once, so that a burst to many
+subscribers queues here rather than timing out in the connection pool.
+"""
+
+import asyncio
+from contextlib import suppress
+from contextvars import ContextVar, Token
+from types import TracebackType
+
+from engagement_api.context import RequestContext
+from engagement_api.errors import ServiceUnavailableError
+
+_current: ContextVar["EventScope | None"] = ContextVar("event_scope", default=None)
+
+
+class EventScope:
+    """`async with EventScope(context, gate) as scope:` then `scope.context`."""
+
+    def __init__(self, parent: RequestContext, gate: asyncio.Semaphore) -> None:
+        self._parent = parent
+        self._gate = gate
+        self._token: Token[EventScope | None] | None = None
+        self._held = False
+        self.context = parent
+
+    async def __aenter__(self) -> "EventScope":
+        await self._gate.acquire()
+        self._held = True
+        self.context = self._parent.fresh_scope()
+        self._token = _current.set(self)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._token is not None:
+            with suppress(ValueError):  # reset from another context: nothing to undo
+                _current.reset(self._token)
+        await self.release()
+
+    async def release(self) -> None:
+        """Roll back, give the connection and the gate back; idempotent."""
+        if not self._held:
+            return
+        self._held = False
+        try:
+            with suppress(ServiceUnavailableError):
+                await self.context.db.close(commit=False)
+        finally:
+            self._gate.release()
+
+
+async def release_current_event_scope() -> None:
+    """Called before a WebSocket message is sent from an operation's task."""
+    scope = _current.get()
+    if scope is not None:
+        await scope.release()

@@ -22,6 +22,7 @@ from engagement_api.errors import ClientError, UnauthenticatedError
 CODE = "INTROSPECTION_DISABLED"
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 logger = logging.getLogger(__name__)
+_MAY_INTROSPECT = re.compile(r"__(schema|type)\b")
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
@@ -51,8 +52,8 @@ class IntrospectionPolicy(SchemaExtension):
         """Why introspection is refused for this request, or None if it is allowed."""
         if not self.enabled:
             return GraphQLError("Introspection is disabled.", extensions={"code": CODE})
-        if self.open_to_anonymous:
-            return None
+        if self.open_to_anonymous or not _MAY_INTROSPECT.search(self.execution_context.query or ""):
+            return None  # the viewer is looked up only for documents that may introspect
         try:
             await self.execution_context.context.viewer()
         except ClientError as error:

@@ -132,20 +132,22 @@ def page_statement(
     if window.before is not None:
         bounds.append(_precedes(ordering, window.before))
     sort_labels = [key.label(SORT_KEY.format(i)) for i, key in enumerate(ordering.keys)]
-    joined: FromClause = table
-    for join in joins:
-        on = and_(join.table.c.id == table.c[join.foreign_key], join.condition)
-        joined = joined.outerjoin(join.table, on)
-        sort_labels += [column.label(join.label(column.name)) for column in join.table.c]
     page = (
         select(*table.c, *sort_labels)
-        .select_from(joined)
         .where(scoped(*bounds))
         .order_by(*_order_by(ordering, window.backward))
         .limit(window.limit + 1)
         .lateral("p")
     )
     statement = select(parents.c[PARENT], page).select_from(parents).outerjoin(page, true())
+    for join in joins:
+        # A LATERAL lookup per page row, kept a nested loop by primary key (LIMIT 1 stops
+        # the planner from flattening it into a hash join, which may reorder the rows).
+        columns = [column.label(join.label(column.name)) for column in join.table.c]
+        own = join.table.c.id == page.c[join.foreign_key]
+        lookup = select(*columns).where(own, join.condition).limit(1)
+        related = lookup.lateral(f"j_{join.name}")
+        statement = statement.add_columns(*related.c).outerjoin(related, true())
     if window.with_total:
         total = select(func.count().label(TOTAL)).select_from(table).where(scoped()).lateral("c")
         statement = statement.add_columns(total.c[TOTAL]).outerjoin(total, true())

@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.head_revision = head_revision()
         app.state.broadcaster = broadcaster
         await broadcaster.start()
-        tune_for_serving()
+        tune_for_serving(settings.gc_young_threshold)
         try:
             yield
         finally:

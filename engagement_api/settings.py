@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = 10_000
     db_statement_cache_size: int = 200
     request_timeout_seconds: float = 30.0
+    gc_young_threshold: int = Field(
+        default=700,
+        description="Allocations between young garbage collections (CPython: 700).",
+    )
 
     # Query safety (docs/security.md explains each value).
     max_query_depth: int = 12

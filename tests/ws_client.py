@@ -47,9 +47,11 @@ class GraphQLWebSocket:
         header_token: str | None = None,
         init_payload: dict[str, Any] | None = None,
         acknowledged: bool = True,
+        reader: bool = True,
     ) -> AsyncIterator["GraphQLWebSocket"]:
         """Connect and send `connection_init` (with `token` in its payload); wait for the
-        `connection_ack` unless `acknowledged` is False."""
+        `connection_ack` unless `acknowledged` is False. Without `reader`, the caller reads
+        the connection itself (benchmarks)."""
         url = graphql_url.replace("http://", "ws://")
         headers = {"Authorization": f"Bearer {header_token}"} if header_token else None
         payload = dict(init_payload or {})
@@ -61,11 +63,13 @@ class GraphQLWebSocket:
             if acknowledged:
                 ack = await client.receive_raw()
                 assert ack["type"] == "connection_ack", ack
-            client._reader = asyncio.create_task(client._read())
+            if reader:
+                client._reader = asyncio.create_task(client._read())
             try:
                 yield client
             finally:
-                client._reader.cancel()
+                if client._reader is not None:
+                    client._reader.cancel()
 
     async def send(self, message: Message) -> None:
         await self.connection.send(orjson.dumps(message).decode())

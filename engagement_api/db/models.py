@@ -62,7 +62,8 @@ class IntEnumColumn(TypeDecorator[IntEnum]):
         return None if value is None else int(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> IntEnum | None:
-        return None if value is None else self.enum(value)
+        # The enum's own value-to-member table: Enum(value) costs a call per row and column.
+        return None if value is None else self.enum._value2member_map_[value]  # type: ignore[return-value]
 
 
 def _uuid_pk() -> Mapped[uuid.UUID]:

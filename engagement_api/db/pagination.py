@@ -165,12 +165,14 @@ def split_pages(
 ) -> list[PageRows]:
     """The statement's rows grouped per parent, in the order of `parent_ids`."""
     pages: dict[uuid.UUID | None, PageRows] = defaultdict(PageRows)
+    probed = bool(rows) and OTHER in rows[0]._fields
     for row in rows:
         mapping = row._mapping
         page = pages[mapping[PARENT]]
         if window.with_total:
             page.total = int(mapping[TOTAL] or 0)
-        page.has_other_side = page.has_other_side or bool(mapping.get(OTHER))
+        if probed and mapping[OTHER]:
+            page.has_other_side = True
         if mapping["id"] is not None:
             page.rows.append(row)
     return [pages[parent_id] for parent_id in parent_ids]

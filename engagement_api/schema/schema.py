@@ -3,9 +3,12 @@
 from collections.abc import Callable, Sequence
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionContext
 
 from engagement_api.schema.mutation import Mutation
+from engagement_api.schema.plain_fields import resolve_plain_fields_directly
 from engagement_api.schema.query import Query
 from engagement_api.schema.subscription import Subscription
 from engagement_api.schema.types.message import Message
@@ -17,16 +20,28 @@ from engagement_api.schema.types.user import User
 NODE_TYPES = [Message, Organization, Project, Service, User]
 
 
+class EngagementSchema(strawberry.Schema):
+    """Strawberry's schema without its per-error log line: client errors are expected, and
+    unexpected ones are logged once, with the request id, by `MaskUnexpectedErrors`."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None
+
+
 def build_schema(
     extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
-    return strawberry.Schema(
+    schema = EngagementSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=NODE_TYPES,
         extensions=extensions,
     )
+    resolve_plain_fields_directly(schema._schema)
+    return schema
 
 
 schema = build_schema()

@@ -27,6 +27,14 @@ class MaskUnexpectedErrors(SchemaExtension):
         request_id = getattr(self.execution_context.context, "request_id", None)
         result.errors = public_errors(result.errors, request_id)
 
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each event of a subscription, masked the same way before it is sent."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            request_id = getattr(self.execution_context.context, "request_id", None)
+            result.errors = public_errors(errors, request_id)
+        yield
+
 
 def public_errors(errors: Sequence[GraphQLError], request_id: Any) -> list[GraphQLError]:
     """`errors` as a client may see them: expected ones as they are, the rest masked

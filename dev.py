@@ -31,7 +31,7 @@ def run(*command: str | Path, **options: object) -> None:
 
 def install_python() -> None:
     """A virtualenv with the project and its dev tools, reinstalled when pyproject changes."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file runs on any python3
         sys.exit("Python 3.11 or newer is required.")
     if not (BIN / "python").exists():
         venv.create(VENV, with_pip=True)

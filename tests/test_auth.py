@@ -17,7 +17,8 @@ VIEWER = "{ viewer { user { email } role } }"
 
 def _code(body: dict[str, object]) -> object:
     errors = body.get("errors")
-    assert isinstance(errors, list) and errors, body
+    assert isinstance(errors, list), body
+    assert errors, body
     return errors[0]["extensions"]["code"]
 
 

@@ -52,9 +52,7 @@ async def test_backward_pages_read_the_newest_first(world: World, gql: GraphQLCl
     assert _contents(newest) == ["m3", "m4"]
     assert newest["pageInfo"]["hasPreviousPage"] is True
     assert newest["pageInfo"]["hasNextPage"] is False
-    older = await _page(
-        gql, staff, conversation, last=2, before=newest["pageInfo"]["startCursor"]
-    )
+    older = await _page(gql, staff, conversation, last=2, before=newest["pageInfo"]["startCursor"])
     assert _contents(older) == ["m1", "m2"]
     assert older["pageInfo"]["hasNextPage"] is True
     oldest = await _page(gql, staff, conversation, last=2, before=older["pageInfo"]["startCursor"])
@@ -147,7 +145,8 @@ async def test_projects_are_ordered_by_phase_then_creation(
         engagement, ProjectPhase.KICKOFF, name="kickoff-1", created_at=BASE_TIME - timedelta(1)
     )
     await world.project(engagement, ProjectPhase.HANDOFF, name="gone", deleted_at=BASE_TIME)
-    query = "query($id: ID!) { engagement(id: $id) { projects { totalCount edges { node { name } } } } }"
+    query = """query($id: ID!) {
+      engagement(id: $id) { projects { totalCount edges { node { name } } } } }"""
     data = await gql.data(query, {"id": engagement.gid}, token=staff.token)
     projects = data["engagement"]["projects"]
     assert [e["node"]["name"] for e in projects["edges"]] == ["kickoff-1", "kickoff-2", "build"]

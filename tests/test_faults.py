@@ -23,13 +23,15 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engagement_api.db import migrate
 from engagement_api.db.embedded import embedded_server_url, start_embedded_postgres
-from engagement_api.db.engine import create_engine
+from engagement_api.db.engine import EngineOptions, create_engine
 from engagement_api.db.enums import Role
 from engagement_api.db.models import Message
+from engagement_api.db.session import DatabaseSession
+from engagement_api.errors import ServiceUnavailableError
 from tests.conftest import RunningServer, start_server, stop_server
 from tests.factories import World
 
@@ -301,3 +303,55 @@ def test_server_recovers_by_itself_without_a_restart(observations: Observations)
     assert observations.server_pids[0] == observations.server_pids[1]
     assert [o for o in after if o.kind == "read" and not o.codes]
     assert [o for o in after if o.acknowledged]
+
+
+# Bounded waits: statement and request timeouts -------------------------------------------
+
+
+async def test_statement_over_the_statement_timeout_is_service_unavailable(
+    database_url: str,
+) -> None:
+    """PostgreSQL cancels it (`statement_timeout`); the session reports a retryable error."""
+    engine = create_engine(database_url, EngineOptions(statement_timeout_ms=1))
+    session = DatabaseSession(engine)
+    try:
+        with pytest.raises(ServiceUnavailableError):
+            await session.execute(select(func.pg_sleep(1)))
+    finally:
+        await session.close(commit=False)
+        await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def impatient_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    """A server whose request timeout expires at the first wait of every request."""
+    log = tmp_path_factory.mktemp("impatient") / "server.log"
+    running = start_server(database_url, str(log), REQUEST_TIMEOUT_SECONDS="0.000001")
+    yield running
+    stop_server(running)
+
+
+async def test_request_over_the_request_timeout_is_cancelled_and_writes_nothing(
+    impatient_server: RunningServer, world: World, owner_engine: Any
+) -> None:
+    org = await world.organization("Impatient")
+    staff = await world.user(org, Role.STAFF)
+    conversation = await world.conversation(
+        await world.engagement(org, await world.user(org, Role.CLIENT))
+    )
+    content = f"cut-{uuid.uuid4().hex}"
+    variables = {"input": {"conversationId": conversation.gid, "content": content}}
+    async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_SECONDS) as http:
+        response = await http.post(
+            impatient_server.graphql_url,
+            json={"query": POST, "variables": variables},
+            headers={"authorization": f"Bearer {staff.token}"},
+        )
+    codes = [e["extensions"]["code"] for e in response.json()["errors"]]
+    async with owner_engine.connect() as connection:
+        written = (
+            await connection.execute(select(Message.id).where(Message.content == content))
+        ).all()
+    assert (codes, written) == (["REQUEST_TIMEOUT"], [])

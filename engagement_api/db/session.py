@@ -143,9 +143,14 @@ async def _release(connection: AsyncConnection) -> None:
         logger.warning("discarding a broken database connection", exc_info=True)
 
 
+QUERY_CANCELED = "57014"
+"""SQLSTATE of a statement cancelled by `statement_timeout` (or an administrator)."""
+
+
 def _is_unavailability(error: DBAPIError) -> bool:
     """A lost connection or a statement cancelled by its timeout, not a bug in the statement."""
-    return bool(error.connection_invalidated) or "QueryCanceled" in type(error.orig).__name__
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return bool(error.connection_invalidated) or sqlstate == QUERY_CANCELED
 
 
 _ASSUME_APP_ROLE = select(

@@ -22,6 +22,7 @@ from engagement_api.extensions.query_safety import query_safety_extensions
 from engagement_api.extensions.validation_cache import DocumentCache
 from engagement_api.gc_tuning import tune_for_serving
 from engagement_api.health import healthz, readyz
+from engagement_api.http_slots import HttpSlotsMiddleware
 from engagement_api.logs import configure_logging
 from engagement_api.metrics import Metrics, metrics_endpoint
 from engagement_api.middleware import RequestIdMiddleware
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(HttpSlotsMiddleware, slots=settings.http_slots_per_worker),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
             *cors_middleware(settings),
             Middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes),

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = 10_000
     db_statement_cache_size: int = 200
     request_timeout_seconds: float = 30.0
+    http_slots_per_worker: int = Field(
+        default=4,
+        description="HTTP requests one worker process runs at once; the others wait in turn.",
+    )
     gc_young_threshold: int = Field(
         default=700,
         description="Allocations between young garbage collections (CPython: 700).",

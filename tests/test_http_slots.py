@@ -1,0 +1,53 @@
+"""HttpSlotsMiddleware: at most N `/graphql` HTTP requests of a process run at once."""
+
+import asyncio
+from typing import Any
+
+from engagement_api.http_slots import HttpSlotsMiddleware
+
+
+class Gate:
+    """An ASGI app that records entries and holds each request until released."""
+
+    def __init__(self) -> None:
+        self.entered: list[str] = []
+        self.release = asyncio.Event()
+        self.arrived = asyncio.Event()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.entered.append(scope["path"])
+        self.arrived.set()
+        if scope["path"] == "/graphql":
+            await self.release.wait()
+
+
+def http(path: str) -> dict[str, Any]:
+    return {"type": "http", "path": path}
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def test_second_graphql_request_waits_for_the_only_slot() -> None:
+    gate = Gate()
+    app = HttpSlotsMiddleware(gate, slots=1)
+    first = asyncio.create_task(app(http("/graphql"), _nothing, _nothing))
+    await gate.arrived.wait()
+    second = asyncio.create_task(app(http("/graphql"), _nothing, _nothing))
+    await asyncio.sleep(0)  # let the second request reach the slot
+    assert gate.entered == ["/graphql"]
+    gate.release.set()
+    await asyncio.gather(first, second)
+    assert gate.entered == ["/graphql", "/graphql"]
+
+
+async def test_health_check_is_answered_while_every_slot_is_busy() -> None:
+    gate = Gate()
+    app = HttpSlotsMiddleware(gate, slots=1)
+    busy = asyncio.create_task(app(http("/graphql"), _nothing, _nothing))
+    await gate.arrived.wait()
+    await app(http("/healthz"), _nothing, _nothing)
+    assert gate.entered == ["/graphql", "/healthz"]
+    gate.release.set()
+    await busy

@@ -26,6 +26,7 @@ def serve(*, host: str, port: int, workers: int, demo: bool = False) -> int:
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         http="httptools" if importlib.util.find_spec("httptools") else "h11",
         ws="websockets-sansio",
+        ws_max_size=settings.max_body_bytes,  # a WebSocket message is bounded like a body
         access_log=False,
         proxy_headers=True,
         timeout_graceful_shutdown=10,

@@ -5,6 +5,7 @@ the limits are the server's defaults (`Settings`), which the real client documen
 standard introspection query pass with margin.
 """
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,9 @@ from typing import Any
 import httpx
 import pytest
 from graphql import get_introspection_query
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from bench import queries as bench_queries
 from engagement_api.db.enums import Role
@@ -278,3 +282,18 @@ async def test_standard_introspection_query_passes_every_limit(
     )
     data = await gql.data(query, token=token)
     assert data["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_websocket_message_over_the_body_limit_closes_the_connection(
+    server: RunningServer,
+) -> None:
+    """Over WebSocket the same byte limit holds per message: close code 1009 (too big)."""
+    url = server.graphql_url.replace("http://", "ws://")
+    padding = "x" * (LIMITS.max_body_bytes + 1)
+    async with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as socket:
+        await socket.send(json.dumps({"type": "connection_init", "payload": {"pad": padding}}))
+        with pytest.raises(ConnectionClosed) as closed:
+            async with asyncio.timeout(30):
+                await socket.recv()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1009

@@ -11,6 +11,7 @@ from /proc over the timed window), with the server/floor ratios.
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -25,6 +26,7 @@ import orjson
 
 from bench import report, workload
 from bench.measure import Processes, Result, run_floor, run_wrk
+from bench.pgbouncer import running_pgbouncer
 from bench.procstat import children
 from engagement_api.settings import Settings
 
@@ -36,6 +38,8 @@ PRODUCTION_ENV = {
     "JWT_SECRET": JWT_SECRET,
 }
 """What an operator sets in production (README, "Configuration")."""
+BEHIND_PGBOUNCER = ["DB_STATEMENT_CACHE_SIZE=0", "REDIS_URL=redis://127.0.0.1:6379/0"]
+"""Unique prepared-statement names; the live feed on Redis (no LISTEN through PgBouncer)."""
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -62,6 +66,13 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server")
     parser.add_argument("--markdown", type=Path, help="also write the tables here")
+    parser.add_argument(
+        "--pgbouncer",
+        action="store_true",
+        help="serve through PgBouncer in transaction pooling mode (bench/pgbouncer.py)",
+    )
+    parser.add_argument("--pgbouncer-port", type=int, default=16432)
+    parser.add_argument("--pgbouncer-pool", type=int, default=20)
     return parser.parse_args(argv)
 
 
@@ -138,7 +149,15 @@ def main(argv: list[str] | None = None) -> int:
     fixtures = asyncio.run(workload.load_fixtures(args.database_url))
     url = f"http://127.0.0.1:{args.port}/graphql"
     results: list[Result] = []
-    with running_server(args) as server_pid:
+    with contextlib.ExitStack() as stack:
+        if args.pgbouncer:
+            bouncer = stack.enter_context(
+                running_pgbouncer(args.database_url, args.pgbouncer_port, args.pgbouncer_pool)
+            )
+            args.server_database_url = bouncer.url
+            args.extra_pid.append(bouncer.pid)
+            args.env = [*BEHIND_PGBOUNCER, *args.env]
+        server_pid = stack.enter_context(running_server(args))
         settings = Settings(jwt_secret=JWT_SECRET)
         cases = [
             case

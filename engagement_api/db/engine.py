@@ -108,8 +108,10 @@ def create_engine(url: str, options: EngineOptions | None = None) -> AsyncEngine
         },
     }
     if options.statement_cache_size == 0:
-        # Behind PgBouncer in transaction mode: no named prepared statements survive.
+        # Behind PgBouncer in transaction mode: no named prepared statements survive, so
+        # none is reused (SQLAlchemy's own per-connection cache too) and names never clash.
         connect_args["prepared_statement_name_func"] = _unique_statement_name
+        connect_args["prepared_statement_cache_size"] = 0
     engine = create_async_engine(
         to_async_url(url),
         pool_size=options.pool_size,

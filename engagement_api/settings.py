@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: float = 5.0
     db_statement_timeout_ms: int = 10_000
     db_statement_cache_size: int = 200
+    db_pool_pre_ping: bool = Field(
+        default=True,
+        description="Test each pooled connection before a request uses it (3 round trips).",
+    )
     request_timeout_seconds: float = 30.0
     http_slots_per_worker: int = Field(
         default=4,

@@ -82,6 +82,7 @@ class EngineOptions:
     connect_timeout: float = 5.0
     statement_timeout_ms: int = 10_000
     statement_cache_size: int = 200
+    pre_ping: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "EngineOptions":
@@ -92,6 +93,7 @@ class EngineOptions:
             connect_timeout=settings.db_connect_timeout_seconds,
             statement_timeout_ms=settings.db_statement_timeout_ms,
             statement_cache_size=settings.db_statement_cache_size,
+            pre_ping=settings.db_pool_pre_ping,
         )
 
 
@@ -117,7 +119,7 @@ def create_engine(url: str, options: EngineOptions | None = None) -> AsyncEngine
         pool_size=options.pool_size,
         max_overflow=options.max_overflow,
         pool_timeout=options.pool_timeout,
-        pool_pre_ping=True,
+        pool_pre_ping=options.pre_ping,
         pool_recycle=1800,
         json_serializer=lambda value: orjson.dumps(value).decode(),
         json_deserializer=orjson.loads,

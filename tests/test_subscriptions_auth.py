@@ -4,8 +4,12 @@ request, and the conversation's visibility, checked when the subscription starts
 import uuid
 from typing import Any
 
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from engagement_api.auth import mint_token
 from engagement_api.db.enums import Role
+from engagement_api.db.models import User
 from tests.conftest import GraphQLClient, RunningServer
 from tests.factories import World
 from tests.live_feed import post, thread
@@ -95,3 +99,22 @@ async def test_queries_over_websocket_are_refused(world: World, server: RunningS
         refusal = await ws.next(await ws.subscribe("{ viewer { role } }"))
     assert error_code(refusal) == "BAD_REQUEST"
     assert "Only subscriptions" in refusal["payload"][0]["message"]
+
+
+async def test_subscription_ends_unauthenticated_when_its_viewer_is_gone(
+    world: World, server: RunningServer, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    feed = await thread(world)
+    leaving = await world.user(feed.org, Role.STAFF)
+    before = await subscriptions_started(server.url)
+    async with GraphQLWebSocket.open(server.graphql_url, token=leaving.token) as ws:
+        operation = await ws.feed(feed.conversation.gid)
+        await wait_until_subscribed(server.url, before + 1)
+        async with owner_engine.begin() as connection:
+            await connection.execute(delete(User).where(User.id == leaving.id))
+        await post(gql, feed.staff, feed.conversation, "after the departure")
+        ending = await ws.next(operation)
+        completion = await ws.next(operation)
+    assert ending["payload"]["data"] is None
+    assert ending["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert completion == {"id": operation, "type": "complete"}

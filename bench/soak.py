@@ -224,6 +224,15 @@ def _slope_mb_per_minute(points: list[tuple[float, int]]) -> float:
     return slope * 60 / 1e6
 
 
+def _quarter_peaks(memory: list[tuple[float, int]], seconds: float) -> list[float]:
+    """The highest RSS (MB) sampled in each quarter of the run."""
+    peaks = [0.0] * 4
+    for elapsed, rss in memory:
+        quarter = min(3, int(4 * elapsed / seconds))
+        peaks[quarter] = max(peaks[quarter], rss / 1e6)
+    return peaks
+
+
 def report(args: argparse.Namespace, stats: Stats) -> bool:
     requests = sum(len(v) for v in stats.latencies.values())
     errors = sum(stats.errors.values())
@@ -245,6 +254,8 @@ def report(args: argparse.Namespace, stats: Stats) -> bool:
     print("server RSS (MB) over time:")
     for elapsed, rss in stats.memory:
         print(f"  {elapsed:>6.0f} s  {rss / 1e6:>7.1f}")
+    quarters = _quarter_peaks(stats.memory, args.seconds)
+    print("peak RSS per quarter (MB): " + ", ".join(f"{peak:.1f}" for peak in quarters))
     second_half = [p for p in stats.memory if p[0] >= args.seconds / 2]
     growth = _slope_mb_per_minute(second_half)
     print(f"RSS growth over the second half: {growth:+.2f} MB/min")

@@ -11,9 +11,9 @@ from sqlalchemy import Row
 from sqlalchemy.sql import Executable
 
 from engagement_api.context import RequestContext
-from engagement_api.db import writes
-from engagement_api.db.enums import Role
-from engagement_api.db.models import Base
+from engagement_api.db import visibility, writes
+from engagement_api.db.enums import EngagementStatus, Role
+from engagement_api.db.models import Base, Engagement
 from engagement_api.db.queries import Visibility
 from engagement_api.db.writes import Lock
 from engagement_api.lifecycles import Lifecycle
@@ -77,6 +77,26 @@ async def lock_visible(
     if row is None:
         raise not_found(type_name, field)
     return row
+
+
+async def lock_engagement_taking_work(
+    context: RequestContext, engagement_id: uuid.UUID, what: str
+) -> Row[Any]:
+    """The `input.engagementId` engagement, share-locked so it cannot close meanwhile;
+    INVALID_TRANSITION when it is CLOSED (it takes no new `what`)."""
+    field = (*INPUT, "engagementId")
+    engagement = await lock_visible(
+        context,
+        Engagement,
+        visibility.engagements,
+        engagement_id,
+        type_name="Engagement",
+        field=field,
+        lock=Lock.SHARE,
+    )
+    if engagement.status is EngagementStatus.CLOSED:
+        raise invalid_transition(f"A CLOSED engagement takes no new {what}.", field)
+    return engagement
 
 
 async def load_visible(

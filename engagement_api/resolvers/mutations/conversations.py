@@ -7,11 +7,11 @@ import strawberry
 from engagement_api.context import RequestContext
 from engagement_api.db import visibility, writes
 from engagement_api.db.enums import EngagementStatus
-from engagement_api.db.models import Conversation, Engagement
-from engagement_api.db.writes import Lock
+from engagement_api.db.models import Conversation
 from engagement_api.lifecycles import CONVERSATION
-from engagement_api.refusals import INPUT, forbidden, invalid_transition
+from engagement_api.refusals import forbidden
 from engagement_api.resolvers.mutations.common import (
+    lock_engagement_taking_work,
     lock_visible,
     mutate,
     one,
@@ -38,18 +38,7 @@ async def start_conversation(
 
 
 async def _start(context: RequestContext, data: models.StartConversation) -> ConversationPayload:
-    field = (*INPUT, "engagementId")
-    engagement = await lock_visible(
-        context,
-        Engagement,
-        visibility.engagements,
-        data.engagement_id,
-        type_name="Engagement",
-        field=field,
-        lock=Lock.SHARE,
-    )
-    if engagement.status is EngagementStatus.CLOSED:
-        raise invalid_transition("A CLOSED engagement takes no new conversations.", field)
+    engagement = await lock_engagement_taking_work(context, data.engagement_id, "conversations")
     if context.scope.is_client and engagement.status is not EngagementStatus.ACTIVE:
         raise forbidden("A CLIENT starts conversations on ACTIVE engagements only.")
     row = await one(

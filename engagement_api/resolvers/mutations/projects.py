@@ -6,14 +6,14 @@ import strawberry
 
 from engagement_api.context import RequestContext
 from engagement_api.db import visibility, writes
-from engagement_api.db.enums import EngagementStatus, ProjectPhase
-from engagement_api.db.models import Engagement, Project
-from engagement_api.db.writes import Lock
+from engagement_api.db.enums import ProjectPhase
+from engagement_api.db.models import Project
 from engagement_api.lifecycles import PHASE_CHANGEABLE, PROJECT
 from engagement_api.refusals import INPUT, Path, invalid_transition
 from engagement_api.resolvers.loaders import ServiceByIdLoader
 from engagement_api.resolvers.mutations.common import (
     load_visible,
+    lock_engagement_taking_work,
     lock_visible,
     mutate,
     one,
@@ -52,18 +52,7 @@ async def create_project(info: Info, input: inputs.CreateProjectInput) -> Projec
 
 
 async def _create(context: RequestContext, data: models.CreateProject) -> ProjectPayload:
-    field = (*INPUT, "engagementId")
-    engagement = await lock_visible(
-        context,
-        Engagement,
-        visibility.engagements,
-        data.engagement_id,
-        type_name="Engagement",
-        field=field,
-        lock=Lock.SHARE,
-    )
-    if engagement.status is EngagementStatus.CLOSED:
-        raise invalid_transition("A CLOSED engagement takes no new projects.", field)
+    engagement = await lock_engagement_taking_work(context, data.engagement_id, "projects")
     await _check_service(context, data.service_id)
     row = await one(
         context,

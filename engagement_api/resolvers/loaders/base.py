@@ -34,6 +34,7 @@ class Loader(DataLoader[K, V], Generic[K, V]):
     def __init__(self, context: "RequestContext") -> None:
         super().__init__()
         self.context = context
+        self._built: dict[tuple[K, Callable[[V], Any]], Any] = {}
 
     @property
     def scope(self) -> Scope:
@@ -57,6 +58,18 @@ class Loader(DataLoader[K, V], Generic[K, V]):
         if future is None or not future.done() or future.exception() is not None:
             return False, None
         return True, future.result()
+
+    def built(self, key: K, build: Callable[[V], Any]) -> tuple[bool, Any]:
+        """(True, build(value)) when this request already holds `key`'s value, building it
+        once per request: 600 messages of five senders make five User objects, not 600."""
+        memo = (key, build)
+        if memo in self._built:
+            return True, self._built[memo]
+        found, value = self.peek(key)
+        if not found or value is None:
+            return found, None
+        made = self._built[memo] = build(value)
+        return True, made
 
     def prime_joined(self, spec: ConnectionSpec, rows: Sequence[Row[Any]]) -> None:
         """Hand the rows that `spec`'s page statement joined in (a message's sender) to their

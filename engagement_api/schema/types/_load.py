@@ -36,13 +36,14 @@ def related(
     """A required relation for a SYNC resolver: `make(row)` at once when the request already
     holds the row (a page statement joined it in, see `Loader.prime_joined`), otherwise an
     awaitable of it (GraphQL awaits what a resolver returns). Hundreds of message senders
-    then cost neither a coroutine, a task nor a statement each."""
-    found, row = request_context(info).loader(loader).peek(row_id)
+    then cost neither a coroutine, a task nor a statement each, and each distinct sender is
+    built once per request."""
+    found, made = request_context(info).loader(loader).built(row_id, make)
     if not found:
         return _make_later(info, loader, row_id, make)
-    if row is None:
+    if made is None:
         raise LookupError(f"{loader.__name__} found nothing for a non-null relation")
-    return make(row)
+    return made
 
 
 async def _make_later(

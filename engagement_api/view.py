@@ -43,7 +43,6 @@ from engagement_api.websocket_frames import TextFrameWebSocketAdapter
 class GraphQLView(GraphQL[RequestContext, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     websocket_adapter_class = TextFrameWebSocketAdapter
-    protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
 
     def __init__(
         self,
@@ -65,7 +64,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         metrics: counts the requests refused before execution, by error code.
         options: passed on to Strawberry's view (keep-alive, subscription limits, IDE).
         """
-        super().__init__(schema, **options)
+        super().__init__(schema, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), **options)
         self.settings = settings
         self.engine = engine
         self.documents = documents or PersistedDocuments.from_settings(settings)

@@ -5,6 +5,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from tests.conftest import GraphQLClient, RunningServer
 from tests.factories import World
@@ -49,3 +52,11 @@ async def test_subscriptions_beyond_the_cap_are_refused_and_the_others_go_on(
     assert refusal["type"] == "error"
     assert refusal["payload"][0]["message"] == "Subscription limit reached"
     assert received == [message_id, message_id]
+
+
+async def test_legacy_subprotocol_is_refused(tuned: RunningServer) -> None:
+    url = tuned.graphql_url.replace("http://", "ws://")
+    async with connect(url, subprotocols=[Subprotocol("graphql-ws")]) as legacy:
+        with pytest.raises(ConnectionClosed):
+            await legacy.recv()
+    assert (legacy.close_code, legacy.close_reason) == (4406, "Subprotocol not acceptable")

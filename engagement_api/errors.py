@@ -26,11 +26,6 @@ class UnauthenticatedError(ClientError):
     default_message = "Authentication required: send 'Authorization: Bearer <token>'."
 
 
-class ForbiddenError(ClientError):
-    code = "FORBIDDEN"
-    default_message = "The viewer's role does not allow this."
-
-
 class BadUserInputError(ClientError):
     code = "BAD_USER_INPUT"
     default_message = "Invalid argument."

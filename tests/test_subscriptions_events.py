@@ -3,7 +3,11 @@ permissions, and nothing for a write that did not commit."""
 
 from typing import Any
 
-from engagement_api.db.enums import ConversationStatus
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from engagement_api.db.enums import ConversationStatus, Role
+from engagement_api.db.models import User
 from tests.conftest import GraphQLClient, RunningServer
 from tests.factories import World
 from tests.live_feed import DELETE, EDIT, POST, Thread, post, thread
@@ -115,3 +119,25 @@ async def test_event_fields_resolve_with_the_subscribers_permissions(
     conversation = event["message"]["conversation"]
     assert conversation["lastMessage"]["content"] == "visible"
     assert conversation["messages"]["totalCount"] == 1
+
+
+async def test_viewer_demoted_to_client_stops_receiving_internal_events(
+    world: World, server: RunningServer, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    org = await world.organization()
+    author = await world.user(org, Role.STAFF)
+    demoted = await world.user(org, Role.STAFF)
+    conversation = await world.conversation(await world.engagement(org, demoted))
+    feed = Thread(org, author, demoted, conversation)
+    internal_id = await post(gql, author, conversation, "note", internal=True)
+    public_id = await post(gql, author, conversation, "public")
+    async with GraphQLWebSocket.open(server.graphql_url, token=demoted.token) as ws:
+        operation = await _following(server, ws, feed)
+        async with owner_engine.begin() as connection:
+            await connection.execute(
+                update(User).where(User.id == demoted.id).values(role=Role.CLIENT)
+            )
+        await _delete(gql, author.token, internal_id)
+        await _delete(gql, author.token, public_id)
+        first = await ws.event(operation)
+    assert (first["kind"], first["messageId"]) == ("DELETED", public_id)

@@ -127,8 +127,11 @@ def _may_receive(viewer: Scope, event: MessageEvent) -> bool:
 
 async def _resolve(scope: RequestContext, event: MessageEvent) -> VisibleEvent | None:
     """The event as this viewer sees it, or None when it is not for this viewer: POSTED and
-    EDITED carry the message if the viewer sees it; DELETED needs the conversation visible."""
-    await scope.viewer()
+    EDITED carry the message if the viewer sees it; DELETED needs the conversation visible.
+    The payload's filter applies again to the viewer as it is now (its role may change)."""
+    viewer = await scope.viewer()
+    if not _may_receive(viewer.scope, event):
+        return None
     if event.kind is MessageEventKind.DELETED:
         conversation = await scope.loader(ConversationByIdLoader).load(event.conversation_id)
         return None if conversation is None else VisibleEvent(event, None, scope)

@@ -279,6 +279,7 @@ async def test_standard_introspection_query_passes_every_limit(
         directive_is_repeatable=True,
         schema_description=True,
         input_value_deprecation=True,
+        one_of=True,
     )
     data = await gql.data(query, token=token)
     assert data["__schema"]["queryType"]["name"] == "Query"

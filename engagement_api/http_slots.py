@@ -5,13 +5,14 @@ A worker is one thread: requests that run at the same time only interleave, and 
 dashboard read is CPU-bound. Letting 16 of them interleave makes each one 16 times slower
 and keeps 16 requests' objects alive at once, which the garbage collector walks over and
 over (measured: +25% CPU per request at concurrency 32 on 2 workers). A waiting request
-holds no database connection. Only `/graphql` over HTTP counts: health checks answer at
-once, and WebSockets (subscriptions) live outside the slots.
+holds no database connection. A slot is freed when the response starts (the work is done
+by then), so a slow reader of a large body holds none. Only `/graphql` over HTTP counts:
+health checks answer at once, and WebSockets (subscriptions) live outside the slots.
 """
 
 import asyncio
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class HttpSlotsMiddleware:
@@ -27,5 +28,20 @@ class HttpSlotsMiddleware:
         if scope["type"] != "http" or scope["path"] != "/graphql":
             await self.app(scope, receive, send)
             return
-        async with self.slots:
-            await self.app(scope, receive, send)
+        await self.slots.acquire()
+        held = True
+
+        async def send_releasing(message: Message) -> None:
+            # The response starts once the work is done: a slow reader of the body must
+            # not keep the slot from the next request.
+            nonlocal held
+            if held and message["type"] == "http.response.start":
+                held = False
+                self.slots.release()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_releasing)
+        finally:
+            if held:
+                self.slots.release()

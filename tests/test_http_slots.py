@@ -51,3 +51,35 @@ async def test_health_check_is_answered_while_every_slot_is_busy() -> None:
     assert gate.entered == ["/graphql", "/healthz"]
     gate.release.set()
     await busy
+
+
+class Streamer:
+    """An ASGI app that starts its response, then holds the body until released."""
+
+    def __init__(self) -> None:
+        self.started = 0
+        self.release = asyncio.Event()
+        self.first_started = asyncio.Event()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        self.started += 1
+        self.first_started.set()
+        await self.release.wait()
+        await send({"type": "http.response.body", "body": b"{}"})
+
+
+async def _discard(message: Any) -> None:
+    return None
+
+
+async def test_slot_is_freed_when_the_response_starts() -> None:
+    streamer = Streamer()
+    app = HttpSlotsMiddleware(streamer, slots=1)
+    slow_reader = asyncio.create_task(app(http("/graphql"), _nothing, _discard))
+    await streamer.first_started.wait()
+    second = asyncio.create_task(app(http("/graphql"), _nothing, _discard))
+    await asyncio.sleep(0)  # let the second request take the slot
+    assert streamer.started == 2
+    streamer.release.set()
+    await asyncio.gather(slow_reader, second)

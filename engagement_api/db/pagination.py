@@ -20,6 +20,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     func,
     literal,
     null,
@@ -82,21 +83,27 @@ class PageRows:
     has_other_side: bool = False
 
 
-def _cursor_values(ordering: Ordering, cursor: tuple[Any, ...]) -> ColumnElement[Any]:
+PARENT_IDS = "parent_ids"
+AFTER = "after_{}"
+BEFORE = "before_{}"
+
+
+def _cursor_values(ordering: Ordering, name: str) -> ColumnElement[Any]:
+    """The cursor's sort key as bound parameters `name.format(i)` (see `page_parameters`)."""
     return tuple_(
-        *(literal(value, key.type) for key, value in zip(ordering.keys, cursor, strict=True))
+        *(bindparam(name.format(i), type_=key.type) for i, key in enumerate(ordering.keys))
     )
 
 
-def _follows(ordering: Ordering, cursor: tuple[Any, ...]) -> ColumnElement[bool]:
-    """Rows strictly after `cursor` in connection order."""
-    keys, values = tuple_(*ordering.keys), _cursor_values(ordering, cursor)
+def _follows(ordering: Ordering, name: str) -> ColumnElement[bool]:
+    """Rows strictly after the cursor bound as `name` in connection order."""
+    keys, values = tuple_(*ordering.keys), _cursor_values(ordering, name)
     return keys < values if ordering.descending else keys > values
 
 
-def _precedes(ordering: Ordering, cursor: tuple[Any, ...]) -> ColumnElement[bool]:
-    """Rows strictly before `cursor` in connection order."""
-    keys, values = tuple_(*ordering.keys), _cursor_values(ordering, cursor)
+def _precedes(ordering: Ordering, name: str) -> ColumnElement[bool]:
+    """Rows strictly before the cursor bound as `name` in connection order."""
+    keys, values = tuple_(*ordering.keys), _cursor_values(ordering, name)
     return keys > values if ordering.descending else keys < values
 
 
@@ -108,18 +115,21 @@ def _order_by(ordering: Ordering, backward: bool) -> list[ColumnElement[Any]]:
 def page_statement(
     table: Table,
     parent_column: ColumnElement[Any] | None,
-    parent_ids: Sequence[uuid.UUID],
     conditions: Sequence[ColumnElement[bool]],
     ordering: Ordering,
     window: Window,
     joins: Sequence[Join] = (),
 ) -> Select[Any]:
-    """The pages of `parent_ids` (or of the whole set when `parent_column` is None)."""
+    """The pages of the parents bound as `parent_ids` (or of the whole set when
+    `parent_column` is None). The statement depends on the window's shape only (limit,
+    direction, which cursors, whether to count): parents and cursor keys are bound
+    parameters (`page_parameters`), so one statement object serves every request of that
+    shape and SQLAlchemy builds and compiles it once."""
     parents: FromClause
     if parent_column is None:
         parents = select(null().label(PARENT)).subquery("k")
     else:
-        ids = literal(list(parent_ids), ARRAY(UUID(as_uuid=True)))
+        ids = bindparam(PARENT_IDS, type_=ARRAY(UUID(as_uuid=True)))
         parents = func.unnest(ids).table_valued(PARENT).render_derived(name="k")
 
     def scoped(*extra: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -128,9 +138,9 @@ def page_statement(
 
     bounds = []
     if window.after is not None:
-        bounds.append(_follows(ordering, window.after))
+        bounds.append(_follows(ordering, AFTER))
     if window.before is not None:
-        bounds.append(_precedes(ordering, window.before))
+        bounds.append(_precedes(ordering, BEFORE))
     sort_labels = [key.label(SORT_KEY.format(i)) for i, key in enumerate(ordering.keys)]
     page = (
         select(*table.c, *sort_labels)
@@ -153,11 +163,20 @@ def page_statement(
         statement = statement.add_columns(total.c[TOTAL]).outerjoin(total, true())
     cursor = window.before if window.backward else window.after
     if cursor is not None:
-        beyond = _precedes(ordering, cursor) if window.backward else _follows(ordering, cursor)
+        beyond = _precedes(ordering, BEFORE) if window.backward else _follows(ordering, AFTER)
         probe = select(literal(True).label(OTHER)).select_from(table)
         other = probe.where(scoped(~beyond)).limit(1).lateral("o")
         statement = statement.add_columns(other.c[OTHER]).outerjoin(other, true())
     return statement
+
+
+def page_parameters(parent_ids: Sequence[uuid.UUID], window: Window) -> dict[str, Any]:
+    """The values `page_statement`'s parameters take for these parents and this window."""
+    values: dict[str, Any] = {PARENT_IDS: list(parent_ids)}
+    for name, cursor in ((AFTER, window.after), (BEFORE, window.before)):
+        for i, value in enumerate(cursor or ()):
+            values[name.format(i)] = value
+    return values
 
 
 def split_pages(

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, func, literal, select
+from sqlalchemy import ColumnElement, Select, Table, bindparam, func, literal, select
 
 from engagement_api.db import visibility
+from engagement_api.db.enums import Role
 from engagement_api.db.models import (
     Base,
     Conversation,
@@ -20,8 +21,15 @@ from engagement_api.db.models import (
     Service,
     User,
 )
-from engagement_api.db.pagination import Join, Ordering, Window, page_statement
-from engagement_api.db.scope import Scope
+from engagement_api.db.pagination import (
+    PARENT_IDS,
+    Join,
+    Ordering,
+    Window,
+    page_parameters,
+    page_statement,
+)
+from engagement_api.db.scope import Scope, scope_parameters, symbolic_scope
 
 Visibility = Callable[[Scope], ColumnElement[bool]]
 Filters = tuple[tuple[str, tuple[Any, ...]], ...]
@@ -57,6 +65,24 @@ class ConnectionSpec:
     def sort_width(self, scope: Scope) -> int:
         return len(self.ordering(scope).keys)
 
+    def page(
+        self,
+        scope: Scope,
+        parent_ids: Sequence[uuid.UUID],
+        filters: Filters,
+        window: Window,
+    ) -> tuple[Select[Any], dict[str, Any]]:
+        """The page statement for this shape of request (built once per process) and the
+        values of its parameters: viewer, parents, filter values, cursor keys."""
+        names = tuple(name for name, _ in filters)
+        template = _template(self, scope.role, names, _shape(window))
+        values = page_parameters(parent_ids, window)
+        values.update({FILTER.format(name): list(accepted) for name, accepted in filters})
+        values.update(scope_parameters(scope))
+        if self.parent is None:
+            del values[PARENT_IDS]
+        return template, values
+
     def statement(
         self,
         scope: Scope,
@@ -64,20 +90,60 @@ class ConnectionSpec:
         filters: Filters,
         window: Window,
     ) -> Select[Any]:
+        """The page statement with its parameters' values bound in."""
+        template, values = self.page(scope, parent_ids, filters, window)
+        return template.params(values)
+
+    def build(self, role: Role, filter_names: tuple[str, ...], window: Window) -> Select[Any]:
+        scope = symbolic_scope(role)
         conditions = [self.visible(scope)]
         conditions += [
-            self.table.c[self.filter_columns[name]].in_(values) for name, values in filters
+            self.table.c[self.filter_columns[name]].in_(
+                bindparam(FILTER.format(name), expanding=True)
+            )
+            for name in filter_names
         ]
         parent_column = self.table.c[self.parent] if self.parent else None
         return page_statement(
             self.table,
             parent_column,
-            parent_ids,
             conditions,
             self.ordering(scope),
             window,
             [join.for_scope(scope) for join in self.joins],
         )
+
+
+FILTER = "filter_{}"
+
+
+def _shape(window: Window) -> Window:
+    """The window with its cursor keys replaced by placeholders: what the statement's text
+    depends on."""
+    return Window(
+        limit=window.limit,
+        backward=window.backward,
+        after=() if window.after is not None else None,
+        before=() if window.before is not None else None,
+        with_total=window.with_total,
+    )
+
+
+_TEMPLATES: dict[tuple[str, Role, tuple[str, ...], Window], Select[Any]] = {}
+MAX_TEMPLATES = 2048
+"""Page statements kept per process: (connection, role, filters, window shape) pairs."""
+
+
+def _template(
+    spec: "ConnectionSpec", role: Role, filter_names: tuple[str, ...], shape: Window
+) -> Select[Any]:
+    key = (spec.name, role, filter_names, shape)
+    template = _TEMPLATES.get(key)
+    if template is None:
+        if len(_TEMPLATES) >= MAX_TEMPLATES:
+            _TEMPLATES.clear()
+        template = _TEMPLATES[key] = spec.build(role, filter_names, shape)
+    return template
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,10 @@ class Loader(DataLoader[K, V], Generic[K, V]):
     async def load_batch(self, keys: Sequence[K]) -> list[V]:
         """One value per key, in the order of `keys`, in as few statements as possible."""
 
-    async def fetch(self, statement: Select[Any]) -> Sequence[Row[Any]]:
-        return (await self.context.db.execute(statement)).all()
+    async def fetch(
+        self, statement: Select[Any], parameters: dict[str, Any] | None = None
+    ) -> Sequence[Row[Any]]:
+        return (await self.context.db.execute(statement, parameters)).all()
 
     def peek(self, key: K) -> tuple[bool, V | None]:
         """(True, value) when this request already holds `key`'s value (loaded or primed),
@@ -133,8 +135,8 @@ class PageLoader(Loader[PageKey, PageRows]):
         pages: dict[PageKey, PageRows] = {}
         for (filters, window), parent_ids in groups.items():
             unique = list(dict.fromkeys(parent_ids))
-            statement = self.spec.statement(self.scope, unique, filters, window)  # type: ignore[arg-type]
-            rows = await self.fetch(statement)
+            statement, parameters = self.spec.page(self.scope, unique, filters, window)  # type: ignore[arg-type]
+            rows = await self.fetch(statement, parameters)
             self.prime_joined(self.spec, rows)
             for parent_id, page in zip(unique, split_pages(rows, unique, window), strict=True):
                 pages[(parent_id, filters, window)] = page

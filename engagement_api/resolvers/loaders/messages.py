@@ -29,8 +29,8 @@ class LastMessageByConversationIdLoader(Loader[uuid.UUID, Row[Any] | None]):
 
     async def load_batch(self, keys: Sequence[uuid.UUID]) -> list[Row[Any] | None]:
         unique = list(dict.fromkeys(keys))
-        statement = MESSAGES_OF_CONVERSATION.statement(self.scope, unique, (), NEWEST)
-        rows = await self.fetch(statement)
+        statement, parameters = MESSAGES_OF_CONVERSATION.page(self.scope, unique, (), NEWEST)
+        rows = await self.fetch(statement, parameters)
         self.prime_joined(MESSAGES_OF_CONVERSATION, rows)
         pages = dict(zip(unique, split_pages(rows, unique, NEWEST), strict=True))
         return [pages[key].rows[0] if pages[key].rows else None for key in keys]

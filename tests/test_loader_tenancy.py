@@ -62,7 +62,8 @@ def test_every_sub_select_of_a_page_statement_filters_on_the_organization(
 def test_every_by_id_batch_filters_on_the_organization(
     loader: type[ByIdLoader], scope: Scope
 ) -> None:
-    statement = queries.by_ids(loader.model, loader.visible, scope, [uuid.uuid4()])
+    template, values = queries.by_ids_query(loader.model, loader.visible, scope, [uuid.uuid4()])
+    statement = template.params(values)
     assert _tenant_filters(statement) >= 1
     if loader.model is not Organization:
         assert "org_id" in _sql(statement)

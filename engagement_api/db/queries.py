@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, func, literal, select
+from sqlalchemy import BindParameter, ColumnElement, Select, Table, bindparam, func, literal, select
 
 from engagement_api.db import visibility
 from engagement_api.db.enums import Role
@@ -44,6 +44,24 @@ def by_ids(
 ) -> Select[Any]:
     table: Table = model.__table__  # type: ignore[assignment]
     return select(table).where(table.c.id.in_(ids), visible(scope))
+
+
+IDS = "ids"
+_BY_IDS: dict[tuple[type[Base], Visibility, Role], Select[Any]] = {}
+
+
+def by_ids_query(
+    model: type[Base], visible: Visibility, scope: Scope, ids: Sequence[uuid.UUID]
+) -> tuple[Select[Any], dict[str, Any]]:
+    """`by_ids` as a statement built once per (model, visibility, role), and its values."""
+    key = (model, visible, scope.role)
+    template = _BY_IDS.get(key)
+    if template is None:
+        table: Table = model.__table__  # type: ignore[assignment]
+        ids_parameter: BindParameter[Any] = bindparam(IDS, expanding=True)
+        visible_rows = visible(symbolic_scope(scope.role))
+        template = _BY_IDS[key] = select(table).where(table.c.id.in_(ids_parameter), visible_rows)
+    return template, {IDS: list(ids), **scope_parameters(scope)}
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Row, Select
 
 from engagement_api.db.models import Base
 from engagement_api.db.pagination import PageRows, Window, split_pages
-from engagement_api.db.queries import ConnectionSpec, Filters, by_ids
+from engagement_api.db.queries import ConnectionSpec, Filters, by_ids_query
 from engagement_api.db.scope import Scope
 from engagement_api.tracing import trace_batch
 
@@ -114,7 +114,10 @@ class ByIdLoader(Loader[uuid.UUID, Row[Any] | None]):
         return ByIdLoader._by_model[model]
 
     async def load_batch(self, keys: Sequence[uuid.UUID]) -> list[Row[Any] | None]:
-        rows = await self.fetch(by_ids(self.model, type(self).visible, self.scope, list(set(keys))))
+        statement, parameters = by_ids_query(
+            self.model, type(self).visible, self.scope, list(set(keys))
+        )
+        rows = await self.fetch(statement, parameters)
         found = {row.id: row for row in rows}
         return [found.get(key) for key in keys]
 

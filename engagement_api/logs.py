@@ -39,3 +39,6 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(settings.log_level)
+    # Strawberry logs every GraphQL error, expected ones included; unexpected errors are
+    # logged once, with the request id, by extensions/mask_errors.py.
+    logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)

@@ -184,19 +184,28 @@ def split_pages(
 ) -> list[PageRows]:
     """The statement's rows grouped per parent, in the order of `parent_ids`."""
     pages: dict[uuid.UUID | None, PageRows] = defaultdict(PageRows)
-    probed = bool(rows) and OTHER in rows[0]._fields
+    if not rows:
+        return [pages[parent_id] for parent_id in parent_ids]
+    # Positions, not names: a name lookup builds a mapping object per row.
+    fields = rows[0]._fields
+    parent, row_id = fields.index(PARENT), fields.index("id")
+    total = fields.index(TOTAL) if window.with_total else None
+    other = fields.index(OTHER) if OTHER in fields else None
     for row in rows:
-        mapping = row._mapping
-        page = pages[mapping[PARENT]]
-        if window.with_total:
-            page.total = int(mapping[TOTAL] or 0)
-        if probed and mapping[OTHER]:
+        page = pages[row[parent]]
+        if total is not None:
+            page.total = int(row[total] or 0)
+        if other is not None and row[other]:
             page.has_other_side = True
-        if mapping["id"] is not None:
+        if row[row_id] is not None:
             page.rows.append(row)
     return [pages[parent_id] for parent_id in parent_ids]
 
 
-def sort_key_of(row: Row[Any], width: int) -> tuple[Any, ...]:
-    mapping = row._mapping
-    return tuple(mapping[SORT_KEY.format(i)] for i in range(width))
+def sort_keys(rows: Sequence[Row[Any]], width: int) -> list[tuple[Any, ...]]:
+    """Each row's sort key (its cursor's content), read by position."""
+    if not rows:
+        return []
+    fields = rows[0]._fields
+    positions = [fields.index(SORT_KEY.format(i)) for i in range(width)]
+    return [tuple(row[position] for position in positions) for row in rows]

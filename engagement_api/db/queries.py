@@ -83,6 +83,15 @@ class ConnectionSpec:
     def sort_width(self, scope: Scope) -> int:
         return len(self.ordering(scope).keys)
 
+    def sort_kinds(self, scope: Scope) -> tuple[type, ...]:
+        """The Python types of the sort key (what a cursor holds), once per role."""
+        key = (self.name, scope.role)
+        kinds = _SORT_KINDS.get(key)
+        if kinds is None:
+            ordering = self.ordering(scope)
+            kinds = _SORT_KINDS[key] = tuple(column.type.python_type for column in ordering.keys)
+        return kinds
+
     def page(
         self,
         scope: Scope,
@@ -133,6 +142,7 @@ class ConnectionSpec:
 
 
 FILTER = "filter_{}"
+_SORT_KINDS: dict[tuple[str, Role], tuple[type, ...]] = {}
 
 
 def _shape(window: Window) -> Window:

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 import strawberry
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 
-from engagement_api.db.pagination import PageRows, Window, sort_key_of
+from engagement_api.db.pagination import PageRows, Window, sort_keys
 from engagement_api.db.queries import ConnectionSpec, Filters
 from engagement_api.errors import BadUserInputError
 from engagement_api.resolvers.cursors import decode_cursor, encode_cursor
@@ -64,8 +64,8 @@ def build_connection(
     if window.backward:
         rows.reverse()
     edges = [
-        Edge(cursor=encode_cursor(spec.name, sort_key_of(row, width)), node=make_node(row))
-        for row in rows
+        Edge(cursor=encode_cursor(spec.name, key), node=make_node(row))
+        for row, key in zip(rows, sort_keys(rows, width), strict=True)
     ]
     return Connection(
         edges=edges,
@@ -94,8 +94,7 @@ async def resolve_connection(
     """One page of `loader`'s connection for `parent_id`, batched with its siblings."""
     context = request_context(info)
     spec = loader.spec
-    ordering = spec.ordering(context.scope)
-    kinds = [key.type.python_type for key in ordering.keys]
+    kinds = spec.sort_kinds(context.scope)
     window = page_window(
         spec,
         kinds,

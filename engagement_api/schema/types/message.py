@@ -7,6 +7,7 @@ import strawberry
 from engagement_api.resolvers.loaders import ConversationByIdLoader, UserByIdLoader
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.node import Node
+from engagement_api.schema.plain_fields import direct
 from engagement_api.schema.types._load import load_required_row, related
 from engagement_api.schema.types.conversation import Conversation
 from engagement_api.schema.types.user import User
@@ -57,5 +58,6 @@ class Message(Node):
         return Conversation.from_row(row)
 
     @strawberry.field
+    @direct
     def sender(self, info: strawberry.Info) -> User:
         return related(info, UserByIdLoader, self.sender_id, User.from_row)  # type: ignore[no-any-return]

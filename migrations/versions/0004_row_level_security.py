@@ -55,7 +55,11 @@ def upgrade() -> None:
         DO $$
         BEGIN
           IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
-            CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
+            BEGIN
+              CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN
+              NULL;  -- another database's first migration created it meanwhile
+            END;
           END IF;
           IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
             EXECUTE format('GRANT {APP_ROLE} TO %I', current_user);

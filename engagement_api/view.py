@@ -126,7 +126,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         try:
             await context.db.close(commit=True)
         except ClientError as error:
-            return ExecutionResult(data=None, errors=[error])
+            return self._answered(ExecutionResult(data=None, errors=[error]), sub_response)
         if context.events and self.broadcaster is not None:  # committed: tell subscribers
             await self.broadcaster.publish(context.events)
         if result.errors:  # defence in depth: nothing unexpected leaves unmasked

@@ -80,9 +80,6 @@ class ConnectionSpec:
     def table(self) -> Table:
         return self.model.__table__  # type: ignore[return-value]
 
-    def sort_width(self, scope: Scope) -> int:
-        return len(self.ordering(scope).keys)
-
     def sort_kinds(self, scope: Scope) -> tuple[type, ...]:
         """The Python types of the sort key (what a cursor holds), once per role."""
         key = (self.name, scope.role)

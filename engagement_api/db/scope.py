@@ -23,10 +23,6 @@ class Scope:
     def is_client(self) -> bool:
         return self.role is Role.CLIENT
 
-    @property
-    def is_staff(self) -> bool:
-        return self.role in (Role.STAFF, Role.ADMIN)
-
 
 def symbolic_scope(role: Role) -> Scope:
     """A scope whose organization and user are bound parameters, for statements built once

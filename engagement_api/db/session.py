@@ -42,10 +42,6 @@ class DatabaseSession:
         self._opening_row: Row[Any] | None = None
         self.statements = StatementCounter()
 
-    @property
-    def started(self) -> bool:
-        return self._connection is not None
-
     async def open_for_viewer(self, user_id: uuid.UUID) -> Row[Any] | None:
         """Start the transaction as the token's subject: ONE statement assumes the app role,
         sets the tenant settings and returns the subject's `users` row (None if unknown)."""

@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(jwt_secret=JWT_SECRET)
         cases = [
             case
-            for case in workload.build_cases(fixtures, settings, url)
+            for case in workload.build_cases(fixtures, settings)
             if not args.only or any(part in case.name for part in args.only)
         ]
         processes = Processes(

@@ -4,22 +4,22 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 
 from bench import floor_sql, queries
 from engagement_api.auth import mint_token
-from engagement_api.resolvers.cursors import decode_cursor, encode_cursor
+from engagement_api.resolvers.cursors import encode_cursor
 from engagement_api.schema.ids import to_global_id
 from engagement_api.seed import DEMO_CLIENT_EMAIL, DEMO_STAFF_EMAIL
 from engagement_api.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALE = 10
+PAGE = 30
+"""Messages per thread page (`queries.THREAD_*`)."""
 DEEP_POSITION = 50_000
 """The deep page starts after this many messages of the long thread (its middle)."""
 
@@ -53,6 +53,7 @@ class Fixtures:
     staff_id: uuid.UUID
     client_id: uuid.UUID
     thread_id: uuid.UUID
+    older_key: tuple[Any, ...]
     deep_key: tuple[Any, ...]
     engagement_id: uuid.UUID
 
@@ -71,6 +72,13 @@ async def load_fixtures(database_url: str) -> Fixtures:
             "SELECT conversation_id FROM conversation_messages WHERE org_id = $1"
             " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
             staff[1],
+        )
+        oldest_of_newest_page = await connection.fetchrow(
+            "SELECT created_at, id FROM conversation_messages"
+            " WHERE conversation_id = $1 AND deleted_at IS NULL"
+            " ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1",
+            thread_id,
+            PAGE - 1,
         )
         deep = await connection.fetchrow(
             "SELECT created_at, id FROM conversation_messages"
@@ -93,30 +101,18 @@ async def load_fixtures(database_url: str) -> Fixtures:
         staff_id=staff[0],
         client_id=client_id,
         thread_id=thread_id,
+        older_key=(oldest_of_newest_page[0], uuid.UUID(str(oldest_of_newest_page[1]))),
         deep_key=(deep[0], uuid.UUID(str(deep[1]))),
         engagement_id=engagement_id,
     )
 
 
-def newest_start_cursor(url: str, token: str, thread: str) -> str:
-    """The `before` cursor of the older page: the newest page's startCursor."""
-    response = httpx.post(
-        url,
-        json={"query": queries.THREAD_NEWEST, "variables": {"id": thread}},
-        headers={"authorization": f"Bearer {token}"},
-        timeout=60,
-    )
-    cursor: str = response.json()["data"]["conversation"]["messages"]["pageInfo"]["startCursor"]
-    return cursor
-
-
-def build_cases(fixtures: Fixtures, settings: Settings, graphql_url: str) -> list[Case]:
+def build_cases(fixtures: Fixtures, settings: Settings) -> list[Case]:
     staff = mint_token(fixtures.staff_id, settings)
     client = mint_token(fixtures.client_id, settings)
     org, thread = fixtures.org_id, fixtures.thread_id
     thread_gid = to_global_id("Conversation", thread)
-    before = newest_start_cursor(graphql_url, staff, thread_gid)
-    before_key = decode_cursor(before, "messages", [datetime, uuid.UUID])
+    before = encode_cursor("messages", fixtures.older_key)
     after = encode_cursor("messages", fixtures.deep_key)
     return [
         Case(
@@ -149,7 +145,7 @@ def build_cases(fixtures: Fixtures, settings: Settings, graphql_url: str) -> lis
             {"id": thread_gid, "before": before},
             staff,
             floor_sql.THREAD_OLDER,
-            (org, thread, *before_key),
+            (org, thread, *fixtures.older_key),
         ),
         Case(
             "Q2 thread deep",

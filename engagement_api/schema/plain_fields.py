@@ -20,11 +20,20 @@ BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+ATTRIBUTE = "_reads_attribute"
+
+
 def _attribute(name: str) -> Callable[..., Any]:
     def resolve(source: Any, _info: Any, **_arguments: Any) -> Any:
         return getattr(source, name)
 
+    setattr(resolve, ATTRIBUTE, name)
     return resolve
+
+
+def attribute_of(resolve: Callable[..., Any] | None) -> str | None:
+    """The attribute a resolver set by `resolve_plain_fields_directly` reads, else None."""
+    return getattr(resolve, ATTRIBUTE, None)
 
 
 DIRECT = "_resolved_directly"

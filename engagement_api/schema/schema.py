@@ -7,6 +7,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionContext
 
+from engagement_api.schema.executor import AttributeReadingExecutor
 from engagement_api.schema.mutation import Mutation
 from engagement_api.schema.plain_fields import resolve_plain_fields_directly
 from engagement_api.schema.query import Query
@@ -39,6 +40,7 @@ def build_schema(
         subscription=Subscription,
         types=NODE_TYPES,
         extensions=extensions,
+        execution_context_class=AttributeReadingExecutor,
     )
     resolve_plain_fields_directly(schema._schema)
     return schema

@@ -1,0 +1,101 @@
+"""How `AttributeReadingExecutor` completes a field that only reads an attribute."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    is_leaf_type,
+)
+from strawberry.types.base import StrawberryObjectDefinition
+
+from engagement_api.schema.plain_fields import BACKREF, attribute_of
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPlan:
+    """One selected field: which attribute to read and what its value completes to.
+
+    A leaf has `coerce` (the scalar's or enum's output coercion); an object or a list of
+    objects has `object_type` and `is_type_of`, and a list also `item_type` and
+    `item_non_null`."""
+
+    attribute: str
+    field_name: str
+    return_type: GraphQLOutputType
+    non_null: bool
+    coerce: Callable[[Any], Any] | None = None
+    object_type: GraphQLObjectType = None  # type: ignore[assignment]
+    is_type_of: Callable[[Any], bool] = bool
+    item_type: GraphQLOutputType = None  # type: ignore[assignment]
+    item_non_null: bool | None = None
+
+
+def plan_field(
+    schema: GraphQLSchema, parent_type: GraphQLObjectType, nodes: Sequence[FieldNode]
+) -> FieldPlan | None:
+    """The plan of a field without arguments or directives whose resolver reads an
+    attribute, or None for any other field (graphql-core executes those)."""
+    name = nodes[0].name.value
+    field = schema.get_field(parent_type, name)
+    if field is None or field.args or any(node.arguments or node.directives for node in nodes):
+        return None
+    attribute = attribute_of(field.resolve)
+    if attribute is None:
+        return None
+    field_name = f"{parent_type.name}.{name}"
+    non_null, inner = _unwrapped(field.type)
+    common: dict[str, Any] = {
+        "attribute": attribute,
+        "field_name": field_name,
+        "return_type": field.type,
+        "non_null": non_null,
+    }
+    if is_leaf_type(inner):
+        return FieldPlan(**common, coerce=inner.coerce_output_value)
+    if isinstance(inner, GraphQLList):
+        item_non_null, item = _unwrapped(inner.of_type)
+        is_type_of = _is_type_of(item)
+        if is_type_of is None:
+            return None
+        return FieldPlan(
+            **common,
+            object_type=item,  # type: ignore[arg-type]
+            is_type_of=is_type_of,
+            item_type=inner.of_type,
+            item_non_null=item_non_null,
+        )
+    is_type_of = _is_type_of(inner)
+    if is_type_of is None:
+        return None
+    return FieldPlan(**common, object_type=inner, is_type_of=is_type_of)  # type: ignore[arg-type]
+
+
+def _unwrapped(output_type: GraphQLOutputType) -> tuple[bool, GraphQLOutputType]:
+    if isinstance(output_type, GraphQLNonNull):
+        return True, output_type.of_type
+    return False, output_type
+
+
+def _is_type_of(output_type: GraphQLOutputType) -> Callable[[Any], bool] | None:
+    """The object type's runtime check without a resolve info, or None when the type is no
+    Strawberry object type or brings its own check (which may read the info)."""
+    if not isinstance(output_type, GraphQLObjectType):
+        return None
+    definition = (output_type.extensions or {}).get(BACKREF)
+    if not isinstance(definition, StrawberryObjectDefinition) or definition.is_type_of:
+        return None
+    generated = output_type.is_type_of
+    if generated is None:
+        return _always
+    return lambda value: bool(generated(value, None))  # type: ignore[arg-type] # reads no info
+
+
+def _always(_value: Any) -> bool:
+    return True

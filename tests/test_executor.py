@@ -1,0 +1,139 @@
+"""`AttributeReadingExecutor` answers exactly what graphql-core's own executor answers: the
+same data and the same errors (message, path, locations), for good values and for each kind
+of bad one, at every nesting, under sync and async parents."""
+
+from typing import Any
+
+import pytest
+import strawberry
+from graphql import parse
+
+from engagement_api.schema.executor import AttributeReadingExecutor
+from engagement_api.schema.field_plans import plan_field
+from engagement_api.schema.plain_fields import resolve_plain_fields_directly
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Item(Named):
+    count: int
+    tags: list[str]
+
+
+@strawberry.type
+class Holder:
+    title: str
+    note: str | None
+    item: Item
+    maybe_item: Item | None
+    items: list[Item]
+    loose_items: list[Item | None] | None
+
+
+def item(name: str = "a", count: int = 1) -> Item:
+    return Item(name=name, count=count, tags=["x", "y"])
+
+
+def holder(**changes: Any) -> Holder:
+    values: dict[str, Any] = {
+        "title": "t",
+        "note": None,
+        "item": item(),
+        "maybe_item": item("m"),
+        "items": [item("b", 2), item("c", 3)],
+        "loose_items": [None, item("d", 4)],
+    }
+    values.update(changes)
+    return Holder(**values)
+
+
+CASES: dict[str, Holder] = {
+    "good": holder(),
+    "null non-null leaf": holder(title=None),
+    "refused scalar": holder(item=item(count=2**40)),
+    "null non-null object": holder(item=None),
+    "null nullable object": holder(maybe_item=None),
+    "null item of non-null list": holder(items=[item(), None]),
+    "bad item deep in a list": holder(items=[item(), item(count=2**40)]),
+    "not a list": holder(items=item()),
+    "wrong object type": holder(maybe_item=holder()),
+    "null item of nullable list": holder(loose_items=[None, None]),
+}
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def holder(self, case: str) -> Holder:
+        return CASES[case]
+
+    @strawberry.field
+    async def later(self, case: str) -> Holder | None:
+        return CASES[case]
+
+
+def schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
+    reference = strawberry.Schema(query=Query)
+    fast = strawberry.Schema(query=Query, execution_context_class=AttributeReadingExecutor)
+    resolve_plain_fields_directly(fast._schema)
+    return reference, fast
+
+
+REFERENCE, FAST = schemas()
+SELECTION = """title note item { name count tags } maybeItem { name count }
+  items { name count } looseItems { name }"""
+
+
+def outcome(result: Any) -> tuple[Any, list[tuple[Any, ...]]]:
+    errors = [(e.message, e.path, e.locations) for e in result.errors or []]
+    return result.data, errors
+
+
+@pytest.mark.parametrize("case", CASES)
+async def test_answers_as_graphql_core_under_a_sync_parent(case: str) -> None:
+    document = f'{{ holder(case: "{case}") {{ {SELECTION} }} }}'
+    expected = outcome(await REFERENCE.execute(document))
+    assert outcome(await FAST.execute(document)) == expected
+
+
+@pytest.mark.parametrize("case", CASES)
+async def test_answers_as_graphql_core_under_an_async_parent(case: str) -> None:
+    document = f'{{ later(case: "{case}") {{ {SELECTION} }} a: holder(case: "good") {{ title }} }}'
+    expected = outcome(await REFERENCE.execute(document))
+    assert outcome(await FAST.execute(document)) == expected
+
+
+async def test_good_values_complete_without_errors() -> None:
+    result = await FAST.execute('{ holder(case: "good") { items { name count } } }')
+    assert result.errors is None
+    items = [{"name": "b", "count": 2}, {"name": "c", "count": 3}]
+    assert result.data == {"holder": {"items": items}}
+
+
+@pytest.mark.parametrize(
+    ("field", "planned"),
+    [("title", "leaf"), ("item", "object"), ("items", "list"), ("looseItems", "list")],
+)
+def test_attribute_fields_get_a_plan(field: str, planned: str) -> None:
+    schema = FAST._schema
+    node = parse(f"{{ {field} }}").definitions[0].selection_set.selections[0]  # type: ignore[attr-defined]
+    plan = plan_field(schema, schema.type_map["Holder"], [node])  # type: ignore[arg-type]
+    assert plan is not None
+    kind = "leaf" if plan.coerce else "list" if plan.item_non_null is not None else "object"
+    assert kind == planned
+
+
+def test_a_field_with_its_own_resolver_gets_no_plan() -> None:
+    schema = FAST._schema
+    node = parse('{ holder(case: "good") }').definitions[0].selection_set.selections[0]  # type: ignore[attr-defined]
+    assert plan_field(schema, schema.type_map["Query"], [node]) is None  # type: ignore[arg-type]
+
+
+def test_a_field_with_a_directive_gets_no_plan() -> None:
+    schema = FAST._schema
+    node = parse("{ title @include(if: true) }").definitions[0].selection_set.selections[0]  # type: ignore[attr-defined]
+    assert plan_field(schema, schema.type_map["Holder"], [node]) is None  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ Runs the app in this process (uvloop, production settings, the benchmark databas
 the other through httpx's ASGI transport (uncompressed, as wrk asks), and prints the CPU
 milliseconds per request of this process (`time.process_time`: PostgreSQL not included; the
 client's share is small) and the wall milliseconds. With `--profile`, the timed requests
-run under pyinstrument and its HTML report is written. `bench.run` is the benchmark; this
+run under pyinstrument and its report is written (text for a `.txt` file, else HTML). `bench.run` is the benchmark; this
 is its magnifying glass.
 """
 
@@ -93,7 +93,8 @@ async def _run(args: argparse.Namespace) -> None:
                 profiler.stop()
             print(f"{case.name:24} {cpu_ms:8.2f} ms CPU/req {wall_ms:8.2f} ms wall/req", flush=True)
     if profiler is not None:
-        args.profile.write_text(profiler.output_html())
+        text = args.profile.suffix == ".txt"
+        args.profile.write_text(profiler.output_text() if text else profiler.output_html())
         print(f"profile: {args.profile}")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import strawberry
 from graphql import parse
+from strawberry.extensions import SchemaExtension
 
 from engagement_api.schema.executor import AttributeReadingExecutor
 from engagement_api.schema.field_plans import plan_field
@@ -137,3 +138,27 @@ def test_a_field_with_a_directive_gets_no_plan() -> None:
     schema = FAST._schema
     node = parse("{ title @include(if: true) }").definitions[0].selection_set.selections[0]  # type: ignore[attr-defined]
     assert plan_field(schema, schema.type_map["Holder"], [node]) is None  # type: ignore[arg-type]
+
+
+class CountingResolves(SchemaExtension):
+    calls = 0
+
+    def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        CountingResolves.calls += 1
+        return _next(root, info, *args, **kwargs)
+
+
+async def test_an_extension_that_hooks_each_resolver_sees_every_field() -> None:
+    document = f'{{ holder(case: "good") {{ {SELECTION} }} }}'
+    counts = []
+    for execution_context_class in (None, AttributeReadingExecutor):
+        schema = strawberry.Schema(
+            query=Query,
+            extensions=[CountingResolves],
+            execution_context_class=execution_context_class,
+        )
+        resolve_plain_fields_directly(schema._schema)
+        CountingResolves.calls = 0
+        assert (await schema.execute(document)).errors is None
+        counts.append(CountingResolves.calls)
+    assert counts[1] == counts[0] > 10

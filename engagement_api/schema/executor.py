@@ -14,15 +14,16 @@ executor follows a plan worked out once per request and selection (`field_plans.
   on each item), with graphql-core's own error handling (`handle_field_error`, the same
   paths and messages) around it.
 
-Fields with resolvers of their own, arguments, abstract types, or a resolve hook of an
-extension run as graphql-core runs them.
+Fields with resolvers of their own, arguments, directives or abstract types run as
+graphql-core runs them; so does every field when an extension hooks into each resolver, or
+when the schema offers `@defer`/`@stream` (incremental delivery is not planned for).
 """
 
 from collections.abc import Awaitable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
-from graphql import GraphQLObjectType, GraphQLOutputType, Undefined, UndefinedType
-from graphql.execution.collect_fields import FieldDetailsList
+from graphql import FieldNode, GraphQLObjectType, GraphQLOutputType, Undefined, UndefinedType
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import invalid_return_type_error
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -30,52 +31,102 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from engagement_api.schema.field_plans import FieldPlan, plan_field
 
 
+class Selected(NamedTuple):
+    response_name: str
+    field_details_list: FieldDetailsList
+    plan: FieldPlan | None
+
+
 class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
     """Completes attribute fields by their plan; every other field as graphql-core does."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._plans: dict[int, tuple[FieldDetailsList, FieldPlan | None]] = {}
+        self._selections: dict[int, tuple[GroupedFieldSet, list[Selected]]] = {}
         middleware = self.middleware_manager
-        self._planning = middleware is None or not middleware.middlewares
+        resolve_hooks = middleware is not None and bool(middleware.middlewares)
+        incremental = self.schema.get_directive("defer") is not None
+        self._planning = not resolve_hooks and not incremental
 
-    def execute_field(
+    def execute_fields(
         self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        if not self._planning:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        results: dict[str, Any] = {}
+        awaitable_fields: list[str] = []
+        try:
+            for name, field_details_list, plan in self._selection(parent_type, grouped_field_set):
+                if plan is not None and plan.coerce is not None:
+                    try:  # a leaf, inline: no path, no info, no completion dispatch
+                        value = getattr(source_value, plan.attribute)
+                        if value is None:
+                            if not plan.non_null:
+                                results[name] = None
+                                continue
+                        else:
+                            coerced = plan.coerce(value)
+                            if coerced is not None and coerced is not Undefined:
+                                results[name] = coerced
+                                continue
+                    except Exception:  # the general way below reports it, located
+                        pass
+                field_path = Path(path, name, parent_type.name)
+                if plan is not None and plan.coerce is None:
+                    result = self._object_field(
+                        plan, parent_type, source_value, field_details_list, field_path
+                    )
+                else:
+                    result = self.execute_field(
+                        parent_type, source_value, field_details_list, field_path, position_context
+                    )
+                if result is not Undefined:
+                    results[name] = result
+                    if self.is_awaitable(result):
+                        awaitable_fields.append(name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[name] for name in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+        return self._gathered_fields(results, awaitable_fields)
+
+    def _selection(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> list[Selected]:
+        """The selection's fields with their plans, worked out once per request: a list of
+        objects executes the same selection for every item."""
+        cached = self._selections.get(id(grouped_field_set))
+        if cached is None:
+            selection = [
+                Selected(name, details, plan_field(self.schema, parent_type, _nodes(details)))
+                for name, details in grouped_field_set.items()
+            ]
+            cached = self._selections[id(grouped_field_set)] = (grouped_field_set, selection)
+        return cached[1]
+
+    def _object_field(
+        self,
+        plan: FieldPlan,
         parent_type: GraphQLObjectType,
         source: Any,
         field_details_list: FieldDetailsList,
         path: Path,
-        position_context: Any,
     ) -> AwaitableOrValue[Any] | UndefinedType:
-        plan = self._plan(parent_type, field_details_list)
-        if plan is not None:
-            value = _read(source, plan.attribute)
-            if value is None:
-                if not plan.non_null:
-                    return None
-            elif value is not Undefined:
-                if plan.coerce is not None:
-                    coerced = _coerced(plan, value)
-                    if coerced is not None:
-                        return coerced
-                else:
-                    return self._complete_objects(plan, field_details_list, path, value)
-        return super().execute_field(
-            parent_type, source, field_details_list, path, position_context
-        )
-
-    def _plan(
-        self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList
-    ) -> FieldPlan | None:
-        """The field's plan, worked out once per request and selection: a list of objects
-        completes the same selection for every item."""
-        if not self._planning:
+        value = _read(source, plan.attribute)
+        if value is None and not plan.non_null:
             return None
-        cached = self._plans.get(id(field_details_list))
-        if cached is None:
-            plan = plan_field(self.schema, parent_type, [item.node for item in field_details_list])
-            cached = self._plans[id(field_details_list)] = (field_details_list, plan)
-        return cached[1]
+        if value is None or value is Undefined:  # the general way reports it
+            return self.execute_field(parent_type, source, field_details_list, path, None)
+        return self._complete_objects(plan, field_details_list, path, value)
 
     def _complete_objects(
         self, plan: FieldPlan, field_details_list: FieldDetailsList, path: Path, value: Any
@@ -119,7 +170,8 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
                 if self.is_awaitable(completed[-1]):
                     awaitable_indices.append(index)
         except Exception:
-            self.settle_in_background([completed[index] for index in awaitable_indices])
+            if awaitable_indices:
+                self.settle_in_background([completed[index] for index in awaitable_indices])
             raise
         if not awaitable_indices:
             return completed
@@ -155,6 +207,16 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
             return None
 
     @staticmethod
+    async def _gathered_fields(results: dict[str, Any], awaitable_fields: list[str]) -> Any:
+        if len(awaitable_fields) == 1:
+            name = awaitable_fields[0]
+            results[name] = await results[name]
+            return results
+        awaited = await gather_with_cancel(*(results[name] for name in awaitable_fields))
+        results.update(zip(awaitable_fields, awaited, strict=True))
+        return results
+
+    @staticmethod
     async def _gathered(completed: list[Any], awaitable_indices: list[int]) -> list[Any]:
         awaited = await gather_with_cancel(*(completed[index] for index in awaitable_indices))
         for index, result in zip(awaitable_indices, awaited, strict=True):
@@ -170,10 +232,5 @@ def _read(source: Any, attribute: str) -> Any:
         return Undefined
 
 
-def _coerced(plan: FieldPlan, value: Any) -> Any:
-    """The scalar or enum output of `value`, or None when the general way must report it."""
-    try:
-        coerced = plan.coerce(value)  # type: ignore[misc]
-    except Exception:  # the general way reports it, located
-        return None
-    return None if coerced is Undefined else coerced
+def _nodes(field_details_list: FieldDetailsList) -> list[FieldNode]:
+    return [details.node for details in field_details_list]

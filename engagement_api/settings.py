@@ -58,8 +58,12 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = 10_000
     db_statement_cache_size: int = 200
     db_pool_pre_ping: bool = Field(
-        default=True,
-        description="Test each pooled connection before a request uses it (3 round trips).",
+        default=False,
+        description=(
+            "Test each pooled connection before a request uses it (3 round trips). Off by"
+            " default: a request's first statement is retried once on a fresh connection"
+            " when its pooled one died (db/session.py)."
+        ),
     )
     request_timeout_seconds: float = 30.0
     http_slots_per_worker: int = Field(

@@ -223,7 +223,7 @@ async def _wait_readiness(http: httpx.AsyncClient, server: RunningServer, status
 async def observations(
     private_postgres: PrivatePostgres, fault_database: str, fault_server: RunningServer
 ) -> Observations:
-    engine = create_engine(fault_database)
+    engine = create_engine(fault_database, EngineOptions(pre_ping=True))  # outlives the crash
     world = World(engine)
     org = await world.organization("Faults")
     staff = await world.user(org, Role.STAFF)
@@ -303,6 +303,29 @@ def test_server_recovers_by_itself_without_a_restart(observations: Observations)
     assert observations.server_pids[0] == observations.server_pids[1]
     assert [o for o in after if o.kind == "read" and not o.codes]
     assert [o for o in after if o.acknowledged]
+
+
+async def test_the_first_request_after_a_restart_gets_a_fresh_connection(
+    fault_database: str, private_postgres: PrivatePostgres
+) -> None:
+    """Pooled connections died with the server; without a pre-ping, the request's opening
+    statement meets a dead one and is retried on a fresh connection, never refused."""
+    engine = create_engine(fault_database, EngineOptions(pre_ping=False, pool_size=2))
+    try:
+        for _ in range(2):  # leave a pooled connection behind
+            session = DatabaseSession(engine)
+            await session.execute(select(func.count()).select_from(Message))
+            await session.close()
+        await asyncio.to_thread(private_postgres.crash)
+        await asyncio.to_thread(private_postgres.start)
+        session = DatabaseSession(engine)
+        try:
+            result = await session.execute(select(func.count()).select_from(Message))
+            assert result.scalar_one() >= 0
+        finally:
+            await session.close()
+    finally:
+        await engine.dispose()
 
 
 # Bounded waits: statement and request timeouts -------------------------------------------

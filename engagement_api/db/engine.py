@@ -82,7 +82,7 @@ class EngineOptions:
     connect_timeout: float = 5.0
     statement_timeout_ms: int = 10_000
     statement_cache_size: int = 200
-    pre_ping: bool = True
+    pre_ping: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "EngineOptions":

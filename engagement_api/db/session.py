@@ -104,8 +104,25 @@ class DatabaseSession:
     async def _ensure_connection(
         self, opening: Executable | None = None, parameters: dict[str, Any] | None = None
     ) -> AsyncConnection:
+        """The request's connection, its transaction opened by the opening statement. A pooled
+        connection that died since its last use (PostgreSQL restarted) fails that statement
+        before anything was done; SQLAlchemy then invalidates the pool, and the statement is
+        retried once on a fresh connection: what a pre-ping guards against, without a
+        ping's round trips on every request."""
         if self._connection is not None:
             return self._connection
+        statement = opening if opening is not None else _ASSUME_APP_ROLE
+        try:
+            return await self._open(statement, parameters)
+        except _DeadConnectionError:
+            try:
+                return await self._open(statement, parameters)
+            except _DeadConnectionError as error:
+                raise ServiceUnavailableError() from error.__cause__
+
+    async def _open(
+        self, statement: Executable, parameters: dict[str, Any] | None
+    ) -> AsyncConnection:
         try:
             connection = await self._engine.connect()
         except (TimeoutError, DBAPIError, OSError, PoolTimeoutError) as error:
@@ -114,19 +131,24 @@ class DatabaseSession:
         connection.sync_connection.info[STATEMENT_COUNTER_KEY] = self.statements
         try:
             self._transaction = await connection.begin()
-            statement = opening if opening is not None else _ASSUME_APP_ROLE
             result = await connection.execute(statement, parameters)
             self._opening_row = result.first()
         except DBAPIError as error:
             await _release(connection)
+            if error.connection_invalidated:
+                raise _DeadConnectionError() from error
             if _is_unavailability(error):
                 raise ServiceUnavailableError() from error
             raise
         except OSError as error:
             await _release(connection)
-            raise ServiceUnavailableError() from error
+            raise _DeadConnectionError() from error
         self._connection = connection
         return connection
+
+
+class _DeadConnectionError(Exception):
+    """The opening statement found its connection dead (nothing of the request ran)."""
 
 
 async def _release(connection: AsyncConnection) -> None:

@@ -2,9 +2,15 @@
 failures are reported every time, and the rules that read variables still run on a
 document the server already knows."""
 
+from functools import partial
+
 import pytest
+import strawberry
 
 from engagement_api.db.enums import Role
+from engagement_api.extensions.query_depth import CODE as DEPTH_CODE
+from engagement_api.extensions.query_depth import QueryDepthLimit
+from engagement_api.extensions.validation_cache import DocumentCache
 from tests.conftest import GraphQLClient
 from tests.factories import World
 
@@ -49,3 +55,34 @@ async def test_known_document_answers_as_the_first_time(gql: GraphQLClient, toke
     first = await gql.data(document, token=token)
     second = await gql.data(document, token=token)
     assert first == second == {"viewer": {"role": "STAFF"}}
+
+
+@strawberry.type
+class Level:
+    @strawberry.field
+    def deeper(self) -> "Level":
+        return Level()
+
+    name: str = "level"
+
+
+@strawberry.type
+class LevelQuery:
+    @strawberry.field
+    def level(self) -> Level:
+        return Level()
+
+
+def limited_schema(max_depth: int) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=LevelQuery, extensions=[partial(QueryDepthLimit, max_depth), DocumentCache]
+    )
+
+
+async def test_a_document_known_to_pass_a_lax_limit_is_still_held_to_a_strict_one() -> None:
+    document = "query DocumentCacheDepth { level { deeper { deeper { deeper { name } } } } }"
+    lax, strict = limited_schema(10), limited_schema(3)
+    assert (await lax.execute(document)).errors is None
+    assert (await lax.execute(document)).errors is None  # known now: its verdict is reused
+    refused = await strict.execute(document)
+    assert [error.extensions["code"] for error in refused.errors or []] == [DEPTH_CODE]

@@ -5,7 +5,7 @@ graphql-core's and Strawberry's rules report bare errors; clients need a code to
 `report_error` stamps the code on every error the rule reports.
 """
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from graphql import ASTValidationRule, GraphQLError, ValidationContext
@@ -57,3 +57,22 @@ def all_with_code(
     rules: Sequence[type[ASTValidationRule]], code: str
 ) -> list[type[ASTValidationRule]]:
     return [with_code(rule, code) for rule in rules]
+
+
+VERDICT_KEY = "verdict_key"
+
+
+def judging_the_document_only(
+    rules: Sequence[type[ASTValidationRule]], *key: Hashable
+) -> list[type[ASTValidationRule]]:
+    """Marks rules whose verdict depends on the document alone (not on variables, the
+    viewer or the time): a document that passed a rule with the same `key` (the rule's
+    code and limit) passes it again, so `DocumentCache` skips it for a known document."""
+    for rule in rules:
+        setattr(rule, VERDICT_KEY, key)
+    return list(rules)
+
+
+def verdict_key(rule: type[ASTValidationRule]) -> Hashable | None:
+    key: Hashable | None = getattr(rule, VERDICT_KEY, None)
+    return key

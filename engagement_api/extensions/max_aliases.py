@@ -2,7 +2,7 @@
 
 from strawberry.extensions import MaxAliasesLimiter
 
-from engagement_api.extensions.coded_rules import all_with_code
+from engagement_api.extensions.coded_rules import all_with_code, judging_the_document_only
 
 CODE = "TOO_MANY_ALIASES"
 
@@ -13,4 +13,5 @@ class AliasLimit(MaxAliasesLimiter):
         max_aliases: the most aliased fields a document may contain (fragments included).
         """
         super().__init__(max_alias_count=max_aliases)
-        self.validation_rules = all_with_code(self.validation_rules, CODE)
+        coded = all_with_code(self.validation_rules, CODE)
+        self.validation_rules = judging_the_document_only(coded, CODE, max_aliases)

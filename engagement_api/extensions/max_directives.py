@@ -6,6 +6,8 @@ from graphql import DirectiveNode, GraphQLError, ValidationContext, ValidationRu
 from graphql.language import Visitor
 from strawberry.extensions import AddValidationRules
 
+from engagement_api.extensions.coded_rules import judging_the_document_only
+
 CODE = "TOO_MANY_DIRECTIVES"
 
 
@@ -40,4 +42,4 @@ class DirectiveLimit(AddValidationRules):
         """Args:
         max_directives: the most directives (`@skip`, `@include`, ...) a document may use.
         """
-        super().__init__([_rule(max_directives)])
+        super().__init__(judging_the_document_only([_rule(max_directives)], CODE, max_directives))

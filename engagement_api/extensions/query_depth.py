@@ -5,7 +5,7 @@ Introspection fields (`__schema`, `__type`) are not counted, so GraphiQL and cod
 
 from strawberry.extensions import QueryDepthLimiter
 
-from engagement_api.extensions.coded_rules import all_with_code
+from engagement_api.extensions.coded_rules import all_with_code, judging_the_document_only
 
 CODE = "QUERY_TOO_DEEP"
 
@@ -16,4 +16,5 @@ class QueryDepthLimit(QueryDepthLimiter):
         max_depth: the deepest nesting of fields an operation may select.
         """
         super().__init__(max_depth=max_depth)
-        self.validation_rules = all_with_code(self.validation_rules, CODE)
+        coded = all_with_code(self.validation_rules, CODE)
+        self.validation_rules = judging_the_document_only(coded, CODE, max_depth)

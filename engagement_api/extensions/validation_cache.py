@@ -2,19 +2,23 @@
 
 Parsing depends on the document text (and the parser's limits) only, and the GraphQL
 specification's validation rules on the schema and the document only, never on variables
-or the viewer; together they cost 1.5-3 ms for the benchmark's documents. A document that
-parsed and passed every rule is remembered: later requests with the same text reuse its
-syntax tree and run only the project's own rules (query cost, depth, aliases...: those may
-read variables, so they run every time). A document that failed anything is never
-remembered, so its errors are produced, and coded, as the first time.
+or the viewer; together they cost 1.5-3 ms for the benchmark's documents. So do the
+project's limits marked `judging_the_document_only` (depth, aliases, directives: keyed by
+their code and limit). A document that parsed and passed every rule is remembered: later
+requests with the same text reuse its syntax tree and skip the rules it already passed; the
+rules that read variables or the viewer (query cost, introspection policy) run every time.
+A document that failed anything is never remembered, so its errors are produced, and
+coded, as the first time.
 """
 
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from graphql import DocumentNode, specified_rules
+from graphql import ASTValidationRule, DocumentNode, specified_rules
 from strawberry.extensions import SchemaExtension
+
+from engagement_api.extensions.coded_rules import verdict_key
 
 SPECIFIED = frozenset(specified_rules)
 
@@ -25,7 +29,15 @@ MAX_DOCUMENTS = 512
 @dataclass(slots=True)
 class _Known:
     document: DocumentNode
-    valid: bool = False
+    passed: set[Hashable] = field(default_factory=set)
+    """The verdict keys of the rules this document passed."""
+
+
+def _key_of(rule: type[ASTValidationRule]) -> Hashable | None:
+    """What identifies the rule's verdict on a document, or None when it must run every time."""
+    if rule in SPECIFIED:
+        return rule.__name__
+    return verdict_key(rule)
 
 
 _known: OrderedDict[Hashable, _Known] = OrderedDict()
@@ -38,8 +50,7 @@ def _remember(key: Hashable, document: DocumentNode) -> None:
 
 
 class DocumentCache(SchemaExtension):
-    """Reuses the syntax tree of a known document and skips the specification's rules for
-    one that already passed them."""
+    """Reuses the syntax tree of a known document and skips the rules it already passed."""
 
     def _key(self) -> Hashable | None:
         context = self.execution_context
@@ -66,10 +77,11 @@ class DocumentCache(SchemaExtension):
         known = _known.get(key) if key is not None else None
         if known is not None and known.document is not context.graphql_document:
             known = None  # another extension supplied its own tree
-        if known is not None and known.valid:
+        rules = context.validation_rules
+        if known is not None and known.passed:
             context.validation_rules = tuple(
-                rule for rule in context.validation_rules if rule not in SPECIFIED
+                rule for rule in rules if _key_of(rule) not in known.passed
             )
         yield
         if known is not None and not context.pre_execution_errors:
-            known.valid = True
+            known.passed.update(key for key in map(_key_of, rules) if key is not None)

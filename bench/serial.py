@@ -7,8 +7,8 @@ Runs the app in this process (uvloop, production settings, the benchmark databas
 the other through httpx's ASGI transport (uncompressed, as wrk asks), and prints the CPU
 milliseconds per request of this process (`time.process_time`: PostgreSQL not included; the
 client's share is small) and the wall milliseconds. With `--profile`, the timed requests
-run under pyinstrument and its report is written (text for a `.txt` file, else HTML). `bench.run` is the benchmark; this
-is its magnifying glass.
+run under pyinstrument and its report is written (text for a `.txt` file, else HTML).
+`bench.run` is the benchmark; this is its magnifying glass.
 """
 
 import argparse

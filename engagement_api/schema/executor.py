@@ -97,7 +97,7 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
             raise
         if not awaitable_fields:
             return results
-        return self._gathered_fields(results, awaitable_fields)
+        return self._gathered(results, awaitable_fields)
 
     def _selection(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
@@ -207,21 +207,16 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
             return None
 
     @staticmethod
-    async def _gathered_fields(results: dict[str, Any], awaitable_fields: list[str]) -> Any:
-        if len(awaitable_fields) == 1:
-            name = awaitable_fields[0]
-            results[name] = await results[name]
-            return results
-        awaited = await gather_with_cancel(*(results[name] for name in awaitable_fields))
-        results.update(zip(awaitable_fields, awaited, strict=True))
-        return results
-
-    @staticmethod
-    async def _gathered(completed: list[Any], awaitable_indices: list[int]) -> list[Any]:
-        awaited = await gather_with_cancel(*(completed[index] for index in awaitable_indices))
-        for index, result in zip(awaitable_indices, awaited, strict=True):
-            completed[index] = result
-        return completed
+    async def _gathered(container: Any, keys: list[Any]) -> Any:
+        """`container` (the results of a selection, or of a list) with the awaitables at
+        `keys` replaced by their values, awaited together (one alone is awaited directly)."""
+        if len(keys) == 1:
+            container[keys[0]] = await container[keys[0]]
+            return container
+        awaited = await gather_with_cancel(*(container[key] for key in keys))
+        for key, value in zip(keys, awaited, strict=True):
+            container[key] = value
+        return container
 
 
 def _read(source: Any, attribute: str) -> Any:

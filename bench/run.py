@@ -159,11 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             args.env = [*BEHIND_PGBOUNCER, *args.env]
         server_pid = stack.enter_context(running_server(args))
         settings = Settings(jwt_secret=JWT_SECRET)
-        cases = [
-            case
-            for case in workload.build_cases(fixtures, settings)
-            if not args.only or any(part in case.name for part in args.only)
-        ]
+        cases = workload.chosen(workload.build_cases(fixtures, settings), args.only)
         processes = Processes(
             app=lambda: [server_pid, *children(server_pid)],
             postgres=lambda: [*_postgres_pids(args.database_url), *args.extra_pid],

@@ -21,7 +21,7 @@ import httpx
 import uvloop
 
 from bench import workload
-from bench.run import JWT_SECRET
+from bench.run import PRODUCTION_ENV
 from engagement_api.app import create_app
 from engagement_api.settings import Settings
 
@@ -32,18 +32,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--only", action="append", help="run cases whose name contains this")
-    parser.add_argument("--profile", type=Path, help="write pyinstrument's HTML report here")
+    parser.add_argument("--profile", type=Path, help="pyinstrument report (.txt: text, else HTML)")
     return parser.parse_args(argv)
 
 
 def _settings(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        dev_mode=False,
-        introspection=False,
-        log_json=True,
-        log_level="WARNING",
-        jwt_secret=JWT_SECRET,
+    """The server's production settings (`bench.run.PRODUCTION_ENV`), quieter logs."""
+    production = {name.lower(): value for name, value in PRODUCTION_ENV.items()}
+    return Settings.model_validate(
+        {**production, "database_url": database_url, "log_level": "WARNING"}
     )
 
 
@@ -62,11 +59,7 @@ async def _measure(
 async def _run(args: argparse.Namespace) -> None:
     settings = _settings(args.database_url)
     fixtures = await workload.load_fixtures(args.database_url)
-    cases = [
-        case
-        for case in workload.build_cases(fixtures, settings)
-        if not args.only or any(part in case.name for part in args.only)
-    ]
+    cases = workload.chosen(workload.build_cases(fixtures, settings), args.only)
     app = create_app(settings)
     profiler: Any = None
     if args.profile:

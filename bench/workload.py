@@ -107,6 +107,11 @@ async def load_fixtures(database_url: str) -> Fixtures:
     )
 
 
+def chosen(cases: list[Case], only: list[str] | None) -> list[Case]:
+    """The cases whose name contains one of `only` (`--only`), or all of them."""
+    return [case for case in cases if not only or any(part in case.name for part in only)]
+
+
 def build_cases(fixtures: Fixtures, settings: Settings) -> list[Case]:
     staff = mint_token(fixtures.staff_id, settings)
     client = mint_token(fixtures.client_id, settings)

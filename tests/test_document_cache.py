@@ -6,8 +6,11 @@ from functools import partial
 
 import pytest
 import strawberry
+from graphql import ASTValidationRule, ValidationContext
+from strawberry.extensions import AddValidationRules
 
 from engagement_api.db.enums import Role
+from engagement_api.extensions.coded_rules import judging_the_document_only
 from engagement_api.extensions.query_depth import CODE as DEPTH_CODE
 from engagement_api.extensions.query_depth import QueryDepthLimit
 from engagement_api.extensions.validation_cache import DocumentCache
@@ -50,6 +53,16 @@ async def test_cost_limit_applies_to_a_known_document_with_larger_variables(
     assert codes(large) == ["QUERY_TOO_COMPLEX"]
 
 
+async def test_over_cost_document_is_refused_with_its_other_validation_errors(
+    gql: GraphQLClient, token: str
+) -> None:
+    document = NESTED_PAGES.replace("node { id }", "node { id noSuchField }")
+    assert codes(await gql.execute(document, {"n": 100}, token=token)) == [
+        "QUERY_TOO_COMPLEX",
+        "GRAPHQL_VALIDATION_FAILED",
+    ]
+
+
 async def test_known_document_answers_as_the_first_time(gql: GraphQLClient, token: str) -> None:
     document = "query DocumentCacheViewer { viewer { role } }"
     first = await gql.data(document, token=token)
@@ -86,3 +99,21 @@ async def test_a_document_known_to_pass_a_lax_limit_is_still_held_to_a_strict_on
     assert (await lax.execute(document)).errors is None  # known now: its verdict is reused
     refused = await strict.execute(document)
     assert [error.extensions["code"] for error in refused.errors or []] == [DEPTH_CODE]
+
+
+async def test_a_known_document_that_passed_every_rule_is_not_validated_again() -> None:
+    judged: list[str] = []
+
+    class Judging(ASTValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            judged.append(context.document.loc.source.body if context.document.loc else "")
+
+    rules = judging_the_document_only([Judging], "JUDGING", 1)
+    schema = strawberry.Schema(
+        query=LevelQuery, extensions=[AddValidationRules(rules), DocumentCache]
+    )
+    document = "query DocumentCacheOnce { level { name } }"
+    for _ in range(3):
+        assert (await schema.execute(document)).data == {"level": {"name": "level"}}
+    assert judged == [document]

@@ -81,6 +81,15 @@ async def test_disabled_introspection_is_refused_even_to_an_authenticated_viewer
     assert _codes(body) == ["INTROSPECTION_DISABLED"]
 
 
+async def test_disabled_introspection_is_refused_every_time_and_under_an_alias(
+    production: GraphQLClient, token: str
+) -> None:
+    aliased = "query Aliased { shape: __schema { queryType { name } } }"
+    for _ in range(2):
+        body = await production.execute(aliased, token=token)
+        assert _codes(body) == ["INTROSPECTION_DISABLED"]
+
+
 async def test_disabled_introspection_still_answers_typename(production: GraphQLClient) -> None:
     assert await production.data("{ __typename }") == {"__typename": "Query"}
 

@@ -73,6 +73,24 @@ def judging_the_document_only(
     return list(rules)
 
 
+def document_limit_rules(
+    rules: Sequence[type[ASTValidationRule]], code: str, limit: int
+) -> list[type[ASTValidationRule]]:
+    """A document limit's rules, reporting `code` and judging the document only."""
+    return judging_the_document_only(all_with_code(rules, code), code, limit)
+
+
+def reporting(error: GraphQLError) -> type[ASTValidationRule]:
+    """A rule that reports `error` once, wherever it runs (a verdict reached elsewhere)."""
+
+    class Reporting(ASTValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            context.report_error(error)
+
+    return Reporting
+
+
 def verdict_key(rule: type[ASTValidationRule]) -> Hashable | None:
     key: Hashable | None = getattr(rule, VERDICT_KEY, None)
     return key

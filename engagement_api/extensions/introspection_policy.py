@@ -50,10 +50,13 @@ class IntrospectionPolicy(SchemaExtension):
 
     async def _refusal(self) -> GraphQLError | None:
         """Why introspection is refused for this request, or None if it is allowed."""
+        query = self.execution_context.query
+        if query is not None and not _MAY_INTROSPECT.search(query):
+            return None  # no `__schema` or `__type` in the text: nothing to refuse
         if not self.enabled:
             return GraphQLError("Introspection is disabled.", extensions={"code": CODE})
-        if self.open_to_anonymous or not _MAY_INTROSPECT.search(self.execution_context.query or ""):
-            return None  # the viewer is looked up only for documents that may introspect
+        if self.open_to_anonymous:
+            return None
         try:
             await self.execution_context.context.viewer()
         except ClientError as error:

@@ -1,5 +1,6 @@
 """Maximum number of directives in a document (GraphQL Armor's "max directives")."""
 
+from functools import cache
 from typing import Any
 
 from graphql import DirectiveNode, GraphQLError, ValidationContext, ValidationRule, visit
@@ -20,6 +21,7 @@ class _Counter(Visitor):
         self.count += 1
 
 
+@cache
 def _rule(max_directives: int) -> type[ValidationRule]:
     class MaxDirectivesRule(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:

@@ -8,6 +8,7 @@ Cost of an operation, computed before execution:
   (a larger value is refused by the resolver before it reads anything);
   of a field taking a list of `ids` it is the number of ids; otherwise 1.
 Fragments count wherever they are spread (each fragment is costed once and memoized).
+An operation over the limit fails validation, with the document's other validation errors.
 
 Every response reports `extensions.cost = {"requested": n, "limit": m}` (as Saleor does);
 an operation over the limit is refused with `extensions.code` QUERY_TOO_COMPLEX.
@@ -17,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -28,14 +30,14 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationContext,
-    ValidationRule,
     get_named_type,
     is_composite_type,
     type_from_ast,
     value_from_ast,
 )
 from strawberry.extensions import SchemaExtension
+
+from engagement_api.extensions.coded_rules import reporting
 
 CODE = "QUERY_TOO_COMPLEX"
 
@@ -145,8 +147,12 @@ class CostEstimator:
 
 
 class QueryCost(SchemaExtension):
-    """Computes each operation's cost during validation, refuses it over `limit`, and
-    reports it in the response's extensions."""
+    """Computes each operation's cost before validation, refuses it over `limit` (as a
+    validation error), and reports it in the response's extensions.
+
+    The cost is computed directly, not by a validation rule: a rule would make graphql-core
+    walk the whole document with its type information on every request, which is what
+    `DocumentCache` saves for a known document."""
 
     def __init__(self, *, limit: int, default_page_size: int, max_page_size: int) -> None:
         """Args:
@@ -159,9 +165,13 @@ class QueryCost(SchemaExtension):
         self.max_page_size = max_page_size
         self.requested: int | None = None
 
-    def on_operation(self) -> Iterator[None]:
+    def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        context.validation_rules = (*context.validation_rules, self._rule())
+        if context.graphql_document is not None:
+            self.requested = self._measure(context.graphql_document)
+            if self.requested > self.limit:
+                refusal = reporting(self._refusal(self.requested))
+                context.validation_rules = (*context.validation_rules, refusal)
         yield
 
     def get_results(self) -> dict[str, Any]:
@@ -169,32 +179,29 @@ class QueryCost(SchemaExtension):
             return {}
         return {"cost": {"requested": self.requested, "limit": self.limit}}
 
-    def _measure(self, validation: ValidationContext) -> None:
-        document = validation.document
+    def _measure(self, document: DocumentNode) -> int:
         fragments = {
             definition.name.value: definition
             for definition in document.definitions
             if isinstance(definition, FragmentDefinitionNode)
         }
         estimator = CostEstimator(
-            validation.schema,
+            self.execution_context.schema._schema,
             fragments,
             self.execution_context.variables or {},
             default_page_size=self.default_page_size,
             max_page_size=self.max_page_size,
         )
-        costs = [estimator.operation(operation) for operation in self._operations(document)]
-        self.requested = max(costs, default=0)
-        if self.requested > self.limit:
-            validation.report_error(
-                GraphQLError(
-                    f"Query cost {self.requested} exceeds the limit of {self.limit}; "
-                    "ask for smaller pages (first/last) or fewer nested connections.",
-                    extensions={"code": CODE, "cost": self.requested, "limit": self.limit},
-                )
-            )
+        return max(map(estimator.operation, self._operations(document)), default=0)
 
-    def _operations(self, document: Any) -> list[OperationDefinitionNode]:
+    def _refusal(self, cost: int) -> GraphQLError:
+        return GraphQLError(
+            f"Query cost {cost} exceeds the limit of {self.limit}; "
+            "ask for smaller pages (first/last) or fewer nested connections.",
+            extensions={"code": CODE, "cost": cost, "limit": self.limit},
+        )
+
+    def _operations(self, document: DocumentNode) -> list[OperationDefinitionNode]:
         """The operation that will run (by name), or every operation when unnamed."""
         name = self.execution_context.operation_name
         return [
@@ -203,13 +210,3 @@ class QueryCost(SchemaExtension):
             if isinstance(definition, OperationDefinitionNode)
             and (name is None or (definition.name is not None and definition.name.value == name))
         ]
-
-    def _rule(self) -> type[ValidationRule]:
-        extension = self
-
-        class QueryCostRule(ValidationRule):
-            def __init__(self, context: ValidationContext) -> None:
-                super().__init__(context)
-                extension._measure(context)
-
-        return QueryCostRule

@@ -1,12 +1,13 @@
 """Bearer authentication (domain rules §6): every bad credential is UNAUTHENTICATED."""
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 
-from engagement_api.auth import mint_token
+from engagement_api.auth import AuthenticationError, mint_token, verify_token
 from engagement_api.db.enums import Role
 from engagement_api.settings import Settings
 from tests.conftest import GraphQLClient
@@ -83,3 +84,22 @@ async def test_token_with_unexpected_algorithm_is_unauthenticated(
     key = Settings().jwt_secret if algorithm != "none" else None
     token = jwt.encode(claims, key, algorithm=algorithm)
     assert _code(await gql.execute(VIEWER, token=token)) == "UNAUTHENTICATED"
+
+
+def test_a_token_verified_before_is_refused_once_it_expires() -> None:
+    settings = Settings(jwt_secret="s" * 40, jwt_leeway_seconds=0)
+    user_id = uuid.uuid4()
+    token = mint_token(user_id, settings, lifetime=timedelta(seconds=1))
+    assert verify_token(token, settings) == user_id
+    expiry = jwt.decode(token, options={"verify_signature": False})["exp"]
+    time.sleep(max(0.0, expiry - time.time()) + 0.05)
+    with pytest.raises(AuthenticationError, match="expired"):
+        verify_token(token, settings)
+
+
+def test_a_token_verified_under_one_secret_is_refused_under_another() -> None:
+    settings = Settings(jwt_secret="a" * 40)
+    token = mint_token(uuid.uuid4(), settings)
+    verify_token(token, settings)
+    with pytest.raises(AuthenticationError, match="invalid"):
+        verify_token(token, Settings(jwt_secret="b" * 40))

@@ -111,7 +111,7 @@ async def test_a_known_document_that_passed_every_rule_is_not_validated_again() 
 
     rules = judging_the_document_only([Judging], "JUDGING", 1)
     schema = strawberry.Schema(
-        query=LevelQuery, extensions=[AddValidationRules(rules), DocumentCache]
+        query=LevelQuery, extensions=[lambda: AddValidationRules(rules), DocumentCache]
     )
     document = "query DocumentCacheOnce { level { name } }"
     for _ in range(3):

@@ -71,7 +71,11 @@ class Join:
     condition: ColumnElement[bool]
 
     def label(self, column: str) -> str:
-        return f"{self.name}__{column}"
+        return self.label_of(self.name, column)
+
+    @staticmethod
+    def label_of(name: str, column: str) -> str:
+        return f"{name}__{column}"
 
 
 @dataclass(slots=True)

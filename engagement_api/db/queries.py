@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Select, Table, bindparam, func, literal, select
+from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from engagement_api.db import visibility
 from engagement_api.db.enums import Role
@@ -58,9 +59,10 @@ def by_ids_query(
     template = _BY_IDS.get(key)
     if template is None:
         table: Table = model.__table__  # type: ignore[assignment]
-        ids_parameter: BindParameter[Any] = bindparam(IDS, expanding=True)
         visible_rows = visible(symbolic_scope(scope.role))
-        template = _BY_IDS[key] = select(table).where(table.c.id.in_(ids_parameter), visible_rows)
+        template = _BY_IDS[key] = select(table).where(
+            table.c.id == any_(bindparam(IDS, type_=ARRAY(UUID(as_uuid=True)))), visible_rows
+        )
     return template, {IDS: list(ids), **scope_parameters(scope)}
 
 
@@ -122,9 +124,7 @@ class ConnectionSpec:
         scope = symbolic_scope(role)
         conditions = [self.visible(scope)]
         conditions += [
-            self.table.c[self.filter_columns[name]].in_(
-                bindparam(FILTER.format(name), expanding=True)
-            )
+            _one_of(self.table.c[self.filter_columns[name]], FILTER.format(name))
             for name in filter_names
         ]
         parent_column = self.table.c[self.parent] if self.parent else None
@@ -139,6 +139,14 @@ class ConnectionSpec:
 
 
 FILTER = "filter_{}"
+
+
+def _one_of(column: ColumnElement[Any], parameter: str) -> ColumnElement[bool]:
+    """`column = ANY(:parameter)`: one statement text for any number of accepted values (an
+    expanding `IN` makes a statement per length, and cannot be prepared once)."""
+    return column == any_(bindparam(parameter, type_=ARRAY(column.type)))
+
+
 _SORT_KINDS: dict[tuple[str, Role], tuple[type, ...]] = {}
 
 
@@ -248,9 +256,15 @@ MESSAGES_OF_CONVERSATION = ConnectionSpec(
 )
 
 
-def services_of_organization(scope: Scope) -> Select[Any]:
-    return (
-        select(Service.__table__)
-        .where(visibility.services(scope))
-        .order_by(Service.name, Service.id)
-    )
+_SERVICES: dict[Role, Select[Any]] = {}
+
+
+def services_of_organization(scope: Scope) -> tuple[Select[Any], dict[str, Any]]:
+    """The viewer's organization's services, by name: a statement built once per role."""
+    template = _SERVICES.get(scope.role)
+    if template is None:
+        visible = visibility.services(symbolic_scope(scope.role))
+        template = _SERVICES[scope.role] = (
+            select(Service.__table__).where(visible).order_by(Service.name, Service.id)
+        )
+    return template, scope_parameters(scope)

@@ -12,19 +12,21 @@ another request on a pooled connection).
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Uuid, bindparam, column, func, select
 from sqlalchemy.engine import CursorResult, Row
 from sqlalchemy.exc import DBAPIError, PendingRollbackError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Executable, Select
 
 from engagement_api.db.engine import STATEMENT_COUNTER_KEY, StatementCounter
 from engagement_api.db.models import User
+from engagement_api.db.prepared import prepared
 from engagement_api.db.tenancy import APP_ROLE, ORG_SETTING, USER_SETTING, VIEWER_FUNCTION
 from engagement_api.errors import ServiceUnavailableError
 
@@ -40,6 +42,7 @@ class DatabaseSession:
         self._connection: AsyncConnection | None = None
         self._transaction: AsyncTransaction | None = None
         self._opening_row: Row[Any] | None = None
+        self._driver: Any = None
         self.statements = StatementCounter()
 
     async def open_for_viewer(self, user_id: uuid.UUID) -> Row[Any] | None:
@@ -64,6 +67,32 @@ class DatabaseSession:
                 if _is_unavailability(error):
                     raise ServiceUnavailableError() from error
                 raise
+
+    async def fetch(
+        self, statement: Select[Any], parameters: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Run a read template (built once per shape, see `prepared.py`) in the request's
+        transaction on the driver's connection; its rows read like SQLAlchemy's."""
+        async with self._lock:
+            connection = await self._ensure_connection()
+            read = prepared(statement, connection.dialect)
+            try:
+                records = await self._driver.fetch(read.sql, *read.arguments(parameters))
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as error:
+                await self._unless_available(connection, error)
+                raise
+            self.statements.count += 1
+            return read.rows(records)
+
+    async def _unless_available(self, connection: AsyncConnection, error: Exception) -> None:
+        """Raise SERVICE_UNAVAILABLE for a driver error that is no bug of the statement: the
+        connection is gone (it is then invalidated, never pooled again) or the statement
+        ran out of time."""
+        if isinstance(error, OSError) or self._driver.is_closed():
+            await connection.invalidate()
+            raise ServiceUnavailableError() from error
+        if isinstance(error, (asyncpg.QueryCanceledError, TimeoutError)):
+            raise ServiceUnavailableError() from error
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
@@ -143,6 +172,7 @@ class DatabaseSession:
         except OSError as error:
             await _release(connection)
             raise _DeadConnectionError() from error
+        self._driver = (await connection.get_raw_connection()).driver_connection
         self._connection = connection
         return connection
 

@@ -16,7 +16,7 @@ from aiodataloader import DataLoader
 from sqlalchemy import ColumnElement, Row, Select
 
 from engagement_api.db.models import Base
-from engagement_api.db.pagination import PageRows, Window, split_pages
+from engagement_api.db.pagination import Join, PageRows, Window, split_pages
 from engagement_api.db.queries import ConnectionSpec, Filters, by_ids_query
 from engagement_api.db.scope import Scope
 from engagement_api.tracing import trace_batch
@@ -51,7 +51,8 @@ class Loader(DataLoader[K, V], Generic[K, V]):
     async def fetch(
         self, statement: Select[Any], parameters: dict[str, Any] | None = None
     ) -> Sequence[Row[Any]]:
-        return (await self.context.db.execute(statement, parameters)).all()
+        """The rows of a read template (one statement object per shape, `db/queries.py`)."""
+        return await self.context.db.fetch(statement, parameters)  # type: ignore[return-value]
 
     def peek(self, key: K) -> tuple[bool, V | None]:
         """(True, value) when this request already holds `key`'s value (loaded or primed),
@@ -76,26 +77,31 @@ class Loader(DataLoader[K, V], Generic[K, V]):
     def prime_joined(self, spec: ConnectionSpec, rows: Sequence[Row[Any]]) -> None:
         """Hand the rows that `spec`'s page statement joined in (a message's sender) to their
         by-id loaders: those relations then resolve without a statement of their own."""
+        if not rows:
+            return
+        fields = rows[0]._fields
         for join in spec.joins:
             loader = self.context.loader(ByIdLoader.for_model(join.model))
-            make = _joined_row_class(join.model, join.name)
-            id_label = f"{join.name}__id"
+            make, positions = _joined_row_class(join.model, join.name, fields)
+            foreign_key = fields.index(join.foreign_key)
+            joined_id = fields.index(Join.label_of(join.name, "id"))
             for row in rows:
-                mapping = row._mapping
-                key = mapping[join.foreign_key]
+                key = row[foreign_key]
                 if key is not None and key not in loader._cache:
-                    found = mapping[id_label] is not None
-                    loader.prime(key, make(mapping) if found else None)
+                    found = row[joined_id] is not None
+                    loader.prime(key, make(row[at] for at in positions) if found else None)
 
 
 @cache
-def _joined_row_class(model: type[Base], name: str) -> Callable[[Any], Any]:
-    """Builds a row of `model` (attribute access, as a by-id loader's rows) from the
-    `<name>__<column>` labels of a page row."""
+def _joined_row_class(
+    model: type[Base], name: str, fields: tuple[str, ...]
+) -> tuple[Callable[[Any], Any], tuple[int, ...]]:
+    """A row class of `model` (attribute access, as a by-id loader's rows) and the positions
+    of its `<name>__<column>` columns in a page row with `fields`."""
     columns = [column.name for column in model.__table__.columns]
     row_class = namedtuple(f"Joined{model.__name__}", columns)  # type: ignore[misc]
-    labels = [f"{name}__{column}" for column in columns]
-    return lambda mapping: row_class._make(mapping[label] for label in labels)
+    positions = tuple(fields.index(Join.label_of(name, column)) for column in columns)
+    return row_class._make, positions
 
 
 class ByIdLoader(Loader[uuid.UUID, Row[Any] | None]):

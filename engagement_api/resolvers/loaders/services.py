@@ -19,5 +19,5 @@ class ServicesByOrganizationIdLoader(Loader[uuid.UUID, list[Row[Any]]]):
     """The viewer's organization's services (the key is the viewer's organization)."""
 
     async def load_batch(self, keys: Sequence[uuid.UUID]) -> list[list[Row[Any]]]:
-        rows = list(await self.fetch(services_of_organization(self.scope)))
+        rows = list(await self.fetch(*services_of_organization(self.scope)))
         return [rows if key == self.scope.org_id else [] for key in keys]

@@ -32,6 +32,8 @@ QUERY = "{ engagements(first: 5) { edges { node { id name } } } }"
 class Drifted:
     server: RunningServer
     token: str
+    database_url: str
+    message_gid: str
 
 
 @pytest.fixture(scope="module")
@@ -58,11 +60,12 @@ async def drifted(drifted_database: str, drifted_server: RunningServer) -> Drift
     world = World(engine)
     org = await world.organization("Drift")
     staff = await world.user(org, Role.STAFF)
-    await world.engagement(org, await world.user(org, Role.CLIENT), name="E")
+    engagement = await world.engagement(org, await world.user(org, Role.CLIENT), name="E")
+    message = await world.message(await world.conversation(engagement), staff, "first draft")
     async with engine.begin() as connection:
         await connection.execute(text("ALTER TABLE engagements RENAME COLUMN name TO name_drifted"))
     await engine.dispose()
-    return Drifted(drifted_server, staff.token)
+    return Drifted(drifted_server, staff.token, drifted_database, message.gid)
 
 
 async def _post(http: httpx.AsyncClient, drifted: Drifted, request_id: str) -> httpx.Response:
@@ -99,6 +102,36 @@ async def test_unexpected_error_is_logged_with_traceback_and_request_id(
     logged = [r for r in records if r.get("request_id") == request_id and "traceback" in r]
     assert logged, "no error record with a traceback for the request"
     assert "name_drifted" in logged[0]["traceback"] or "UndefinedColumn" in logged[0]["traceback"]
+
+
+EDIT_THEN_READ_THE_DRIFTED_COLUMN = """mutation($input: EditMessageInput!) {
+  editMessage(input: $input) {
+    message { id conversation { engagement { name } } } errors { code } } }"""
+
+
+async def test_a_write_whose_transaction_a_later_failure_aborted_is_never_acknowledged(
+    http: httpx.AsyncClient, drifted: Drifted
+) -> None:
+    content = f"lost-{uuid.uuid4().hex}"
+    variables = {"input": {"id": drifted.message_gid, "content": content}}
+    response = await http.post(
+        drifted.server.graphql_url,
+        json={"query": EDIT_THEN_READ_THE_DRIFTED_COLUMN, "variables": variables},
+        headers={"authorization": f"Bearer {drifted.token}"},
+    )
+    body = response.json()
+    assert body.get("data") is None, body
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["SERVICE_UNAVAILABLE"]
+    engine = create_engine(drifted.database_url)
+    try:
+        async with engine.connect() as connection:
+            saved = await connection.scalar(
+                text("SELECT count(*) FROM conversation_messages WHERE content = :content"),
+                {"content": content},
+            )
+    finally:
+        await engine.dispose()
+    assert saved == 0
 
 
 def _json(line: str) -> dict[str, Any]:

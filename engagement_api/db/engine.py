@@ -141,7 +141,6 @@ def _count_statements(engine: AsyncEngine) -> None:
         if counter is not None:
             counter.count += 1
 
-    sync_engine = engine.sync_engine
-    event.listen(sync_engine, "before_cursor_execute", count)
-    for transaction_event in ("begin", "commit", "rollback"):
-        event.listen(sync_engine, transaction_event, count)
+    # Statements sent through SQLAlchemy (writes); `DatabaseSession` counts what it sends
+    # on the driver itself (BEGIN, reads, savepoints, COMMIT).
+    event.listen(engine.sync_engine, "before_cursor_execute", count)

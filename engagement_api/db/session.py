@@ -1,15 +1,22 @@
 """One request's database work: one connection, one transaction, statements in turn.
 
 Loaders of different fields dispatch concurrently, but a connection runs one statement
-at a time; every statement of a request therefore goes through `DatabaseSession.execute`,
-which serializes them on the request's single connection. The connection is taken from
-the pool on the first statement, so requests that never touch the database (introspection)
-cost nothing. The transaction assumes the restricted application role and carries the
-tenant settings (`set_config(..., true)`: local to the transaction, never leaking into
-another request on a pooled connection).
+at a time; every statement of a request therefore goes through `DatabaseSession`, which
+serializes them on the request's single connection. The connection is taken from the pool
+on the first statement, so requests that never touch the database (introspection) cost
+nothing. The transaction assumes the restricted application role and carries the tenant
+settings (`set_config(..., true)`: local to the transaction, never leaking into another
+request on a pooled connection).
+
+The pool is SQLAlchemy's; the transaction (BEGIN, savepoints, COMMIT) and the reads run on
+the driver's connection directly (`fetch`, templates compiled once: `prepared.py`), which
+costs a third of SQLAlchemy's execution layer per round trip. Writes (`execute`) go
+through SQLAlchemy with its transaction handling switched off (AUTOCOMMIT at the adapter),
+so they run inside the driver-level transaction.
 """
 
 import asyncio
+import itertools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -18,10 +25,10 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import Uuid, bindparam, column, func, select
-from sqlalchemy.engine import CursorResult, Row
-from sqlalchemy.exc import DBAPIError, PendingRollbackError, SQLAlchemyError
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable, Select
 
 from engagement_api.db.engine import STATEMENT_COUNTER_KEY, StatementCounter
@@ -32,6 +39,9 @@ from engagement_api.errors import ServiceUnavailableError
 
 logger = logging.getLogger(__name__)
 
+DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+"""What a statement on the driver's connection may raise."""
+
 
 class DatabaseSession:
     """The database as one request (or one subscription event) sees it."""
@@ -40,33 +50,24 @@ class DatabaseSession:
         self._engine = engine
         self._lock = asyncio.Lock()
         self._connection: AsyncConnection | None = None
-        self._transaction: AsyncTransaction | None = None
-        self._opening_row: Row[Any] | None = None
         self._driver: Any = None
+        self._writes_through_sqlalchemy = False
+        self._opening_rows: list[tuple[Any, ...]] = []
+        self._savepoints = itertools.count(1)
         self.statements = StatementCounter()
 
-    async def open_for_viewer(self, user_id: uuid.UUID) -> Row[Any] | None:
+    async def open_for_viewer(self, user_id: uuid.UUID) -> Any:
         """Start the transaction as the token's subject: ONE statement assumes the app role,
         sets the tenant settings and returns the subject's `users` row (None if unknown)."""
         async with self._lock:
             if self._connection is not None:
                 raise RuntimeError("the viewer must be loaded before any other statement")
-            connection = await self._ensure_connection(VIEWER_STATEMENT, {"viewer_id": user_id})
-            if self._opening_row is None:
+            await self._ensure_connection(VIEWER_STATEMENT, {"viewer_id": user_id})
+            if not self._opening_rows:
                 # No row, so the select list that assumes the app role never ran.
-                await connection.execute(_ASSUME_APP_ROLE)
-            return self._opening_row
-
-    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
-        """Run one statement in the request's transaction (buffered result)."""
-        async with self._lock:
-            connection = await self._ensure_connection()
-            try:
-                return await connection.execute(statement, parameters)
-            except DBAPIError as error:
-                if _is_unavailability(error):
-                    raise ServiceUnavailableError() from error
-                raise
+                await self._fetch(_ASSUME_APP_ROLE, None)
+                return None
+            return self._opening_rows[0]
 
     async def fetch(
         self, statement: Select[Any], parameters: Mapping[str, Any] | None = None
@@ -74,70 +75,104 @@ class DatabaseSession:
         """Run a read template (built once per shape, see `prepared.py`) in the request's
         transaction on the driver's connection; its rows read like SQLAlchemy's."""
         async with self._lock:
-            connection = await self._ensure_connection()
-            read = prepared(statement, connection.dialect)
-            try:
-                records = await self._driver.fetch(read.sql, *read.arguments(parameters))
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as error:
-                await self._unless_available(connection, error)
-                raise
-            self.statements.count += 1
-            return read.rows(records)
+            await self._ensure_connection()
+            return await self._fetch(statement, parameters)
 
-    async def _unless_available(self, connection: AsyncConnection, error: Exception) -> None:
-        """Raise SERVICE_UNAVAILABLE for a driver error that is no bug of the statement: the
-        connection is gone (it is then invalidated, never pooled again) or the statement
-        ran out of time."""
-        if isinstance(error, OSError) or self._driver.is_closed():
-            await connection.invalidate()
-            raise ServiceUnavailableError() from error
-        if isinstance(error, (asyncpg.QueryCanceledError, TimeoutError)):
-            raise ServiceUnavailableError() from error
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+        """Run one statement (a write) through SQLAlchemy in the request's transaction."""
+        async with self._lock:
+            connection = await self._ensure_connection()
+            if not self._writes_through_sqlalchemy:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                self._writes_through_sqlalchemy = True
+            try:
+                return await connection.execute(statement, parameters)
+            except DBAPIError as error:
+                if _is_unavailability(error):
+                    raise ServiceUnavailableError() from error
+                raise
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
         """A nested transaction: everything inside is undone if the block raises."""
+        name = f"savepoint_{next(self._savepoints)}"
         async with self._lock:
-            connection = await self._ensure_connection()
-            nested = await connection.begin_nested()
+            await self._ensure_connection()
+            await self._command(f"SAVEPOINT {name}")
         try:
             yield
         except BaseException:
             async with self._lock:
-                await nested.rollback()
+                await self._command(f"ROLLBACK TO SAVEPOINT {name}")
             raise
         else:
             async with self._lock:
-                await nested.commit()
+                await self._command(f"RELEASE SAVEPOINT {name}")
 
     async def close(self, *, commit: bool = True) -> None:
-        """Commit (or roll back) and give the connection back to the pool."""
-        connection, transaction = self._connection, self._transaction
-        self._connection = self._transaction = None
-        if connection is None or transaction is None:
+        """Commit (or roll back) and give the connection back to the pool. A commit of
+        writes that PostgreSQL turns into a rollback (a later statement of the transaction
+        failed) is SERVICE_UNAVAILABLE: nothing was saved, and the client must know."""
+        connection, driver = self._connection, self._driver
+        self._connection = self._driver = None
+        if connection is None:
             return
         try:
             async with self._lock:
-                if connection.invalidated:  # lost mid-request: nothing of it was committed
-                    if commit:
+                if connection.invalidated or driver.is_closed():
+                    if commit:  # lost mid-request: nothing of it was committed
                         raise ServiceUnavailableError()
-                elif commit and transaction.is_active:
-                    await transaction.commit()
-                elif transaction.is_active:
-                    await transaction.rollback()
-        except (DBAPIError, OSError, PendingRollbackError) as error:
+                    return
+                self.statements.count += 1
+                status = await driver.execute("COMMIT" if commit else "ROLLBACK")
+                if commit and status != "COMMIT" and self._writes_through_sqlalchemy:
+                    raise ServiceUnavailableError()
+        except DRIVER_ERRORS as error:
+            await _invalidate(connection)
             raise ServiceUnavailableError() from error
         finally:
             await _release(connection)
 
+    async def _fetch(
+        self, statement: Select[Any], parameters: Mapping[str, Any] | None
+    ) -> list[tuple[Any, ...]]:
+        assert self._connection is not None
+        read = prepared(statement, self._connection.dialect)
+        self.statements.count += 1
+        try:
+            records = await self._driver.fetch(read.sql, *read.arguments(parameters))
+        except DRIVER_ERRORS as error:
+            await self._unless_available(error)
+            raise
+        return read.rows(records)
+
+    async def _command(self, command: str) -> None:
+        self.statements.count += 1
+        try:
+            await self._driver.execute(command)
+        except DRIVER_ERRORS as error:
+            await self._unless_available(error)
+            raise
+
+    async def _unless_available(self, error: Exception) -> None:
+        """Raise SERVICE_UNAVAILABLE for a driver error that is no bug of the statement: the
+        connection is gone (it is then invalidated, never pooled again) or the statement
+        ran out of time."""
+        assert self._connection is not None
+        if _is_lost(error, self._driver):
+            await _invalidate(self._connection)
+            raise ServiceUnavailableError() from error
+        if isinstance(error, (asyncpg.QueryCanceledError, TimeoutError)):
+            raise ServiceUnavailableError() from error
+
     async def _ensure_connection(
-        self, opening: Executable | None = None, parameters: dict[str, Any] | None = None
+        self, opening: Select[Any] | None = None, parameters: dict[str, Any] | None = None
     ) -> AsyncConnection:
         """The request's connection, its transaction opened by the opening statement. A pooled
-        connection that died since its last use (PostgreSQL restarted) fails that statement
-        before anything was done; SQLAlchemy then invalidates the pool, and the statement is
-        retried once on a fresh connection: what a pre-ping guards against, without a
-        ping's round trips on every request."""
+        connection that died since its last use (PostgreSQL restarted) fails BEGIN before
+        anything was done; it is then discarded and the opening retried once on a fresh
+        connection: what a pre-ping guards against, without a ping's round trips on every
+        request."""
         if self._connection is not None:
             return self._connection
         statement = opening if opening is not None else _ASSUME_APP_ROLE
@@ -150,7 +185,7 @@ class DatabaseSession:
                 raise ServiceUnavailableError() from error.__cause__
 
     async def _open(
-        self, statement: Executable, parameters: dict[str, Any] | None
+        self, statement: Select[Any], parameters: dict[str, Any] | None
     ) -> AsyncConnection:
         try:
             connection = await self._engine.connect()
@@ -158,27 +193,53 @@ class DatabaseSession:
             raise ServiceUnavailableError() from error
         assert connection.sync_connection is not None
         connection.sync_connection.info[STATEMENT_COUNTER_KEY] = self.statements
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        read = prepared(statement, connection.dialect)
         try:
-            self._transaction = await connection.begin()
-            result = await connection.execute(statement, parameters)
-            self._opening_row = result.first()
-        except DBAPIError as error:
+            await driver.execute("BEGIN")
+            self.statements.count += 1
+            records = await driver.fetch(read.sql, *read.arguments(parameters))
+            self.statements.count += 1
+        except DRIVER_ERRORS as error:
+            lost = _is_lost(error, driver)
+            await (_invalidate(connection) if lost else _roll_back(connection, driver))
             await _release(connection)
-            if error.connection_invalidated:
+            if lost:
                 raise _DeadConnectionError() from error
-            if _is_unavailability(error):
+            if isinstance(error, (asyncpg.QueryCanceledError, TimeoutError)):
                 raise ServiceUnavailableError() from error
             raise
-        except OSError as error:
-            await _release(connection)
-            raise _DeadConnectionError() from error
-        self._driver = (await connection.get_raw_connection()).driver_connection
-        self._connection = connection
+        self._opening_rows = read.rows(records)
+        self._connection, self._driver = connection, driver
         return connection
 
 
 class _DeadConnectionError(Exception):
     """The opening statement found its connection dead (nothing of the request ran)."""
+
+
+def _is_lost(error: BaseException, driver: Any) -> bool:
+    """Whether `error` means the connection is gone (PostgreSQL restarted or crashed)."""
+    return isinstance(error, (OSError, asyncpg.ConnectionDoesNotExistError)) or bool(
+        driver.is_closed()
+    )
+
+
+async def _roll_back(connection: AsyncConnection, driver: Any) -> None:
+    """End a transaction that failed before the request had it; discard what cannot."""
+    try:
+        await driver.execute("ROLLBACK")
+    except DRIVER_ERRORS:
+        await _invalidate(connection)
+
+
+async def _invalidate(connection: AsyncConnection) -> None:
+    """Mark the connection unusable: the pool closes it instead of handing it out again."""
+    try:
+        if not connection.invalidated:
+            await connection.invalidate()
+    except (SQLAlchemyError, OSError):
+        logger.warning("invalidating a broken database connection failed", exc_info=True)
 
 
 async def _release(connection: AsyncConnection) -> None:
@@ -208,7 +269,7 @@ _ASSUME_APP_ROLE = select(
 )
 
 
-def _viewer_statement() -> Executable:
+def _viewer_statement() -> Select[Any]:
     columns = [column(c.name, c.type) for c in User.__table__.c]
     viewer_id = bindparam("viewer_id", type_=Uuid)
     viewer = getattr(func, VIEWER_FUNCTION)(viewer_id).table_valued(*columns).alias("v")

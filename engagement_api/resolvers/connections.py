@@ -63,20 +63,62 @@ def build_connection(
     more = len(page.rows) > window.limit
     if window.backward:
         rows.reverse()
-    edges = [
-        Edge(cursor=encode_cursor(spec.name, key), node=make_node(row))
+    edges: list[Edge[T]] = [
+        KeyedEdge(make_node(row), spec.name, key)
         for row, key in zip(rows, sort_keys(rows, width), strict=True)
     ]
     return Connection(
         edges=edges,
-        page_info=PageInfo(
+        page_info=KeyedPageInfo(
             has_next_page=page.has_other_side if window.backward else more,
             has_previous_page=more if window.backward else page.has_other_side,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            edges=edges,
         ),
         total_count=page.total,
     )
+
+
+class KeyedEdge(Edge[T]):
+    """An edge that encodes its cursor from the row's sort key only when a client asks for
+    it: a dashboard reads 800 edges and not one cursor."""
+
+    def __init__(self, node: T, connection: str, key: tuple[Any, ...]) -> None:
+        """Args:
+        node: the edge's object.
+        connection: the connection's name (cursors are tagged with it).
+        key: the row's sort key, what the cursor holds.
+        """
+        self.node = node
+        self._connection = connection
+        self._key = key
+
+    @property
+    def cursor(self) -> str:  # type: ignore[override]
+        return encode_cursor(self._connection, self._key)
+
+
+class KeyedPageInfo(PageInfo):
+    """Page info whose start and end cursors are the first and last edges', when asked for."""
+
+    def __init__(
+        self, *, has_next_page: bool, has_previous_page: bool, edges: list[Edge[Any]]
+    ) -> None:
+        """Args:
+        has_next_page: whether rows follow the page.
+        has_previous_page: whether rows precede the page.
+        edges: the page's edges, in connection order.
+        """
+        self.has_next_page = has_next_page
+        self.has_previous_page = has_previous_page
+        self._edges = edges
+
+    @property
+    def start_cursor(self) -> str | None:  # type: ignore[override]
+        return self._edges[0].cursor if self._edges else None
+
+    @property
+    def end_cursor(self) -> str | None:  # type: ignore[override]
+        return self._edges[-1].cursor if self._edges else None
 
 
 async def resolve_connection(

@@ -132,10 +132,11 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
         self, plan: FieldPlan, field_details_list: FieldDetailsList, path: Path, value: Any
     ) -> AwaitableOrValue[Any]:
         try:
+            subfields = self._subfields(plan, field_details_list)
             if plan.item_non_null is None:
-                completed = self._complete_object(plan, field_details_list, path, value)
+                completed = self._complete_object(plan, field_details_list, subfields, path, value)
             else:
-                completed = self._complete_list(plan, field_details_list, path, value)
+                completed = self._complete_list(plan, field_details_list, subfields, path, value)
         except Exception as raw_error:
             self.handle_field_error(raw_error, plan.return_type, field_details_list, path)
             return None
@@ -143,18 +144,40 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
             return self._settled(completed, plan.return_type, field_details_list, path)
         return completed
 
+    def _subfields(
+        self, plan: FieldPlan, field_details_list: FieldDetailsList
+    ) -> GroupedFieldSet | None:
+        """The fields selected on the object type (graphql-core memoizes them per request),
+        or None when a deferred fragment needs graphql-core's incremental bookkeeping."""
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            plan.object_type, field_details_list
+        )
+        return None if new_defer_usages else grouped_field_set
+
     def _complete_object(
-        self, plan: FieldPlan, field_details_list: FieldDetailsList, path: Path, value: Any
+        self,
+        plan: FieldPlan,
+        field_details_list: FieldDetailsList,
+        subfields: GroupedFieldSet | None,
+        path: Path,
+        value: Any,
     ) -> AwaitableOrValue[Any]:
         object_type = plan.object_type
         if not plan.is_type_of(value):
             raise invalid_return_type_error(object_type, value, field_details_list)
-        return self.collect_and_execute_subfields(
-            object_type, field_details_list, path, value, None
-        )
+        if subfields is None:
+            return self.collect_and_execute_subfields(
+                object_type, field_details_list, path, value, None
+            )
+        return self.execute_fields(object_type, value, path, subfields, None)
 
     def _complete_list(
-        self, plan: FieldPlan, field_details_list: FieldDetailsList, path: Path, items: Any
+        self,
+        plan: FieldPlan,
+        field_details_list: FieldDetailsList,
+        subfields: GroupedFieldSet | None,
+        path: Path,
+        items: Any,
     ) -> AwaitableOrValue[list[Any]]:
         if not isinstance(items, Iterable) or isinstance(items, str | bytes):
             raise TypeError(
@@ -164,10 +187,11 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
         awaitable_indices: list[int] = []
         try:
             for index, item in enumerate(items):
-                completed.append(
-                    self._complete_item(plan, field_details_list, path.add_key(index), item)
+                result = self._complete_item(
+                    plan, field_details_list, subfields, path.add_key(index), item
                 )
-                if self.is_awaitable(completed[-1]):
+                completed.append(result)
+                if type(result) is not dict and self.is_awaitable(result):
                     awaitable_indices.append(index)
         except Exception:
             if awaitable_indices:
@@ -178,18 +202,23 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
         return self._gathered(completed, awaitable_indices)
 
     def _complete_item(
-        self, plan: FieldPlan, field_details_list: FieldDetailsList, path: Path, item: Any
+        self,
+        plan: FieldPlan,
+        field_details_list: FieldDetailsList,
+        subfields: GroupedFieldSet | None,
+        path: Path,
+        item: Any,
     ) -> AwaitableOrValue[Any]:
         try:
             if item is None:
                 if plan.item_non_null:
                     raise TypeError(f"Cannot return null for non-nullable field {plan.field_name}.")
                 return None
-            completed = self._complete_object(plan, field_details_list, path, item)
+            completed = self._complete_object(plan, field_details_list, subfields, path, item)
         except Exception as raw_error:
             self.handle_field_error(raw_error, plan.item_type, field_details_list, path)
             return None
-        if self.is_awaitable(completed):
+        if type(completed) is not dict and self.is_awaitable(completed):
             return self._settled(completed, plan.item_type, field_details_list, path)
         return completed
 

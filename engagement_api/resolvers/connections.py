@@ -5,7 +5,13 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import strawberry
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLResolveInfo,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
 
 from engagement_api.db.pagination import PageRows, Window, sort_keys
 from engagement_api.db.queries import ConnectionSpec, Filters
@@ -151,8 +157,9 @@ async def resolve_connection(
 
 
 def selects(info: strawberry.Info[Any, Any], field_name: str) -> bool:
-    """Whether the current field's selection asks for `field_name` (fragments included)."""
-    raw = info._raw_info
+    """Whether the current field's selection asks for `field_name` (fragments included);
+    `info` is Strawberry's or, for a `@direct` resolver, graphql-core's."""
+    raw: GraphQLResolveInfo[Any] = getattr(info, "_raw_info", info)  # type: ignore[arg-type]
     return any(
         _selection_has(node.selection_set, field_name, raw.fragments) for node in raw.field_nodes
     )

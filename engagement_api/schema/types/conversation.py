@@ -14,6 +14,7 @@ from engagement_api.schema.context import request_context
 from engagement_api.schema.enums import ConversationStatus
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.node import Connection, Node
+from engagement_api.schema.plain_fields import direct
 from engagement_api.schema.types._load import load_required_row
 from engagement_api.schema.types.engagement import Engagement
 
@@ -72,6 +73,7 @@ class Conversation(Node):
             "Chronological. Page forward with first/after, or read the newest with last/before."
         )
     )
+    @direct
     async def messages(
         self,
         info: strawberry.Info,

@@ -20,6 +20,7 @@ from engagement_api.schema.enums import (
 )
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.node import Connection, Node
+from engagement_api.schema.plain_fields import direct
 from engagement_api.schema.types._load import load_required_row, load_row
 from engagement_api.schema.types.order import Order
 from engagement_api.schema.types.user import User
@@ -75,6 +76,7 @@ class Engagement(Node):
     @strawberry.field(
         description="Ordered by phase, then creation time. Soft-deleted projects never appear."
     )
+    @direct
     async def projects(
         self,
         info: strawberry.Info,
@@ -96,6 +98,7 @@ class Engagement(Node):
         )
 
     @strawberry.field(description="Most recent activity first (lastMessageAt, then createdAt).")
+    @direct
     async def conversations(
         self,
         info: strawberry.Info,
@@ -116,6 +119,7 @@ class Engagement(Node):
         )
 
     @strawberry.field(description="Newest first.")
+    @direct
     async def orders(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Order]:

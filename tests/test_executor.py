@@ -2,6 +2,7 @@
 same data and the same errors (message, path, locations), for good values and for each kind
 of bad one, at every nesting, under sync and async parents."""
 
+from enum import IntEnum
 from typing import Any
 
 import pytest
@@ -14,6 +15,12 @@ from engagement_api.schema.field_plans import plan_field
 from engagement_api.schema.plain_fields import resolve_plain_fields_directly
 
 
+@strawberry.enum
+class Shade(IntEnum):
+    LIGHT = 1
+    DARK = 2
+
+
 @strawberry.interface
 class Named:
     name: str
@@ -23,6 +30,7 @@ class Named:
 class Item(Named):
     count: int
     tags: list[str]
+    shade: Shade = Shade.DARK
 
 
 @strawberry.type
@@ -35,8 +43,8 @@ class Holder:
     loose_items: list[Item | None] | None
 
 
-def item(name: str = "a", count: int = 1) -> Item:
-    return Item(name=name, count=count, tags=["x", "y"])
+def item(name: str = "a", count: int = 1, shade: Any = Shade.DARK) -> Item:
+    return Item(name=name, count=count, tags=["x", "y"], shade=shade)
 
 
 def holder(**changes: Any) -> Holder:
@@ -56,6 +64,8 @@ CASES: dict[str, Holder] = {
     "good": holder(),
     "null non-null leaf": holder(title=None),
     "refused scalar": holder(item=item(count=2**40)),
+    "enum by its value": holder(item=item(shade=1)),
+    "refused enum": holder(item=item(shade=7)),
     "null non-null object": holder(item=None),
     "null nullable object": holder(maybe_item=None),
     "null item of non-null list": holder(items=[item(), None]),
@@ -85,7 +95,7 @@ def schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
 
 
 REFERENCE, FAST = schemas()
-SELECTION = """title note item { name count tags } maybeItem { name count }
+SELECTION = """title note item { name count tags shade } maybeItem { name count shade }
   items { name count } looseItems { name }"""
 
 

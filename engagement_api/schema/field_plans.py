@@ -13,6 +13,7 @@ from graphql import (
     GraphQLSchema,
     is_leaf_type,
 )
+from strawberry.schema.schema_converter import CustomGraphQLEnumType
 from strawberry.types.base import StrawberryObjectDefinition
 
 from engagement_api.schema.plain_fields import BACKREF, attribute_of
@@ -58,7 +59,7 @@ def plan_field(
         "non_null": non_null,
     }
     if is_leaf_type(inner):
-        return FieldPlan(**common, coerce=inner.coerce_output_value)
+        return FieldPlan(**common, coerce=_coercion(inner))
     if isinstance(inner, GraphQLList):
         item_non_null, item = _unwrapped(inner.of_type)
         is_type_of = _is_type_of(item)
@@ -75,6 +76,21 @@ def plan_field(
     if is_type_of is None:
         return None
     return FieldPlan(**common, object_type=inner, is_type_of=is_type_of)  # type: ignore[arg-type]
+
+
+def _coercion(leaf: GraphQLOutputType) -> Callable[[Any], Any]:
+    """The leaf type's output coercion; for a Strawberry enum, its members' names by a table
+    (Strawberry scans the values and reads each member's `value` property every time)."""
+    coerce: Callable[[Any], Any] = leaf.coerce_output_value  # type: ignore[union-attr]
+    if not isinstance(leaf, CustomGraphQLEnumType):
+        return coerce
+    members = leaf.wrapped_cls
+    names = {member: coerce(member) for member in members}
+
+    def coerce_member(value: Any) -> Any:
+        return names[value] if type(value) is members else coerce(value)
+
+    return coerce_member
 
 
 def _unwrapped(output_type: GraphQLOutputType) -> tuple[bool, GraphQLOutputType]:

@@ -4,9 +4,13 @@ import base64
 import binascii
 import uuid
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
 
 def to_global_id(type_name: str, row_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{row_id}".encode()).decode().rstrip("=")
+    """`base64.urlsafe_b64encode` without its two Python calls (800 ids per dashboard)."""
+    encoded = binascii.b2a_base64(f"{type_name}:{row_id}".encode(), newline=False)
+    return encoded.translate(_URLSAFE).decode().rstrip("=")
 
 
 def from_global_id(value: str) -> tuple[str, uuid.UUID] | None:

@@ -12,7 +12,7 @@ from strawberry.extensions import SchemaExtension
 
 from engagement_api.schema.executor import AttributeReadingExecutor
 from engagement_api.schema.field_plans import plan_field
-from engagement_api.schema.plain_fields import resolve_plain_fields_directly
+from engagement_api.schema.plain_fields import direct, resolve_plain_fields_directly
 
 
 @strawberry.enum
@@ -33,6 +33,16 @@ class Item(Named):
     shade: Shade = Shade.DARK
 
 
+def _given(value: Any) -> Any:
+    if isinstance(value, Exception):
+        raise value
+    return value
+
+
+async def _given_later(value: Any) -> Any:
+    return _given(value)
+
+
 @strawberry.type
 class Holder:
     title: str
@@ -41,6 +51,17 @@ class Holder:
     maybe_item: Item | None
     items: list[Item]
     loose_items: list[Item | None] | None
+    buddy_value: strawberry.Private[Any] = None
+
+    @strawberry.field
+    @direct
+    def buddy(self, info: strawberry.Info) -> Item:
+        return _given(self.buddy_value)  # type: ignore[no-any-return]
+
+    @strawberry.field
+    @direct
+    def later_buddy(self, info: strawberry.Info) -> Item | None:
+        return _given_later(self.buddy_value)  # type: ignore[return-value]
 
 
 def item(name: str = "a", count: int = 1, shade: Any = Shade.DARK) -> Item:
@@ -55,6 +76,7 @@ def holder(**changes: Any) -> Holder:
         "maybe_item": item("m"),
         "items": [item("b", 2), item("c", 3)],
         "loose_items": [None, item("d", 4)],
+        "buddy_value": item("buddy"),
     }
     values.update(changes)
     return Holder(**values)
@@ -73,6 +95,10 @@ CASES: dict[str, Holder] = {
     "not a list": holder(items=item()),
     "wrong object type": holder(maybe_item=holder()),
     "null item of nullable list": holder(loose_items=[None, None]),
+    "resolver raises": holder(buddy_value=ValueError("no buddy")),
+    "resolver returns null": holder(buddy_value=None),
+    "resolver returns a bad object": holder(buddy_value=item(count=2**40)),
+    "resolver returns another type": holder(buddy_value=holder()),
 }
 
 
@@ -96,7 +122,7 @@ def schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
 
 REFERENCE, FAST = schemas()
 SELECTION = """title note item { name count tags shade } maybeItem { name count shade }
-  items { name count } looseItems { name }"""
+  items { name count } looseItems { name } buddy { name count } laterBuddy { name count }"""
 
 
 def outcome(result: Any) -> tuple[Any, list[tuple[Any, ...]]]:
@@ -127,7 +153,13 @@ async def test_good_values_complete_without_errors() -> None:
 
 @pytest.mark.parametrize(
     ("field", "planned"),
-    [("title", "leaf"), ("item", "object"), ("items", "list"), ("looseItems", "list")],
+    [
+        ("title", "leaf"),
+        ("item", "object"),
+        ("items", "list"),
+        ("looseItems", "list"),
+        ("buddy", "object"),
+    ],
 )
 def test_attribute_fields_get_a_plan(field: str, planned: str) -> None:
     schema = FAST._schema

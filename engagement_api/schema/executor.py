@@ -12,7 +12,9 @@ executor follows a plan worked out once per request and selection (`field_plans.
   as before;
 - an object, or a list of objects: read the attribute and execute the selection on it (or
   on each item), with graphql-core's own error handling (`handle_field_error`, the same
-  paths and messages) around it.
+  paths and messages) around it;
+- an object returned by a `@direct` resolver without arguments (`Message.sender`): call it
+  with its resolve info and complete what it returns (or awaits) the same way.
 
 Fields with resolvers of their own, arguments, directives or abstract types run as
 graphql-core runs them; so does every field when an extension hooks into each resolver, or
@@ -121,11 +123,54 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
         field_details_list: FieldDetailsList,
         path: Path,
     ) -> AwaitableOrValue[Any] | UndefinedType:
+        if plan.call is not None:
+            return self._called_field(plan, parent_type, source, field_details_list, path)
         value = _read(source, plan.attribute)
         if value is None and not plan.non_null:
             return None
         if value is None or value is Undefined:  # the general way reports it
             return self.execute_field(parent_type, source, field_details_list, path, None)
+        return self._complete_objects(plan, field_details_list, path, value)
+
+    def _called_field(
+        self,
+        plan: FieldPlan,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+    ) -> AwaitableOrValue[Any]:
+        """A `@direct` resolver's objects, completed as graphql-core completes a resolver's
+        value (its errors, a null for a non-null field, an awaitable), by the plan."""
+        info = self.build_resolve_info(plan.field, plan.nodes, parent_type, path)
+        try:
+            value = plan.call(source, info)  # type: ignore[misc]
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, plan.return_type, field_details_list, path)
+            return None
+        if self.is_awaitable(value):
+            return self._called_later(plan, field_details_list, path, value)
+        return self._resolved(plan, field_details_list, path, value)
+
+    async def _called_later(
+        self, plan: FieldPlan, field_details_list: FieldDetailsList, path: Path, value: Any
+    ) -> Any:
+        try:
+            value = await value
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, plan.return_type, field_details_list, path)
+            return None
+        completed = self._resolved(plan, field_details_list, path, value)
+        return await completed if self.is_awaitable(completed) else completed
+
+    def _resolved(
+        self, plan: FieldPlan, field_details_list: FieldDetailsList, path: Path, value: Any
+    ) -> AwaitableOrValue[Any]:
+        if value is None:
+            if plan.non_null:
+                error = TypeError(f"Cannot return null for non-nullable field {plan.field_name}.")
+                self.handle_field_error(error, plan.return_type, field_details_list, path)
+            return None
         return self._complete_objects(plan, field_details_list, path, value)
 
     def _complete_objects(

@@ -6,6 +6,7 @@ from typing import Any
 
 from graphql import (
     FieldNode,
+    GraphQLField,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -16,16 +17,18 @@ from graphql import (
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
 from strawberry.types.base import StrawberryObjectDefinition
 
-from engagement_api.schema.plain_fields import BACKREF, attribute_of
+from engagement_api.schema.plain_fields import BACKREF, attribute_of, direct_function_of
 
 
 @dataclass(frozen=True, slots=True)
 class FieldPlan:
-    """One selected field: which attribute to read and what its value completes to.
+    """One selected field: which attribute to read (or which `@direct` resolver to call) and
+    what its value completes to.
 
     A leaf has `coerce` (the scalar's or enum's output coercion); an object or a list of
     objects has `object_type` and `is_type_of`, and a list also `item_type` and
-    `item_non_null`."""
+    `item_non_null`. A field resolved by a call has `call`, `field` and `nodes` (what its
+    resolve info is built from)."""
 
     attribute: str
     field_name: str
@@ -36,29 +39,38 @@ class FieldPlan:
     is_type_of: Callable[[Any], bool] = bool
     item_type: GraphQLOutputType = None  # type: ignore[assignment]
     item_non_null: bool | None = None
+    call: Callable[[Any, Any], Any] | None = None
+    field: GraphQLField = None  # type: ignore[assignment]
+    nodes: list[FieldNode] = None  # type: ignore[assignment]
 
 
 def plan_field(
     schema: GraphQLSchema, parent_type: GraphQLObjectType, nodes: Sequence[FieldNode]
 ) -> FieldPlan | None:
     """The plan of a field without arguments or directives whose resolver reads an
-    attribute, or None for any other field (graphql-core executes those)."""
+    attribute or calls a `@direct` function returning objects, or None for any other field
+    (graphql-core executes those)."""
     name = nodes[0].name.value
     field = schema.get_field(parent_type, name)
     if field is None or field.args or any(node.arguments or node.directives for node in nodes):
         return None
     attribute = attribute_of(field.resolve)
-    if attribute is None:
+    call = direct_function_of(field.resolve) if attribute is None else None
+    if attribute is None and call is None:
         return None
     field_name = f"{parent_type.name}.{name}"
     non_null, inner = _unwrapped(field.type)
     common: dict[str, Any] = {
-        "attribute": attribute,
+        "attribute": attribute or name,
         "field_name": field_name,
         "return_type": field.type,
         "non_null": non_null,
     }
+    if call is not None:
+        common.update(call=call, field=field, nodes=list(nodes))
     if is_leaf_type(inner):
+        if call is not None:
+            return None  # leaves are completed inline, by reading an attribute only
         return FieldPlan(**common, coerce=_coercion(inner))
     if isinstance(inner, GraphQLList):
         item_non_null, item = _unwrapped(inner.of_type)
@@ -84,7 +96,7 @@ def _coercion(leaf: GraphQLOutputType) -> Callable[[Any], Any]:
     coerce: Callable[[Any], Any] = leaf.coerce_output_value  # type: ignore[union-attr]
     if not isinstance(leaf, CustomGraphQLEnumType):
         return coerce
-    members = leaf.wrapped_cls
+    members: type[Any] = leaf.wrapped_cls
     names = {member: coerce(member) for member in members}
 
     def coerce_member(value: Any) -> Any:

@@ -36,6 +36,12 @@ def attribute_of(resolve: Callable[..., Any] | None) -> str | None:
     return getattr(resolve, ATTRIBUTE, None)
 
 
+def direct_function_of(resolve: Callable[..., Any] | None) -> Callable[..., Any] | None:
+    """The `@direct` function `(self, info)` a resolver set by `resolve_plain_fields_directly`
+    calls (one without arguments), else None."""
+    return getattr(resolve, CALLS, None)
+
+
 DIRECT = "_resolved_directly"
 
 
@@ -52,12 +58,16 @@ def direct(function: F) -> F:
     return function
 
 
+CALLS = "_calls_directly"
+
+
 def _method(function: Callable[..., Any], names: dict[str, str]) -> Callable[..., Any]:
     if not names:
 
         def resolve(source: Any, info: Any, **_arguments: Any) -> Any:
             return function(source, info)
 
+        setattr(resolve, CALLS, function)
         return resolve
 
     def resolve_with_arguments(source: Any, info: Any, **arguments: Any) -> Any:

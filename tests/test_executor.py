@@ -10,6 +10,7 @@ import strawberry
 from graphql import parse
 from strawberry.extensions import SchemaExtension
 
+from engagement_api.extensions.validation_cache import DocumentCache
 from engagement_api.schema.executor import AttributeReadingExecutor
 from engagement_api.schema.field_plans import plan_field
 from engagement_api.schema.plain_fields import direct, resolve_plain_fields_directly
@@ -142,6 +143,22 @@ async def test_answers_as_graphql_core_under_an_async_parent(case: str) -> None:
     document = f'{{ later(case: "{case}") {{ {SELECTION} }} a: holder(case: "good") {{ title }} }}'
     expected = outcome(await REFERENCE.execute(document))
     assert outcome(await FAST.execute(document)) == expected
+
+
+def cached_schema() -> strawberry.Schema:
+    schema = strawberry.Schema(
+        query=Query, execution_context_class=AttributeReadingExecutor, extensions=[DocumentCache]
+    )
+    resolve_plain_fields_directly(schema._schema)
+    return schema
+
+
+async def test_a_known_document_answers_each_case_as_graphql_core_with_its_plans_reused() -> None:
+    schema = cached_schema()
+    document = f"query Known($case: String!) {{ holder(case: $case) {{ {SELECTION} }} }}"
+    for case in CASES:  # the first request plans; every later one reuses the plans
+        expected = outcome(await REFERENCE.execute(document, {"case": case}))
+        assert outcome(await schema.execute(document, {"case": case})) == expected
 
 
 async def test_good_values_complete_without_errors() -> None:

@@ -24,13 +24,26 @@ when the schema offers `@defer`/`@stream` (incremental delivery is not planned f
 from collections.abc import Awaitable, Iterable
 from typing import Any, NamedTuple
 
-from graphql import FieldNode, GraphQLObjectType, GraphQLOutputType, Undefined, UndefinedType
+from graphql import (
+    FieldNode,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    OperationDefinitionNode,
+    Undefined,
+    UndefinedType,
+)
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import invalid_return_type_error
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from engagement_api.schema.field_plans import FieldPlan, plan_field
+
+MAX_PLANNED_OPERATIONS = 1024
+"""Operations whose plans are kept per process (each entry holds its syntax tree, so the
+ids of its nodes, which key the plans, are never reused while it lives)."""
+
+_operation_plans: dict[int, tuple[OperationDefinitionNode, dict[tuple[Any, ...], Any]]] = {}
 
 
 class Selected(NamedTuple):
@@ -104,16 +117,39 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
     def _selection(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
     ) -> list[Selected]:
-        """The selection's fields with their plans, worked out once per request: a list of
-        objects executes the same selection for every item."""
+        """The selection's fields with their plans: looked up once per request (a list of
+        objects executes the same selection for every item), planned once per operation."""
         cached = self._selections.get(id(grouped_field_set))
         if cached is None:
+            plans = self._plans(parent_type, grouped_field_set)
             selection = [
-                Selected(name, details, plan_field(self.schema, parent_type, _nodes(details)))
-                for name, details in grouped_field_set.items()
+                Selected(name, details, plan)
+                for (name, details), plan in zip(grouped_field_set.items(), plans, strict=True)
             ]
             cached = self._selections[id(grouped_field_set)] = (grouped_field_set, selection)
         return cached[1]
+
+    def _plans(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> list[FieldPlan | None]:
+        """The plans of a selection, kept with the operation's syntax tree: a known document
+        (`DocumentCache`) brings the same tree, so its selections are planned once."""
+        entry = _operation_plans.get(id(self.operation))
+        if entry is None or entry[0] is not self.operation:
+            if len(_operation_plans) >= MAX_PLANNED_OPERATIONS:
+                _operation_plans.clear()
+            entry = _operation_plans[id(self.operation)] = (self.operation, {})
+        key = (
+            parent_type,
+            *((name, *map(id, _nodes(details))) for name, details in grouped_field_set.items()),
+        )
+        plans = entry[1].get(key)
+        if plans is None:
+            plans = entry[1][key] = [
+                plan_field(self.schema, parent_type, _nodes(details))
+                for details in grouped_field_set.values()
+            ]
+        return plans
 
     def _object_field(
         self,

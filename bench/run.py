@@ -38,8 +38,13 @@ PRODUCTION_ENV = {
     "JWT_SECRET": JWT_SECRET,
 }
 """What an operator sets in production (README, "Configuration")."""
-BEHIND_PGBOUNCER = ["DB_STATEMENT_CACHE_SIZE=0", "REDIS_URL=redis://127.0.0.1:6379/0"]
-"""Unique prepared-statement names; the live feed on Redis (no LISTEN through PgBouncer)."""
+BEHIND_PGBOUNCER = [
+    "DB_STATEMENT_CACHE_SIZE=0",
+    "DB_PLAN_CACHE_MODE=auto",
+    "REDIS_URL=redis://127.0.0.1:6379/0",
+]
+"""Unique prepared-statement names and no startup parameter PgBouncer would refuse; the live
+feed on Redis (no LISTEN through PgBouncer)."""
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:

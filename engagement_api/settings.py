@@ -65,6 +65,15 @@ class Settings(BaseSettings):
             " when its pooled one died (db/session.py)."
         ),
     )
+    db_plan_cache_mode: Literal["auto", "force_generic_plan", "force_custom_plan"] = Field(
+        default="force_generic_plan",
+        description=(
+            "PostgreSQL's plan_cache_mode for the app's connections. The read statements are"
+            " prepared once per connection and take every value as a parameter, so one"
+            " generic plan serves them all; 'auto' re-plans each execution (about a third of"
+            " PostgreSQL's CPU for a thread page). 'auto' sends nothing (behind PgBouncer)."
+        ),
+    )
     request_timeout_seconds: float = 30.0
     http_slots_per_worker: int = Field(
         default=4,

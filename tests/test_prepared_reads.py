@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Select, bindparam, column, select
+from sqlalchemy import Select, bindparam, column, func, select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engagement_api.db import queries
+from engagement_api.db.engine import EngineOptions, create_engine
 from engagement_api.db.enums import ProjectPhase, ProjectStatus, Role
 from engagement_api.db.pagination import Window
 from engagement_api.db.prepared import PreparedRead
@@ -19,6 +20,7 @@ from engagement_api.db.scope import Scope
 from engagement_api.db.session import DatabaseSession
 from engagement_api.resolvers import loaders  # noqa: F401  (registers every by-id loader)
 from engagement_api.resolvers.loaders.base import ByIdLoader
+from engagement_api.settings import Settings
 from tests.factories import Made, World
 
 Template = tuple[Select[Any], dict[str, Any]]
@@ -120,3 +122,20 @@ def test_a_list_expanded_into_in_cannot_be_prepared() -> None:
     statement: Select[Any] = select(column("id")).where(column("id").in_(ids))
     with pytest.raises(ValueError, match="ANY"):
         PreparedRead(statement, asyncpg_dialect())  # type: ignore[no-untyped-call]
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"), [(None, "force_generic_plan"), ("auto", "auto")], ids=str
+)
+async def test_the_app_connections_use_the_configured_plan_cache_mode(
+    database_url: str, setting: str | None, expected: str
+) -> None:
+    settings = Settings() if setting is None else Settings(db_plan_cache_mode=setting)
+    engine = create_engine(database_url, EngineOptions.from_settings(settings))
+    session = DatabaseSession(engine)
+    try:
+        rows = await session.fetch(select(func.current_setting("plan_cache_mode")))
+        await session.close(commit=False)
+    finally:
+        await engine.dispose()
+    assert rows == [(expected,)]

@@ -83,6 +83,7 @@ class EngineOptions:
     statement_timeout_ms: int = 10_000
     statement_cache_size: int = 200
     pre_ping: bool = False
+    plan_cache_mode: str = "force_generic_plan"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "EngineOptions":
@@ -94,6 +95,7 @@ class EngineOptions:
             statement_timeout_ms=settings.db_statement_timeout_ms,
             statement_cache_size=settings.db_statement_cache_size,
             pre_ping=settings.db_pool_pre_ping,
+            plan_cache_mode=settings.db_plan_cache_mode,
         )
 
 
@@ -109,6 +111,8 @@ def create_engine(url: str, options: EngineOptions | None = None) -> AsyncEngine
             "statement_timeout": str(options.statement_timeout_ms),
         },
     }
+    if options.plan_cache_mode != "auto":
+        connect_args["server_settings"]["plan_cache_mode"] = options.plan_cache_mode
     if options.statement_cache_size == 0:
         # Behind PgBouncer in transaction mode: no named prepared statements survive, so
         # none is reused (SQLAlchemy's own per-connection cache too) and names never clash.

@@ -77,3 +77,29 @@ async def test_thread_page_costs_a_constant_number_of_statements(
     assert len(older["data"]["conversation"]["messages"]["edges"]) == 30
     assert first["extensions"]["sqlStatements"] == THREAD_STATEMENTS
     assert older["extensions"]["sqlStatements"] == THREAD_STATEMENTS
+
+
+NEWEST_AND_LAST = """query NewestAndLast { engagements(first: 3) { edges { node {
+  conversations(first: 5) { edges { node { lastMessage { id }
+    messages(last: 2) { totalCount edges { node { id } } } } } } } } } }"""
+# BEGIN, viewer, engagements, conversations, messages (+count, lastMessage too), COMMIT.
+NEWEST_AND_LAST_STATEMENTS = 6
+
+
+async def test_last_message_and_the_newest_messages_are_read_by_one_statement(
+    world: World, gql: GraphQLClient
+) -> None:
+    staff = await _organization_with(world, 3)
+    body = await gql.execute(NEWEST_AND_LAST, token=staff.token)
+    assert "errors" not in body, body["errors"]
+    conversations = [
+        conversation["node"]
+        for engagement in body["data"]["engagements"]["edges"]
+        for conversation in engagement["node"]["conversations"]["edges"]
+    ]
+    assert len(conversations) == 3
+    for conversation in conversations:
+        messages = conversation["messages"]
+        assert messages["totalCount"] == 2
+        assert conversation["lastMessage"]["id"] == messages["edges"][-1]["node"]["id"]
+    assert body["extensions"]["sqlStatements"] == NEWEST_AND_LAST_STATEMENTS

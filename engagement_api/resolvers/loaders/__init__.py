@@ -6,7 +6,6 @@ from engagement_api.resolvers.loaders.conversations import (
 )
 from engagement_api.resolvers.loaders.engagements import EngagementByIdLoader, EngagementsLoader
 from engagement_api.resolvers.loaders.messages import (
-    LastMessageByConversationIdLoader,
     MessageByIdLoader,
     MessagesByConversationIdLoader,
 )
@@ -28,7 +27,6 @@ __all__ = [
     "ConversationsByEngagementIdLoader",
     "EngagementByIdLoader",
     "EngagementsLoader",
-    "LastMessageByConversationIdLoader",
     "MessageByIdLoader",
     "MessagesByConversationIdLoader",
     "OrderByIdLoader",

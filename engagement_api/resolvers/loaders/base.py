@@ -133,14 +133,16 @@ PageKey = tuple[uuid.UUID | None, Filters, Window]
 
 
 class PageLoader(Loader[PageKey, PageRows]):
-    """Keyset pages of a connection for many parents: one statement per distinct window."""
+    """Keyset pages of a connection for many parents: one statement per distinct window,
+    where windows without a cursor read from the same end share one (`reach`)."""
 
     spec: ClassVar[ConnectionSpec]
 
     async def load_batch(self, keys: Sequence[PageKey]) -> list[PageRows]:
         groups: dict[tuple[Filters, Window], list[uuid.UUID | None]] = defaultdict(list)
+        reached = reach([window for _, _, window in keys])
         for parent_id, filters, window in keys:
-            groups[(filters, window)].append(parent_id)
+            groups[(filters, reached[window])].append(parent_id)
         pages: dict[PageKey, PageRows] = {}
         for (filters, window), parent_ids in groups.items():
             unique = list(dict.fromkeys(parent_ids))
@@ -149,4 +151,37 @@ class PageLoader(Loader[PageKey, PageRows]):
             self.prime_joined(self.spec, rows)
             for parent_id, page in zip(unique, split_pages(rows, unique, window), strict=True):
                 pages[(parent_id, filters, window)] = page
-        return [pages[key] for key in keys]
+        return [
+            narrowed(pages[(parent_id, filters, reached[window])], window)
+            for parent_id, filters, window in keys
+        ]
+
+
+def reach(windows: Sequence[Window]) -> dict[Window, Window]:
+    """The window each one is read with. A window without a cursor is the first rows of any
+    longer one read from the same end: those merge into one with the largest limit (and a
+    total when any asks for it), so `lastMessage` and `messages(last: 10)` of the same
+    conversations cost one statement. Windows with a cursor are read as they are."""
+    merged: dict[bool, Window] = {}
+    for window in windows:
+        if window.after is None and window.before is None:
+            widest = merged.get(window.backward, window)
+            merged[window.backward] = Window(
+                limit=max(widest.limit, window.limit),
+                backward=window.backward,
+                with_total=widest.with_total or window.with_total,
+            )
+    return {
+        window: window
+        if window.after is not None or window.before is not None
+        else merged[window.backward]
+        for window in windows
+    }
+
+
+def narrowed(page: PageRows, window: Window) -> PageRows:
+    """`page` (read with a window that reaches at least as far) as `window` would read it."""
+    if len(page.rows) <= window.limit + 1 and (page.total == 0 or window.with_total):
+        return page
+    total = page.total if window.with_total else 0
+    return PageRows(page.rows[: window.limit + 1], total, page.has_other_side)

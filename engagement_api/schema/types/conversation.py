@@ -7,9 +7,9 @@ import strawberry
 from engagement_api.resolvers.connections import resolve_connection
 from engagement_api.resolvers.loaders import (
     EngagementByIdLoader,
-    LastMessageByConversationIdLoader,
     MessagesByConversationIdLoader,
 )
+from engagement_api.resolvers.loaders.messages import NEWEST
 from engagement_api.schema.context import request_context
 from engagement_api.schema.enums import ConversationStatus
 from engagement_api.schema.ids import to_global_id
@@ -64,9 +64,9 @@ class Conversation(Node):
     async def last_message(self, info: strawberry.Info) -> MessageRef | None:
         from engagement_api.schema.types.message import Message
 
-        loader = request_context(info).loader(LastMessageByConversationIdLoader)
-        row = await loader.load(self.db_id)
-        return Message.from_row(row) if row else None
+        loader = request_context(info).loader(MessagesByConversationIdLoader)
+        page = await loader.load((self.db_id, (), NEWEST))
+        return Message.from_row(page.rows[0]) if page.rows else None
 
     @strawberry.field(
         description=(

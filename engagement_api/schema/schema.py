@@ -5,8 +5,10 @@ from collections.abc import Callable, Sequence
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types.execution import ExecutionContext
 
+from engagement_api.extensions.hook_runner import HookRunner
 from engagement_api.schema.executor import AttributeReadingExecutor
 from engagement_api.schema.mutation import Mutation
 from engagement_api.schema.plain_fields import resolve_plain_fields_directly
@@ -22,13 +24,19 @@ NODE_TYPES = [Message, Organization, Project, Service, User]
 
 
 class EngagementSchema(strawberry.Schema):
-    """Strawberry's schema without its per-error log line: client errors are expected, and
-    unexpected ones are logged once, with the request id, by `MaskUnexpectedErrors`."""
+    """Strawberry's schema without its per-error log line (client errors are expected, and
+    unexpected ones are logged once, with the request id, by `MaskUnexpectedErrors`), and
+    with hooks looked up once per extension class (`HookRunner`)."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         return None
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return HookRunner(execution_context=execution_context, extensions=extensions)
 
 
 def build_schema(

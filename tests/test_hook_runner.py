@@ -43,6 +43,21 @@ class Inner(SchemaExtension):
         events.append("inner execute (coroutine)")
 
 
+class FailingOnTheWayOut(SchemaExtension):
+    def on_execute(self) -> Iterator[None]:
+        events.append("failing execute in")
+        yield
+        raise RuntimeError("failed on the way out")
+
+
+class Swallowing(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        try:
+            yield
+        except RuntimeError as error:
+            events.append(f"swallowed {error}")
+
+
 @strawberry.type
 class Query:
     @strawberry.field
@@ -63,7 +78,10 @@ class RunnerSchema(strawberry.Schema):
 
 async def recorded(schema: strawberry.Schema, document: str) -> tuple[list[str], Any]:
     events.clear()
-    result = await schema.execute(document)
+    try:
+        result = await schema.execute(document)
+    except Exception as error:  # the same exception from both runners, or the same result
+        return list(events), repr(error)
     errors = [error.message for error in result.errors or []]
     return list(events), (result.data, errors)
 
@@ -75,3 +93,29 @@ async def test_hooks_run_as_under_strawberrys_runner(document: str) -> None:
     expected = await recorded(reference, document)
     assert await recorded(fast, document) == expected
     assert expected[0][0] == "outer operation in"
+
+
+@pytest.mark.parametrize(
+    "extensions",
+    [[Outer, FailingOnTheWayOut, Inner], [Swallowing, Outer, FailingOnTheWayOut]],
+    ids=["raised", "swallowed"],
+)
+async def test_an_exception_raised_on_the_way_out_passes_through_the_outer_hooks(
+    extensions: list[type[SchemaExtension]],
+) -> None:
+    reference = strawberry.Schema(query=Query, extensions=extensions)
+    fast = RunnerSchema(query=Query, extensions=extensions)
+    expected = await recorded(reference, "{ fine }")
+    assert await recorded(fast, "{ fine }") == expected
+    assert "failing execute in" in expected[0]
+
+
+def test_hooks_run_as_under_strawberrys_runner_in_a_sync_execution() -> None:
+    extensions: list[type[SchemaExtension]] = [Swallowing, FailingOnTheWayOut]
+    outcomes = []
+    for schema_class in (strawberry.Schema, RunnerSchema):
+        events.clear()
+        result = schema_class(query=Query, extensions=extensions).execute_sync("{ fine }")
+        outcomes.append((list(events), result.data, [e.message for e in result.errors or []]))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][2] == ["failed on the way out"]

@@ -36,7 +36,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _settings(database_url: str) -> Settings:
+def production_settings(database_url: str) -> Settings:
     """The server's production settings (`bench.run.PRODUCTION_ENV`), quieter logs."""
     production = {name.lower(): value for name, value in PRODUCTION_ENV.items()}
     return Settings.model_validate(
@@ -57,7 +57,7 @@ async def _measure(
 
 
 async def _run(args: argparse.Namespace) -> None:
-    settings = _settings(args.database_url)
+    settings = production_settings(args.database_url)
     fixtures = await workload.load_fixtures(args.database_url)
     cases = workload.chosen(workload.build_cases(fixtures, settings), args.only)
     app = create_app(settings)

@@ -105,17 +105,13 @@ class _Phase:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        pending = False
-        details: tuple[Any, Any, Any] = (exc_type, exc, traceback)
+        unwinding = _Unwinding(exc_type, exc, traceback)
         for manager, _ in reversed(self._entered):
             try:
-                if manager.__exit__(*details):
-                    pending, details = False, (None, None, None)
+                unwinding.exited(manager.__exit__(*unwinding.details))
             except BaseException as error:
-                _chain(error, details[1])
-                pending, details = True, (type(error), error, error.__traceback__)
-        if pending:
-            raise details[1]
+                unwinding.raised(error)
+        unwinding.finish()
 
     async def __aenter__(self) -> None:
         for position, make, is_async in self._hooks:
@@ -132,18 +128,42 @@ class _Phase:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        pending = False
-        details: tuple[Any, Any, Any] = (exc_type, exc, traceback)
+        unwinding = _Unwinding(exc_type, exc, traceback)
         for manager, is_async in reversed(self._entered):
             try:
+                details = unwinding.details
                 done = await manager.__aexit__(*details) if is_async else manager.__exit__(*details)
-                if done:
-                    pending, details = False, (None, None, None)
+                unwinding.exited(done)
             except BaseException as error:
-                _chain(error, details[1])
-                pending, details = True, (type(error), error, error.__traceback__)
-        if pending:
-            raise details[1]
+                unwinding.raised(error)
+        unwinding.finish()
+
+
+class _Unwinding:
+    """The exception passed outwards through a phase's hooks, as through nested `with`
+    blocks: a hook that handles it hides it from the hooks outside, one that raises another
+    replaces it (with the first as its context); what is pending at the end is raised."""
+
+    __slots__ = ("details", "pending")
+
+    def __init__(self, *details: Any) -> None:
+        """Args:
+        details: the block's exception as (type, value, traceback), or three Nones.
+        """
+        self.details: tuple[Any, ...] = details
+        self.pending = False
+
+    def exited(self, handled: bool | None) -> None:
+        if handled:
+            self.pending, self.details = False, (None, None, None)
+
+    def raised(self, error: BaseException) -> None:
+        _chain(error, self.details[1])
+        self.pending, self.details = True, (type(error), error, error.__traceback__)
+
+    def finish(self) -> None:
+        if self.pending:
+            raise self.details[1]
 
 
 def _chain(error: BaseException, previous: BaseException | None) -> None:

@@ -1,6 +1,8 @@
 """Read templates run on the driver (`db/prepared.py`) return what SQLAlchemy returns: the
 same rows, in the same order, with the same values and types, read the same ways."""
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -139,3 +141,24 @@ async def test_the_app_connections_use_the_configured_plan_cache_mode(
     finally:
         await engine.dispose()
     assert rows == [(expected,)]
+
+
+async def test_a_request_cancelled_while_opening_its_transaction_gives_its_connection_back(
+    database_url: str, thread: Thread
+) -> None:
+    engine = create_engine(database_url, EngineOptions(pool_size=2, max_overflow=0))
+    try:
+        for turns in range(40):  # cancelled at each point in turn: connect, BEGIN, the viewer
+            session = DatabaseSession(engine)
+            opening = asyncio.create_task(session.open_for_viewer(thread.staff.id))
+            await asyncio.sleep(turns * 0.00005)
+            opening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await opening
+            await session.close(commit=False)
+            assert engine.sync_engine.pool.checkedout() == 0, f"after {turns} turns"
+        session = DatabaseSession(engine)  # and the pool still serves a working connection
+        assert await session.open_for_viewer(thread.staff.id) is not None
+        await session.close(commit=False)
+    finally:
+        await engine.dispose()

@@ -193,8 +193,12 @@ class DatabaseSession:
             raise ServiceUnavailableError() from error
         assert connection.sync_connection is not None
         connection.sync_connection.info[STATEMENT_COUNTER_KEY] = self.statements
-        driver: Any = (await connection.get_raw_connection()).driver_connection
         read = prepared(statement, connection.dialect)
+        try:
+            driver: Any = (await connection.get_raw_connection()).driver_connection
+        except BaseException:
+            await _release(connection)
+            raise
         try:
             await driver.execute("BEGIN")
             self.statements.count += 1
@@ -208,6 +212,10 @@ class DatabaseSession:
                 raise _DeadConnectionError() from error
             if isinstance(error, (asyncpg.QueryCanceledError, TimeoutError)):
                 raise ServiceUnavailableError() from error
+            raise
+        except BaseException:  # cancelled mid-statement: the connection's state is unknown
+            await _invalidate(connection)
+            await _release(connection)
             raise
         self._opening_rows = read.rows(records)
         self._connection, self._driver = connection, driver

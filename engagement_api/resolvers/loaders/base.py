@@ -50,9 +50,10 @@ class Loader(DataLoader[K, V], Generic[K, V]):
 
     async def fetch(
         self, statement: Select[Any], parameters: dict[str, Any] | None = None
-    ) -> Sequence[Row[Any]]:
-        """The rows of a read template (one statement object per shape, `db/queries.py`)."""
-        return await self.context.db.fetch(statement, parameters)  # type: ignore[return-value]
+    ) -> list[Any]:
+        """The rows of a read template (one statement object per shape, `db/queries.py`):
+        read like SQLAlchemy's rows, by attribute and by position (`db/prepared.py`)."""
+        return await self.context.db.fetch(statement, parameters)
 
     def peek(self, key: K) -> tuple[bool, V | None]:
         """(True, value) when this request already holds `key`'s value (loaded or primed),

@@ -58,6 +58,7 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._selections: dict[int, tuple[GroupedFieldSet, list[Selected]]] = {}
+        self._subfield_sets: dict[int, tuple[FieldDetailsList, GroupedFieldSet | None]] = {}
         middleware = self.middleware_manager
         resolve_hooks = middleware is not None and bool(middleware.middlewares)
         incremental = self.schema.get_directive("defer") is not None
@@ -104,7 +105,7 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
                     )
                 if result is not Undefined:
                     results[name] = result
-                    if self.is_awaitable(result):
+                    if type(result) is not dict and self.is_awaitable(result):
                         awaitable_fields.append(name)
         except Exception:
             if awaitable_fields:
@@ -228,12 +229,18 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
     def _subfields(
         self, plan: FieldPlan, field_details_list: FieldDetailsList
     ) -> GroupedFieldSet | None:
-        """The fields selected on the object type (graphql-core memoizes them per request),
-        or None when a deferred fragment needs graphql-core's incremental bookkeeping."""
-        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
-            plan.object_type, field_details_list
-        )
-        return None if new_defer_usages else grouped_field_set
+        """The fields selected on the object type, or None when a deferred fragment needs
+        graphql-core's incremental bookkeeping. graphql-core memoizes them per request by
+        (type, field list); a planned field's type is fixed, so the list alone keys them here
+        (held with them, so its id is never reused meanwhile)."""
+        known = self._subfield_sets.get(id(field_details_list))
+        if known is None:
+            grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+                plan.object_type, field_details_list
+            )
+            subfields = None if new_defer_usages else grouped_field_set
+            known = self._subfield_sets[id(field_details_list)] = (field_details_list, subfields)
+        return known[1]
 
     def _complete_object(
         self,

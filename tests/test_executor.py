@@ -95,6 +95,7 @@ CASES: dict[str, Holder] = {
     "bad item deep in a list": holder(items=[item(), item(count=2**40)]),
     "not a list": holder(items=item()),
     "wrong object type": holder(maybe_item=holder()),
+    "an object cast to another type": holder(maybe_item=strawberry.cast(Holder, item("cast"))),
     "null item of nullable list": holder(loose_items=[None, None]),
     "resolver raises": holder(buddy_value=ValueError("no buddy")),
     "resolver returns null": holder(buddy_value=None),

@@ -16,6 +16,7 @@ from graphql import (
 )
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
 from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.cast import get_strawberry_type_cast
 
 from engagement_api.schema.plain_fields import BACKREF, attribute_of, direct_function_of
 
@@ -122,7 +123,24 @@ def _is_type_of(output_type: GraphQLOutputType) -> Callable[[Any], bool] | None:
     generated = output_type.is_type_of
     if generated is None:
         return _always
-    return lambda value: bool(generated(value, None))  # type: ignore[arg-type] # reads no info
+    return _by_class(generated)
+
+
+def _by_class(generated: Callable[[Any, Any], Any]) -> Callable[[Any], bool]:
+    """Strawberry's check, remembered per class: it decides by the value's class alone
+    (its definition, `isinstance`) unless the value was `strawberry.cast`, whose mark is on
+    the value itself, so a marked value is always checked again."""
+    passed: set[type] = set()
+
+    def is_type_of(value: Any) -> bool:
+        if type(value) in passed and get_strawberry_type_cast(value) is None:
+            return True
+        verdict = bool(generated(value, None))  # reads no info
+        if verdict and get_strawberry_type_cast(value) is None:
+            passed.add(type(value))
+        return verdict
+
+    return is_type_of
 
 
 def _always(_value: Any) -> bool:

@@ -222,7 +222,7 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, plan.return_type, field_details_list, path)
             return None
-        if self.is_awaitable(completed):
+        if type(completed) is not dict and self.is_awaitable(completed):
             return self._settled(completed, plan.return_type, field_details_list, path)
         return completed
 

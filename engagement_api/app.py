@@ -87,13 +87,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
-            Middleware(HttpSlotsMiddleware, slots=settings.http_slots_per_worker),
+            Middleware(
+                HttpSlotsMiddleware,
+                slots=settings.http_slots_per_worker,
+                shed_over=shed_queue_over(settings),
+            ),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
             *cors_middleware(settings),
             Middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes),
         ],
         lifespan=lifespan,
     )
+
+
+def shed_queue_over(settings: Settings) -> int:
+    """`HTTP_SHED_QUEUE_OVER`, by default three times the slots (http_slots.py)."""
+    if settings.http_shed_queue_over is not None:
+        return settings.http_shed_queue_over
+    return 3 * settings.http_slots_per_worker
 
 
 def cors_middleware(settings: Settings) -> list[Middleware]:

@@ -79,6 +79,14 @@ class Settings(BaseSettings):
         default=4,
         description="HTTP requests one worker process runs at once; the others wait in turn.",
     )
+    http_shed_queue_over: int | None = Field(
+        default=None,
+        description=(
+            "When more requests than this wait for a slot of a worker, its responses close"
+            " their connections, so that clients reconnect to a less busy worker (one worker"
+            " can otherwise hold most keep-alive connections); default 3 x the slots, 0: off."
+        ),
+    )
     gc_young_threshold: int = Field(
         default=700,
         description="Allocations between young garbage collections (CPython: 700).",

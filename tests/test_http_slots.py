@@ -83,3 +83,58 @@ async def test_slot_is_freed_when_the_response_starts() -> None:
     assert streamer.started == 2
     streamer.release.set()
     await asyncio.gather(slow_reader, second)
+
+
+class Responder:
+    """An ASGI app whose first request answers only when released; the others at once."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.first_arrived = asyncio.Event()
+        self.calls = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            self.first_arrived.set()
+            await self.release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+
+def closes_connection(messages: list[Any]) -> bool:
+    start = next(message for message in messages if message["type"] == "http.response.start")
+    return (b"connection", b"close") in start["headers"]
+
+
+async def _first_response_while(waiting: int, shed_over: int) -> list[Any]:
+    """The first request's response messages, sent while `waiting` requests wait."""
+    responder = Responder()
+    app = HttpSlotsMiddleware(responder, slots=1, shed_over=shed_over)
+    messages: list[Any] = []
+
+    async def record(message: Any) -> None:
+        messages.append(message)
+
+    first = asyncio.create_task(app(http("/graphql"), _nothing, record))
+    await responder.first_arrived.wait()
+    others = [
+        asyncio.create_task(app(http("/graphql"), _nothing, _discard)) for _ in range(waiting)
+    ]
+    await asyncio.sleep(0)  # let them queue for the slot
+    assert app.waiting == waiting
+    responder.release.set()
+    await asyncio.gather(first, *others)
+    return messages
+
+
+async def test_a_response_closes_its_connection_when_too_many_requests_wait() -> None:
+    assert closes_connection(await _first_response_while(waiting=3, shed_over=2))
+
+
+async def test_a_response_keeps_its_connection_when_few_requests_wait() -> None:
+    assert not closes_connection(await _first_response_while(waiting=2, shed_over=2))
+
+
+async def test_connections_are_never_closed_for_load_when_shedding_is_off() -> None:
+    assert not closes_connection(await _first_response_while(waiting=5, shed_over=0))

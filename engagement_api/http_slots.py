@@ -12,8 +12,9 @@ health checks answer at once, and WebSockets (subscriptions) live outside the sl
 Workers accept connections from one shared socket, and a burst of new keep-alive
 connections can land mostly on one of them: that worker's requests then queue while another
 worker idles (measured: half the throughput, all of it on one core). When more than
-`shed_over` requests wait, a response carries `Connection: close`; the client reconnects,
-and the connection goes to whichever worker accepts first, usually one waiting for work.
+`shed_over` requests wait, one response in every `slots` carries `Connection: close`; the
+client reconnects, and the connection goes to whichever worker accepts first, usually one
+waiting for work.
 """
 
 import asyncio
@@ -32,7 +33,9 @@ class HttpSlotsMiddleware:
         self.app = app
         self.slots = asyncio.Semaphore(slots)
         self.shed_over = shed_over
+        self.shed_every = slots
         self.waiting = 0
+        self._since_shed = slots
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/graphql":
@@ -52,7 +55,7 @@ class HttpSlotsMiddleware:
             if held and message["type"] == "http.response.start":
                 held = False
                 self.slots.release()
-                if self.shed_over and self.waiting > self.shed_over:
+                if self._sheds():
                     headers = [*message.get("headers", []), (b"connection", b"close")]
                     message = {**message, "headers": headers}
             await send(message)
@@ -62,3 +65,17 @@ class HttpSlotsMiddleware:
         finally:
             if held:
                 self.slots.release()
+
+    def _sheds(self) -> bool:
+        """Whether this response closes its connection: when too many requests wait, one
+        response in every `slots` (a worker overloaded along with all the others would
+        otherwise reconnect every client on every response, for nothing)."""
+        self._since_shed += 1
+        if (
+            not self.shed_over
+            or self.waiting <= self.shed_over
+            or self._since_shed < self.shed_every
+        ):
+            return False
+        self._since_shed = 0
+        return True

@@ -138,3 +138,23 @@ async def test_a_response_keeps_its_connection_when_few_requests_wait() -> None:
 
 async def test_connections_are_never_closed_for_load_when_shedding_is_off() -> None:
     assert not closes_connection(await _first_response_while(waiting=5, shed_over=0))
+
+
+async def _answer_at_once(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+async def test_an_overloaded_worker_closes_one_response_connection_in_every_slots() -> None:
+    app = HttpSlotsMiddleware(_answer_at_once, slots=3, shed_over=1)
+    app.waiting = 5  # as if five other requests waited for a slot throughout
+    closed = []
+    for _ in range(7):
+        messages: list[Any] = []
+
+        async def record(message: Any, into: list[Any] = messages) -> None:
+            into.append(message)
+
+        await app(http("/graphql"), _nothing, record)
+        closed.append(closes_connection(messages))
+    assert closed == [True, False, False, True, False, False, True]

@@ -52,7 +52,6 @@ class DatabaseSession:
         self._connection: AsyncConnection | None = None
         self._driver: Any = None
         self._writes_through_sqlalchemy = False
-        self._opening_rows: list[tuple[Any, ...]] = []
         self._savepoints = itertools.count(1)
         self.statements = StatementCounter()
 
@@ -62,12 +61,12 @@ class DatabaseSession:
         async with self._lock:
             if self._connection is not None:
                 raise RuntimeError("the viewer must be loaded before any other statement")
-            await self._ensure_connection(VIEWER_STATEMENT, {"viewer_id": user_id})
-            if not self._opening_rows:
+            rows = await self._ensure_connection(VIEWER_STATEMENT, {"viewer_id": user_id})
+            if not rows:
                 # No row, so the select list that assumes the app role never ran.
                 await self._fetch(_ASSUME_APP_ROLE, None)
                 return None
-            return self._opening_rows[0]
+            return rows[0]
 
     async def fetch(
         self, statement: Select[Any], parameters: Mapping[str, Any] | None = None
@@ -81,7 +80,9 @@ class DatabaseSession:
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
         """Run one statement (a write) through SQLAlchemy in the request's transaction."""
         async with self._lock:
-            connection = await self._ensure_connection()
+            await self._ensure_connection()
+            connection = self._connection
+            assert connection is not None
             if not self._writes_through_sqlalchemy:
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
                 self._writes_through_sqlalchemy = True
@@ -162,19 +163,20 @@ class DatabaseSession:
         if _is_lost(error, self._driver):
             await _invalidate(self._connection)
             raise ServiceUnavailableError() from error
-        if isinstance(error, (asyncpg.QueryCanceledError, TimeoutError)):
+        if _ran_out_of_time(error):
             raise ServiceUnavailableError() from error
 
     async def _ensure_connection(
         self, opening: Select[Any] | None = None, parameters: dict[str, Any] | None = None
-    ) -> AsyncConnection:
-        """The request's connection, its transaction opened by the opening statement. A pooled
+    ) -> list[tuple[Any, ...]]:
+        """The request's connection, its transaction opened by the opening statement, whose
+        rows are returned (none when the connection was already open). A pooled
         connection that died since its last use (PostgreSQL restarted) fails BEGIN before
         anything was done; it is then discarded and the opening retried once on a fresh
         connection: what a pre-ping guards against, without a ping's round trips on every
         request."""
         if self._connection is not None:
-            return self._connection
+            return []
         statement = opening if opening is not None else _ASSUME_APP_ROLE
         try:
             return await self._open(statement, parameters)
@@ -186,7 +188,7 @@ class DatabaseSession:
 
     async def _open(
         self, statement: Select[Any], parameters: dict[str, Any] | None
-    ) -> AsyncConnection:
+    ) -> list[tuple[Any, ...]]:
         try:
             connection = await self._engine.connect()
         except (TimeoutError, DBAPIError, OSError, PoolTimeoutError) as error:
@@ -210,16 +212,15 @@ class DatabaseSession:
             await _release(connection)
             if lost:
                 raise _DeadConnectionError() from error
-            if isinstance(error, (asyncpg.QueryCanceledError, TimeoutError)):
+            if _ran_out_of_time(error):
                 raise ServiceUnavailableError() from error
             raise
         except BaseException:  # cancelled mid-statement: the connection's state is unknown
             await _invalidate(connection)
             await _release(connection)
             raise
-        self._opening_rows = read.rows(records)
         self._connection, self._driver = connection, driver
-        return connection
+        return read.rows(records)
 
 
 class _DeadConnectionError(Exception):
@@ -231,6 +232,11 @@ def _is_lost(error: BaseException, driver: Any) -> bool:
     return isinstance(error, (OSError, asyncpg.ConnectionDoesNotExistError)) or bool(
         driver.is_closed()
     )
+
+
+def _ran_out_of_time(error: BaseException) -> bool:
+    """A statement cancelled by `statement_timeout`, or one the driver stopped waiting for."""
+    return isinstance(error, (asyncpg.QueryCanceledError, TimeoutError))
 
 
 async def _roll_back(connection: AsyncConnection, driver: Any) -> None:

@@ -5,10 +5,12 @@ specification's validation rules on the schema and the document only, never on v
 or the viewer; together they cost 1.5-3 ms for the benchmark's documents. So do the
 project's limits marked `judging_the_document_only` (depth, aliases, directives: keyed by
 their code and limit). A document that parsed and passed every rule is remembered: later
-requests with the same text reuse its syntax tree and skip the rules it already passed; the
-rules that read variables or the viewer (query cost, introspection policy) run every time.
-A document that failed anything is never remembered, so its errors are produced, and
-coded, as the first time.
+requests with the same text reuse its syntax tree and skip the rules it already passed; when
+no rule is left, graphql-core does not walk the document at all (Strawberry's own two rules,
+added to every validation, passed with the rest). What reads variables or the viewer is no
+cached rule: the query cost is computed by its extension, and the introspection refusal is
+added, for a text that names `__schema`/`__type`, on every request. A document that failed
+anything is never remembered, so its errors are produced, and coded, as the first time.
 """
 
 from collections import OrderedDict

@@ -5,7 +5,8 @@ ready object: `Message.content`, `Edge.node`, `Connection.edges`. graphql-core g
 full treatment: a resolve-info object, argument handling, the resolver call, and
 `complete_value`'s type dispatch with awaitable checks at every level. For a field whose
 resolver only reads an attribute (`plain_fields.attribute_of`) and takes no arguments, this
-executor follows a plan worked out once per request and selection (`field_plans.py`):
+executor follows a plan (`field_plans.py`) made once per operation and selection and kept
+with the operation's syntax tree, which the document cache hands back for a known document:
 
 - a scalar or enum: read the attribute and coerce it; anything unusual (a null for a
   non-null field, a value the scalar refuses) goes the general way, which reports it exactly

@@ -1,4 +1,5 @@
-"""How `AttributeReadingExecutor` completes a field that only reads an attribute."""
+"""How `AttributeReadingExecutor` completes a field that only reads an attribute, or calls a
+`@direct` resolver without arguments."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass

@@ -13,6 +13,7 @@ from engagement_api.schema.executor import AttributeReadingExecutor
 from engagement_api.schema.mutation import Mutation
 from engagement_api.schema.plain_fields import resolve_plain_fields_directly
 from engagement_api.schema.query import Query
+from engagement_api.schema.scalars import SCALAR_OVERRIDES
 from engagement_api.schema.subscription import Subscription
 from engagement_api.schema.types.message import Message
 from engagement_api.schema.types.organization import Organization
@@ -49,6 +50,7 @@ def build_schema(
         types=NODE_TYPES,
         extensions=extensions,
         execution_context_class=AttributeReadingExecutor,
+        scalar_overrides=SCALAR_OVERRIDES,
     )
     resolve_plain_fields_directly(schema._schema)
     return schema

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     FromClause,
     Row,
@@ -111,6 +112,19 @@ def _precedes(ordering: Ordering, name: str) -> ColumnElement[bool]:
     return keys > values if ordering.descending else keys < values
 
 
+def sort_key_names(table: Table, ordering: Ordering) -> tuple[str, ...]:
+    """Where each part of the sort key is in a page row: a column of the page's table is read
+    where the row already has it; any other expression is selected as `_k<i>`."""
+    return tuple(
+        _own_column(table, key) or SORT_KEY.format(i) for i, key in enumerate(ordering.keys)
+    )
+
+
+def _own_column(table: Table, key: SortableColumn) -> str | None:
+    column = getattr(key, "expression", key)  # an ORM attribute's column
+    return column.name if isinstance(column, Column) and column.table is table else None
+
+
 def _order_by(ordering: Ordering, backward: bool) -> list[ColumnElement[Any]]:
     descending = ordering.descending != backward
     return [key.desc() if descending else key.asc() for key in ordering.keys]
@@ -145,7 +159,12 @@ def page_statement(
         bounds.append(_follows(ordering, AFTER))
     if window.before is not None:
         bounds.append(_precedes(ordering, BEFORE))
-    sort_labels = [key.label(SORT_KEY.format(i)) for i, key in enumerate(ordering.keys)]
+    names = sort_key_names(table, ordering)
+    sort_labels = [
+        key.label(name)
+        for key, name in zip(ordering.keys, names, strict=True)
+        if name not in table.c
+    ]
     page = (
         select(*table.c, *sort_labels)
         .where(scoped(*bounds))
@@ -206,10 +225,10 @@ def split_pages(
     return [pages[parent_id] for parent_id in parent_ids]
 
 
-def sort_keys(rows: Sequence[Row[Any]], width: int) -> list[tuple[Any, ...]]:
-    """Each row's sort key (its cursor's content), read by position."""
+def sort_keys(rows: Sequence[Row[Any]], names: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Each row's sort key (its cursor's content), read by position (`sort_key_names`)."""
     if not rows:
         return []
     fields = rows[0]._fields
-    positions = [fields.index(SORT_KEY.format(i)) for i in range(width)]
+    positions = [fields.index(name) for name in names]
     return [tuple(row[position] for position in positions) for row in rows]

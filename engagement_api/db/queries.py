@@ -29,6 +29,7 @@ from engagement_api.db.pagination import (
     Window,
     page_parameters,
     page_statement,
+    sort_key_names,
 )
 from engagement_api.db.scope import Scope, scope_parameters, symbolic_scope
 
@@ -91,6 +92,14 @@ class ConnectionSpec:
             kinds = _SORT_KINDS[key] = tuple(column.type.python_type for column in ordering.keys)
         return kinds
 
+    def sort_names(self, scope: Scope) -> tuple[str, ...]:
+        """Where each part of the sort key is read from a page row, once per role."""
+        key = (self.name, scope.role)
+        names = _SORT_NAMES.get(key)
+        if names is None:
+            names = _SORT_NAMES[key] = sort_key_names(self.table, self.ordering(scope))
+        return names
+
     def page(
         self,
         scope: Scope,
@@ -148,6 +157,7 @@ def _one_of(column: ColumnElement[Any], parameter: str) -> ColumnElement[bool]:
 
 
 _SORT_KINDS: dict[tuple[str, Role], tuple[type, ...]] = {}
+_SORT_NAMES: dict[tuple[str, Role], tuple[str, ...]] = {}
 
 
 def _shape(window: Window) -> Window:

@@ -62,7 +62,7 @@ def build_connection(
     spec: ConnectionSpec,
     page: PageRows,
     window: Window,
-    width: int,
+    key_names: Sequence[str],
     make_node: Callable[[Any], T],
 ) -> Connection[T]:
     rows = page.rows[: window.limit]
@@ -71,7 +71,7 @@ def build_connection(
         rows.reverse()
     edges: list[Edge[T]] = [
         KeyedEdge(make_node(row), spec.name, key)
-        for row, key in zip(rows, sort_keys(rows, width), strict=True)
+        for row, key in zip(rows, sort_keys(rows, key_names), strict=True)
     ]
     return Connection(
         edges=edges,
@@ -153,7 +153,7 @@ async def resolve_connection(
         with_total=selects(info, "totalCount"),
     )
     page = await context.loader(loader).load((parent_id, filters, window))
-    return build_connection(spec, page, window, len(kinds), make_node)
+    return build_connection(spec, page, window, spec.sort_names(context.scope), make_node)
 
 
 def selects(info: strawberry.Info[Any, Any], field_name: str) -> bool:

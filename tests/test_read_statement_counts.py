@@ -25,8 +25,8 @@ THREAD_PAGE = """query Thread($id: ID!, $before: String) { conversation(id: $id)
 # BEGIN, viewer lookup, engagements (+count), clients, projects (+count),
 # conversations (+count), orders (+count), messages (+count, senders joined in), COMMIT.
 DASHBOARD_STATEMENTS = 9
-# BEGIN, viewer, conversation, messages (senders joined in), COMMIT.
-THREAD_STATEMENTS = 5
+# BEGIN, viewer, the conversation with its messages (senders joined in), COMMIT.
+THREAD_STATEMENTS = 4
 
 
 async def _organization_with(world: World, engagements: int) -> Made:

@@ -21,10 +21,13 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    any_,
     bindparam,
+    case,
     func,
     literal,
     null,
+    or_,
     select,
     true,
     tuple_,
@@ -36,6 +39,9 @@ SortableColumn = ColumnElement[Any] | InstrumentedAttribute[Any]
 """A column or expression a connection can sort and filter on."""
 
 PARENT = "_parent"
+ROW_NUMBER = "_n"
+PARENT_ROW = "parent"
+"""The name under which a page statement's parent rows come along (`ParentRows`)."""
 TOTAL = "_total"
 OTHER = "_other"
 SORT_KEY = "_k{}"
@@ -77,6 +83,16 @@ class Join:
     @staticmethod
     def label_of(name: str, column: str) -> str:
         return f"{name}__{column}"
+
+
+@dataclass(frozen=True, slots=True)
+class ParentRows:
+    """The parents themselves, read by the page statement that reads their pages: their
+    columns come labeled `parent__<column>`, and a parent that does not exist or that no
+    row meets `condition` (its visibility) for has no row at all (and so no page)."""
+
+    table: Table
+    condition: ColumnElement[bool]
 
 
 @dataclass(slots=True)
@@ -137,17 +153,27 @@ def page_statement(
     ordering: Ordering,
     window: Window,
     joins: Sequence[Join] = (),
+    parent_rows: ParentRows | None = None,
 ) -> Select[Any]:
     """The pages of the parents bound as `parent_ids` (or of the whole set when
-    `parent_column` is None). The statement depends on the window's shape only (limit,
-    direction, which cursors, whether to count): parents and cursor keys are bound
-    parameters (`page_parameters`), so one statement object serves every request of that
-    shape and SQLAlchemy builds and compiles it once."""
+    `parent_column` is None), with the parents' own rows when `parent_rows` is given. The
+    statement depends on the window's shape only (limit, direction, which cursors, whether
+    to count): parents and cursor keys are bound parameters (`page_parameters`), so one
+    statement object serves every request of that shape and SQLAlchemy builds and compiles
+    it once."""
     parents: FromClause
+    ids = bindparam(PARENT_IDS, type_=ARRAY(UUID(as_uuid=True)))
     if parent_column is None:
         parents = select(null().label(PARENT)).subquery("k")
+    elif parent_rows is not None:
+        parent_table = parent_rows.table
+        labeled = [c.label(Join.label_of(PARENT_ROW, c.name)) for c in parent_table.c]
+        parents = (
+            select(parent_table.c.id.label(PARENT), *labeled)
+            .where(parent_table.c.id == any_(ids), parent_rows.condition)
+            .subquery("k")
+        )
     else:
-        ids = bindparam(PARENT_IDS, type_=ARRAY(UUID(as_uuid=True)))
         parents = func.unnest(ids).table_valued(PARENT).render_derived(name="k")
 
     def scoped(*extra: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -165,14 +191,19 @@ def page_statement(
         for key, name in zip(ordering.keys, names, strict=True)
         if name not in table.c
     ]
+    order = _order_by(ordering, window.backward)
+    if parent_rows is not None:  # numbered, so that only the first row carries its parent
+        sort_labels.append(func.row_number().over(order_by=order).label(ROW_NUMBER))
     page = (
         select(*table.c, *sort_labels)
         .where(scoped(*bounds))
-        .order_by(*_order_by(ordering, window.backward))
+        .order_by(*order)
         .limit(window.limit + 1)
         .lateral("p")
     )
-    statement = select(parents.c[PARENT], page).select_from(parents).outerjoin(page, true())
+    page_columns = [column for column in page.c if column.name != ROW_NUMBER]
+    statement = select(*_parent_columns(parents, page), *page_columns)
+    statement = statement.select_from(parents).outerjoin(page, true())
     for join in joins:
         # A LATERAL lookup per page row, kept a nested loop by primary key (LIMIT 1 stops
         # the planner from flattening it into a hash join, which may reorder the rows).
@@ -191,6 +222,20 @@ def page_statement(
         other = probe.where(scoped(~beyond)).limit(1).lateral("o")
         statement = statement.add_columns(other.c[OTHER]).outerjoin(other, true())
     return statement
+
+
+def _parent_columns(parents: FromClause, page: FromClause) -> list[ColumnElement[Any]]:
+    """The parents' columns of a page statement: the parent key on every row, a parent's
+    own row (`ParentRows`) on its first row only (NULL on the others: each value costs the
+    driver a decoding, and a timestamp's is not cheap)."""
+    if ROW_NUMBER not in page.c:
+        return list(parents.c)
+    first = or_(page.c[ROW_NUMBER] == 1, page.c[ROW_NUMBER].is_(None))
+    return [parents.c[PARENT]] + [
+        case((first, column), else_=null()).label(column.name)
+        for column in parents.c
+        if column.name != PARENT
+    ]
 
 
 def page_parameters(parent_ids: Sequence[uuid.UUID], window: Window) -> dict[str, Any]:

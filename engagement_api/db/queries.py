@@ -26,6 +26,7 @@ from engagement_api.db.pagination import (
     PARENT_IDS,
     Join,
     Ordering,
+    ParentRows,
     Window,
     page_parameters,
     page_statement,
@@ -78,6 +79,10 @@ class ConnectionSpec:
     parent: str | None = None
     filter_columns: dict[str, str] = field(default_factory=dict)
     joins: tuple["JoinSpec", ...] = ()
+    parent_model: type[Base] | None = None
+    """The parents' model, when a lookup of a parent may read its page in the same statement
+    (`page(..., with_parent=True)`, the parents' visibility being `parent_visible`)."""
+    parent_visible: Visibility | None = None
 
     @property
     def table(self) -> Table:
@@ -106,11 +111,14 @@ class ConnectionSpec:
         parent_ids: Sequence[uuid.UUID],
         filters: Filters,
         window: Window,
+        *,
+        with_parent: bool = False,
     ) -> tuple[Select[Any], dict[str, Any]]:
         """The page statement for this shape of request (built once per process) and the
-        values of its parameters: viewer, parents, filter values, cursor keys."""
+        values of its parameters: viewer, parents, filter values, cursor keys. With
+        `with_parent`, the statement also reads the parents' visible rows (`ParentRows`)."""
         names = tuple(name for name, _ in filters)
-        template = _template(self, scope.role, names, _shape(window))
+        template = _template(self, scope.role, names, _shape(window), with_parent)
         values = page_parameters(parent_ids, window)
         values.update({FILTER.format(name): list(accepted) for name, accepted in filters})
         values.update(scope_parameters(scope))
@@ -129,7 +137,13 @@ class ConnectionSpec:
         template, values = self.page(scope, parent_ids, filters, window)
         return template.params(values)
 
-    def build(self, role: Role, filter_names: tuple[str, ...], window: Window) -> Select[Any]:
+    def build(
+        self,
+        role: Role,
+        filter_names: tuple[str, ...],
+        window: Window,
+        with_parent: bool = False,
+    ) -> Select[Any]:
         scope = symbolic_scope(role)
         conditions = [self.visible(scope)]
         conditions += [
@@ -144,7 +158,14 @@ class ConnectionSpec:
             self.ordering(scope),
             window,
             [join.for_scope(scope) for join in self.joins],
+            self._parent_rows(scope) if with_parent else None,
         )
+
+    def _parent_rows(self, scope: Scope) -> ParentRows:
+        if self.parent_model is None or self.parent_visible is None:
+            raise ValueError(f"{self.name} has no parent model to read along")
+        table: Table = self.parent_model.__table__  # type: ignore[assignment]
+        return ParentRows(table, self.parent_visible(scope))
 
 
 FILTER = "filter_{}"
@@ -172,20 +193,24 @@ def _shape(window: Window) -> Window:
     )
 
 
-_TEMPLATES: dict[tuple[str, Role, tuple[str, ...], Window], Select[Any]] = {}
+_TEMPLATES: dict[tuple[str, Role, tuple[str, ...], Window, bool], Select[Any]] = {}
 MAX_TEMPLATES = 2048
 """Page statements kept per process: (connection, role, filters, window shape) pairs."""
 
 
 def _template(
-    spec: "ConnectionSpec", role: Role, filter_names: tuple[str, ...], shape: Window
+    spec: "ConnectionSpec",
+    role: Role,
+    filter_names: tuple[str, ...],
+    shape: Window,
+    with_parent: bool,
 ) -> Select[Any]:
-    key = (spec.name, role, filter_names, shape)
+    key = (spec.name, role, filter_names, shape, with_parent)
     template = _TEMPLATES.get(key)
     if template is None:
         if len(_TEMPLATES) >= MAX_TEMPLATES:
             _TEMPLATES.clear()
-        template = _TEMPLATES[key] = spec.build(role, filter_names, shape)
+        template = _TEMPLATES[key] = spec.build(role, filter_names, shape, with_parent)
     return template
 
 
@@ -263,6 +288,8 @@ MESSAGES_OF_CONVERSATION = ConnectionSpec(
     lambda _scope: _MESSAGE_ORDER,
     parent="conversation_id",
     joins=(JoinSpec("sender", User, visibility.users, "sender_id"),),
+    parent_model=Conversation,
+    parent_visible=visibility.conversations,
 )
 
 

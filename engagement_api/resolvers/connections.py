@@ -8,16 +8,20 @@ import strawberry
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
+    GraphQLError,
+    GraphQLObjectType,
     GraphQLResolveInfo,
     InlineFragmentNode,
     SelectionSetNode,
+    get_named_type,
 )
+from graphql.execution.values import VariableValues, get_argument_values
 
 from engagement_api.db.pagination import PageRows, Window, sort_keys
 from engagement_api.db.queries import ConnectionSpec, Filters
 from engagement_api.errors import BadUserInputError
 from engagement_api.resolvers.cursors import decode_cursor, encode_cursor
-from engagement_api.resolvers.loaders.base import PageLoader
+from engagement_api.resolvers.loaders.base import ByIdLoader, PageLoader, ParentWithPageLoader
 from engagement_api.schema.context import request_context
 from engagement_api.schema.node import Connection, Edge, PageInfo
 
@@ -154,6 +158,61 @@ async def resolve_connection(
     )
     page = await context.loader(loader).load((parent_id, filters, window))
     return build_connection(spec, page, window, spec.sort_names(context.scope), make_node)
+
+
+async def load_parent(
+    info: strawberry.Info[Any, Any],
+    loader: type[ByIdLoader],
+    with_page: type[ParentWithPageLoader],
+    connection_field: str,
+    parent_id: uuid.UUID | None,
+) -> Any:
+    """The parent's row by id (None if not visible); when the selection asks for the
+    parent's `connection_field` page plainly, the page is read by the same statement and
+    waits for the connection's resolver (`ParentWithPageLoader`)."""
+    if parent_id is None:
+        return None
+    context = request_context(info)
+    window = _asked_window(info, connection_field, with_page.pages)
+    if window is None:
+        return await context.loader(loader).load(parent_id)
+    return await context.loader(with_page).load((parent_id, (), window))
+
+
+def _asked_window(
+    info: strawberry.Info[Any, Any], field_name: str, pages: type[PageLoader]
+) -> Window | None:
+    """The window `field_name`'s resolver will ask `pages` for, when the current field's
+    selection holds that field exactly once, as a plain field (no directive, no fragment),
+    with valid pagination arguments only; None when anything else could happen."""
+    raw: GraphQLResolveInfo[Any] = info._raw_info
+    found = [
+        selection
+        for node in raw.field_nodes
+        for selection in (node.selection_set.selections if node.selection_set else ())
+        if not isinstance(selection, FieldNode) or selection.name.value == field_name
+    ]
+    if len(found) != 1 or not isinstance(found[0], FieldNode) or found[0].directives:
+        return None
+    node, parent_type = found[0], get_named_type(raw.return_type)
+    if not isinstance(parent_type, GraphQLObjectType):
+        return None
+    definition = parent_type.fields.get(field_name)
+    if definition is None or set(definition.args) != {"first", "after", "last", "before"}:
+        return None
+    try:
+        # Strawberry's resolve info holds the coerced values only: what arguments read.
+        variables = VariableValues(sources={}, coerced=raw.variable_values)  # type: ignore[arg-type]
+        arguments = get_argument_values(definition, node, variables)
+        spec = pages.spec
+        return page_window(
+            spec,
+            spec.sort_kinds(request_context(info).scope),
+            **arguments,
+            with_total=_selection_has(node.selection_set, "totalCount", raw.fragments),
+        )
+    except (GraphQLError, BadUserInputError):
+        return None  # the connection's own resolver reports it
 
 
 def selects(info: strawberry.Info[Any, Any], field_name: str) -> bool:

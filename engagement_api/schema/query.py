@@ -5,9 +5,10 @@ from typing import Any
 import strawberry
 from strawberry.permission import BasePermission
 
-from engagement_api.resolvers.connections import filter_values, resolve_connection
+from engagement_api.resolvers.connections import filter_values, load_parent, resolve_connection
 from engagement_api.resolvers.loaders import (
     ConversationByIdLoader,
+    ConversationWithMessagesByIdLoader,
     EngagementByIdLoader,
     EngagementsLoader,
     ProposalsLoader,
@@ -77,7 +78,13 @@ class Query:
 
     @_field()
     async def conversation(self, info: strawberry.Info, id: strawberry.ID) -> Conversation | None:
-        row = await load_row(info, ConversationByIdLoader, parse_global_id(id, "Conversation"))
+        row = await load_parent(
+            info,
+            ConversationByIdLoader,
+            ConversationWithMessagesByIdLoader,
+            "messages",
+            parse_global_id(id, "Conversation"),
+        )
         return Conversation.from_row(row) if row else None
 
     @_field("Newest first. A CLIENT sees only proposals addressed to it.")

@@ -16,7 +16,7 @@ from aiodataloader import DataLoader
 from sqlalchemy import ColumnElement, Row, Select
 
 from engagement_api.db.models import Base
-from engagement_api.db.pagination import Join, PageRows, Window, split_pages
+from engagement_api.db.pagination import PARENT_ROW, Join, PageRows, Window, split_pages
 from engagement_api.db.queries import ConnectionSpec, Filters, by_ids_query
 from engagement_api.db.scope import Scope
 from engagement_api.tracing import trace_batch
@@ -156,6 +156,53 @@ class PageLoader(Loader[PageKey, PageRows]):
             narrowed(pages[(parent_id, filters, reached[window])], window)
             for parent_id, filters, window in keys
         ]
+
+
+class ParentWithPageLoader(Loader[PageKey, Row[Any] | None]):
+    """Parents by id, each with one page of its connection `pages`, in ONE statement per
+    window: a lookup of a conversation that also asks for its messages costs one round trip,
+    not two. The value is the parent's row (None where the viewer may not see it); the row
+    is handed to the parents' by-id loader and the page to `pages`, so the parent's fields
+    and its connection field resolve without statements of their own."""
+
+    pages: ClassVar[type[PageLoader]]
+
+    async def load_batch(self, keys: Sequence[PageKey]) -> list[Row[Any] | None]:
+        spec = self.pages.spec
+        assert spec.parent_model is not None
+        parent_loader = self.context.loader(ByIdLoader.for_model(spec.parent_model))
+        page_loader = self.context.loader(self.pages)
+        groups: dict[tuple[Filters, Window], list[uuid.UUID]] = defaultdict(list)
+        for parent_id, filters, window in keys:
+            assert parent_id is not None
+            groups[(filters, window)].append(parent_id)
+        found: dict[PageKey, Row[Any] | None] = {}
+        for (filters, window), parent_ids in groups.items():
+            unique = list(dict.fromkeys(parent_ids))
+            statement, parameters = spec.page(self.scope, unique, filters, window, with_parent=True)
+            rows = await self.fetch(statement, parameters)
+            self.prime_joined(spec, rows)
+            parents = _parent_rows(spec.parent_model, rows)
+            for parent_id, page in zip(unique, split_pages(rows, unique, window), strict=True):
+                parent = parents.get(parent_id)
+                parent_loader.prime(parent_id, parent)
+                if parent is not None:
+                    page_loader.prime((parent_id, filters, window), page)
+                found[(parent_id, filters, window)] = parent
+        return [found[key] for key in keys]
+
+
+def _parent_rows(model: type[Base], rows: Sequence[Row[Any]]) -> dict[uuid.UUID, Any]:
+    """The parents' rows that a page statement read along (`ParentRows`), by id."""
+    if not rows:
+        return {}
+    make, positions = _joined_row_class(model, PARENT_ROW, rows[0]._fields)
+    own_id = positions[[column.name for column in model.__table__.columns].index("id")]
+    parents: dict[uuid.UUID, Any] = {}
+    for row in rows:
+        if row[own_id] is not None:  # a parent's first row (`pagination._parent_columns`)
+            parents[row[own_id]] = make(row[at] for at in positions)
+    return parents
 
 
 def reach(windows: Sequence[Window]) -> dict[Window, Window]:

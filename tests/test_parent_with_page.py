@@ -1,0 +1,123 @@
+"""A conversation looked up with its messages page reads both in ONE statement
+(`ParentWithPageLoader`): the answer is the one the two statements gave, for every viewer,
+and whatever the selection cannot be read that way is read the usual way."""
+
+from datetime import timedelta
+from typing import Any
+
+from engagement_api.db.enums import Role
+from tests.conftest import GraphQLClient
+from tests.factories import BASE_TIME, Made, World
+
+PAGE = """totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  edges { cursor node { id content isInternal createdAt sender { id name } } }"""
+BY_LOOKUP = f"""query($id: ID!, $last: Int, $before: String) {{ conversation(id: $id) {{
+  id subject status lastMessageAt messages(last: $last, before: $before) {{ {PAGE} }} }} }}"""
+BY_NODE = f"""query($id: ID!, $last: Int, $before: String) {{ node(id: $id) {{
+  ... on Conversation {{ id subject status lastMessageAt
+  messages(last: $last, before: $before) {{ {PAGE} }} }} }} }}"""
+"""The same selection through `node`, which reads the conversation and its page apart."""
+
+
+async def _thread(world: World) -> tuple[Made, Made, Made]:
+    """(staff, client, conversation): 12 messages, every third one internal."""
+    org = await world.organization()
+    staff = await world.user(org, Role.STAFF)
+    client = await world.user(org, Role.CLIENT)
+    conversation = await world.conversation(await world.engagement(org, client))
+    for n in range(12):
+        sender = client if n % 2 else staff
+        at = BASE_TIME + timedelta(minutes=n)
+        await world.message(conversation, sender, f"m{n}", is_internal=n % 3 == 0, at=at)
+    return staff, client, conversation
+
+
+async def _both(gql: GraphQLClient, token: str, variables: dict[str, Any]) -> tuple[Any, Any]:
+    folded = await gql.execute(BY_LOOKUP, variables, token=token)
+    apart = await gql.execute(BY_NODE, variables, token=token)
+    assert "errors" not in folded and "errors" not in apart
+    return folded, apart
+
+
+async def test_the_folded_read_answers_as_the_two_statements_do_for_staff(
+    world: World, gql: GraphQLClient
+) -> None:
+    staff, _, conversation = await _thread(world)
+    folded, apart = await _both(gql, staff.token, {"id": conversation.gid, "last": 5})
+    assert folded["data"]["conversation"] == apart["data"]["node"]
+    assert folded["extensions"]["sqlStatements"] == apart["extensions"]["sqlStatements"] - 1
+
+
+async def test_the_folded_read_answers_as_the_two_statements_do_for_a_client(
+    world: World, gql: GraphQLClient
+) -> None:
+    _, client, conversation = await _thread(world)
+    folded, apart = await _both(gql, client.token, {"id": conversation.gid, "last": 5})
+    page = folded["data"]["conversation"]["messages"]
+    assert folded["data"]["conversation"] == apart["data"]["node"]
+    assert page["totalCount"] == 8
+    assert not any(edge["node"]["isInternal"] for edge in page["edges"])
+
+
+async def test_an_older_page_by_cursor_is_read_folded_too(world: World, gql: GraphQLClient) -> None:
+    staff, _, conversation = await _thread(world)
+    newest = await gql.data(BY_LOOKUP, {"id": conversation.gid, "last": 5}, token=staff.token)
+    cursor = newest["conversation"]["messages"]["pageInfo"]["startCursor"]
+    variables = {"id": conversation.gid, "last": 5, "before": cursor}
+    folded, apart = await _both(gql, staff.token, variables)
+    contents = [
+        edge["node"]["content"] for edge in folded["data"]["conversation"]["messages"]["edges"]
+    ]
+    assert contents == ["m2", "m3", "m4", "m5", "m6"]
+    assert folded["data"]["conversation"] == apart["data"]["node"]
+
+
+async def test_a_conversation_without_messages_is_read_with_an_empty_page(
+    world: World, gql: GraphQLClient
+) -> None:
+    org = await world.organization()
+    staff = await world.user(org, Role.STAFF)
+    conversation = await world.conversation(
+        await world.engagement(org, await world.user(org, Role.CLIENT))
+    )
+    data = await gql.data(BY_LOOKUP, {"id": conversation.gid, "last": 5}, token=staff.token)
+    assert data["conversation"]["id"] == conversation.gid
+    assert data["conversation"]["messages"]["edges"] == []
+    assert data["conversation"]["messages"]["totalCount"] == 0
+
+
+async def test_a_conversation_the_viewer_may_not_see_is_null_with_no_page(
+    world: World, gql: GraphQLClient
+) -> None:
+    _, _, conversation = await _thread(world)
+    other_client = await world.user(await world.organization(), Role.CLIENT)
+    own_org_client = await world.user(
+        Made(id=conversation.org_id, gid="", org_id=conversation.org_id), Role.CLIENT
+    )
+    for viewer in (other_client, own_org_client):
+        body = await gql.execute(BY_LOOKUP, {"id": conversation.gid, "last": 5}, token=viewer.token)
+        assert body == {"data": {"conversation": None}, "extensions": body["extensions"]}
+
+
+async def test_two_pages_of_one_conversation_are_read_the_usual_way(
+    world: World, gql: GraphQLClient
+) -> None:
+    staff, _, conversation = await _thread(world)
+    query = """query($id: ID!) { conversation(id: $id) {
+      newest: messages(last: 2) { edges { node { content } } }
+      oldest: messages(first: 2) { edges { node { content } } } } }"""
+    data = await gql.data(query, {"id": conversation.gid}, token=staff.token)
+    newest = [edge["node"]["content"] for edge in data["conversation"]["newest"]["edges"]]
+    oldest = [edge["node"]["content"] for edge in data["conversation"]["oldest"]["edges"]]
+    assert (newest, oldest) == (["m10", "m11"], ["m0", "m1"])
+
+
+async def test_a_bad_cursor_is_still_reported_by_the_connection(
+    world: World, gql: GraphQLClient
+) -> None:
+    staff, _, conversation = await _thread(world)
+    variables = {"id": conversation.gid, "last": 5, "before": "not-a-cursor"}
+    body = await gql.execute(BY_LOOKUP, variables, token=staff.token)
+    assert body["data"]["conversation"] is None or body["data"] is None
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["path"] == ["conversation", "messages"]

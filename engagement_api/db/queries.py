@@ -269,6 +269,8 @@ PROJECTS_OF_ENGAGEMENT = ConnectionSpec(
     lambda _scope: _PROJECT_ORDER,
     parent="engagement_id",
     filter_columns={"status": "status", "phase": "phase"},
+    parent_model=Engagement,
+    parent_visible=visibility.engagements,
 )
 CONVERSATIONS_OF_ENGAGEMENT = ConnectionSpec(
     "conversations",
@@ -277,9 +279,17 @@ CONVERSATIONS_OF_ENGAGEMENT = ConnectionSpec(
     _conversation_activity,
     parent="engagement_id",
     filter_columns={"status": "status"},
+    parent_model=Engagement,
+    parent_visible=visibility.engagements,
 )
 ORDERS_OF_ENGAGEMENT = ConnectionSpec(
-    "orders", Order, visibility.orders, _newest_first(Order), parent="engagement_id"
+    "orders",
+    Order,
+    visibility.orders,
+    _newest_first(Order),
+    parent="engagement_id",
+    parent_model=Engagement,
+    parent_visible=visibility.engagements,
 )
 MESSAGES_OF_CONVERSATION = ConnectionSpec(
     "messages",

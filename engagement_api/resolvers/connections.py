@@ -1,7 +1,7 @@
 """Relay cursor connections over keyset pages (domain rules §4, pagination)."""
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import strawberry
@@ -160,59 +160,83 @@ async def resolve_connection(
     return build_connection(spec, page, window, spec.sort_names(context.scope), make_node)
 
 
+PAGINATION = frozenset({"first", "after", "last", "before"})
+
+
 async def load_parent(
     info: strawberry.Info[Any, Any],
     loader: type[ByIdLoader],
-    with_page: type[ParentWithPageLoader],
-    connection_field: str,
+    connections: Mapping[str, type[PageLoader]],
     parent_id: uuid.UUID | None,
 ) -> Any:
-    """The parent's row by id (None if not visible); when the selection asks for the
-    parent's `connection_field` page plainly, the page is read by the same statement and
-    waits for the connection's resolver (`ParentWithPageLoader`)."""
+    """The parent's row by id (None if not visible). When the selection asks plainly for
+    one of the parent's `connections` (field name: its page loader), that page is read by
+    the same statement and waits for the connection's resolver (`ParentWithPageLoader`)."""
     if parent_id is None:
         return None
     context = request_context(info)
-    window = _asked_window(info, connection_field, with_page.pages)
-    if window is None:
+    asked = _asked_page(info, connections)
+    if asked is None:
         return await context.loader(loader).load(parent_id)
-    return await context.loader(with_page).load((parent_id, (), window))
+    pages, window = asked
+    return await context.loader(ParentWithPageLoader).load((pages, parent_id, (), window))
 
 
-def _asked_window(
-    info: strawberry.Info[Any, Any], field_name: str, pages: type[PageLoader]
-) -> Window | None:
-    """The window `field_name`'s resolver will ask `pages` for, when the current field's
-    selection holds that field exactly once, as a plain field (no directive, no fragment),
-    with valid pagination arguments only; None when anything else could happen."""
+def _asked_page(
+    info: strawberry.Info[Any, Any], connections: Mapping[str, type[PageLoader]]
+) -> tuple[type[PageLoader], Window] | None:
+    """The first of `connections` that the current field's selection holds exactly once, as a
+    plain field (no directive) without filters, and the window its resolver will ask for;
+    None when the selection has fragments or nothing qualifies (it is then read as usual)."""
     raw: GraphQLResolveInfo[Any] = info._raw_info
-    found = [
+    selections = [
         selection
         for node in raw.field_nodes
         for selection in (node.selection_set.selections if node.selection_set else ())
-        if not isinstance(selection, FieldNode) or selection.name.value == field_name
     ]
-    if len(found) != 1 or not isinstance(found[0], FieldNode) or found[0].directives:
+    fields = [selection for selection in selections if isinstance(selection, FieldNode)]
+    if len(fields) != len(selections):
         return None
-    node, parent_type = found[0], get_named_type(raw.return_type)
+    names = [field.name.value for field in fields]
+    for node in fields:
+        pages = connections.get(node.name.value)
+        if pages is not None and names.count(node.name.value) == 1 and not node.directives:
+            window = _window_of(info, node, pages)
+            if window is not None:
+                return pages, window
+    return None
+
+
+def _window_of(
+    info: strawberry.Info[Any, Any], node: FieldNode, pages: type[PageLoader]
+) -> Window | None:
+    """The window `node`'s connection resolver will read, when it filters nothing and its
+    arguments are valid; None otherwise (the resolver then reports what is wrong)."""
+    raw: GraphQLResolveInfo[Any] = info._raw_info
+    parent_type = get_named_type(raw.return_type)
     if not isinstance(parent_type, GraphQLObjectType):
         return None
-    definition = parent_type.fields.get(field_name)
-    if definition is None or set(definition.args) != {"first", "after", "last", "before"}:
+    definition = parent_type.fields.get(node.name.value)
+    if definition is None:
         return None
     try:
         # Strawberry's resolve info holds the coerced values only: what arguments read.
         variables = VariableValues(sources={}, coerced=raw.variable_values)  # type: ignore[arg-type]
         arguments = get_argument_values(definition, node, variables)
+        if any(value is not None for name, value in arguments.items() if name not in PAGINATION):
+            return None  # filtered: read by the connection's own statement
         spec = pages.spec
         return page_window(
             spec,
             spec.sort_kinds(request_context(info).scope),
-            **arguments,
+            first=arguments.get("first"),
+            after=arguments.get("after"),
+            last=arguments.get("last"),
+            before=arguments.get("before"),
             with_total=_selection_has(node.selection_set, "totalCount", raw.fragments),
         )
     except (GraphQLError, BadUserInputError):
-        return None  # the connection's own resolver reports it
+        return None
 
 
 def selects(info: strawberry.Info[Any, Any], field_name: str) -> bool:

@@ -8,9 +8,12 @@ from strawberry.permission import BasePermission
 from engagement_api.resolvers.connections import filter_values, load_parent, resolve_connection
 from engagement_api.resolvers.loaders import (
     ConversationByIdLoader,
-    ConversationWithMessagesByIdLoader,
+    ConversationsByEngagementIdLoader,
     EngagementByIdLoader,
     EngagementsLoader,
+    MessagesByConversationIdLoader,
+    OrdersByEngagementIdLoader,
+    ProjectsByEngagementIdLoader,
     ProposalsLoader,
     ServicesByOrganizationIdLoader,
 )
@@ -20,7 +23,6 @@ from engagement_api.schema.enums import EngagementStatus, ProposalStatus
 from engagement_api.schema.ids import parse_global_id
 from engagement_api.schema.node import Connection, Node
 from engagement_api.schema.permissions import IsAuthenticated, describe
-from engagement_api.schema.types._load import load_row
 from engagement_api.schema.types.conversation import Conversation
 from engagement_api.schema.types.engagement import Engagement
 from engagement_api.schema.types.proposal import Proposal
@@ -29,6 +31,13 @@ from engagement_api.schema.types.viewer import Viewer
 from engagement_api.uuids import NO_ROW
 
 AUTHENTICATED: list[type[BasePermission]] = [IsAuthenticated]
+CONVERSATION_PAGES = {"messages": MessagesByConversationIdLoader}
+ENGAGEMENT_PAGES = {
+    "projects": ProjectsByEngagementIdLoader,
+    "conversations": ConversationsByEngagementIdLoader,
+    "orders": OrdersByEngagementIdLoader,
+}
+"""The connections a lookup by id may read with its parent in one statement (`load_parent`)."""
 
 
 def _field(description: str | None = None) -> Any:
@@ -73,18 +82,14 @@ class Query:
 
     @_field()
     async def engagement(self, info: strawberry.Info, id: strawberry.ID) -> Engagement | None:
-        row = await load_row(info, EngagementByIdLoader, parse_global_id(id, "Engagement"))
+        engagement_id = parse_global_id(id, "Engagement")
+        row = await load_parent(info, EngagementByIdLoader, ENGAGEMENT_PAGES, engagement_id)
         return Engagement.from_row(row) if row else None
 
     @_field()
     async def conversation(self, info: strawberry.Info, id: strawberry.ID) -> Conversation | None:
-        row = await load_parent(
-            info,
-            ConversationByIdLoader,
-            ConversationWithMessagesByIdLoader,
-            "messages",
-            parse_global_id(id, "Conversation"),
-        )
+        conversation_id = parse_global_id(id, "Conversation")
+        row = await load_parent(info, ConversationByIdLoader, CONVERSATION_PAGES, conversation_id)
         return Conversation.from_row(row) if row else None
 
     @_field("Newest first. A CLIENT sees only proposals addressed to it.")

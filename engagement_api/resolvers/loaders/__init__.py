@@ -6,7 +6,6 @@ from engagement_api.resolvers.loaders.conversations import (
 )
 from engagement_api.resolvers.loaders.engagements import EngagementByIdLoader, EngagementsLoader
 from engagement_api.resolvers.loaders.messages import (
-    ConversationWithMessagesByIdLoader,
     MessageByIdLoader,
     MessagesByConversationIdLoader,
 )
@@ -25,7 +24,6 @@ from engagement_api.resolvers.loaders.users import UserByIdLoader
 
 __all__ = [
     "ConversationByIdLoader",
-    "ConversationWithMessagesByIdLoader",
     "ConversationsByEngagementIdLoader",
     "EngagementByIdLoader",
     "EngagementsLoader",

@@ -158,38 +158,52 @@ class PageLoader(Loader[PageKey, PageRows]):
         ]
 
 
-class ParentWithPageLoader(Loader[PageKey, Row[Any] | None]):
-    """Parents by id, each with one page of its connection `pages`, in ONE statement per
-    window: a lookup of a conversation that also asks for its messages costs one round trip,
-    not two. The value is the parent's row (None where the viewer may not see it); the row
-    is handed to the parents' by-id loader and the page to `pages`, so the parent's fields
-    and its connection field resolve without statements of their own."""
+ParentPageKey = tuple[type[PageLoader], uuid.UUID, Filters, Window]
+"""(the connection's page loader, parent id, filters, window)."""
 
-    pages: ClassVar[type[PageLoader]]
 
-    async def load_batch(self, keys: Sequence[PageKey]) -> list[Row[Any] | None]:
-        spec = self.pages.spec
-        assert spec.parent_model is not None
-        parent_loader = self.context.loader(ByIdLoader.for_model(spec.parent_model))
-        page_loader = self.context.loader(self.pages)
-        groups: dict[tuple[Filters, Window], list[uuid.UUID]] = defaultdict(list)
-        for parent_id, filters, window in keys:
-            assert parent_id is not None
-            groups[(filters, window)].append(parent_id)
-        found: dict[PageKey, Row[Any] | None] = {}
-        for (filters, window), parent_ids in groups.items():
+class ParentWithPageLoader(Loader[ParentPageKey, Row[Any] | None]):
+    """Parents by id, each with one page of one of its connections, in ONE statement per
+    connection and window: a lookup of a conversation that also asks for its messages costs
+    one round trip, not two. The value is the parent's row (None where the viewer may not
+    see it); the row is handed to the parents' by-id loader and the page to the connection's
+    loader, so the parent's fields and its connection field resolve without statements of
+    their own."""
+
+    async def load_batch(self, keys: Sequence[ParentPageKey]) -> list[Row[Any] | None]:
+        groups: dict[tuple[type[PageLoader], Filters, Window], list[uuid.UUID]]
+        groups = defaultdict(list)
+        for pages, parent_id, filters, window in keys:
+            groups[(pages, filters, window)].append(parent_id)
+        found: dict[ParentPageKey, Row[Any] | None] = {}
+        for (pages, filters, window), parent_ids in groups.items():
             unique = list(dict.fromkeys(parent_ids))
-            statement, parameters = spec.page(self.scope, unique, filters, window, with_parent=True)
-            rows = await self.fetch(statement, parameters)
-            self.prime_joined(spec, rows)
-            parents = _parent_rows(spec.parent_model, rows)
-            for parent_id, page in zip(unique, split_pages(rows, unique, window), strict=True):
-                parent = parents.get(parent_id)
-                parent_loader.prime(parent_id, parent)
-                if parent is not None:
-                    page_loader.prime((parent_id, filters, window), page)
-                found[(parent_id, filters, window)] = parent
+            for parent_id, parent in zip(
+                unique, await self._read(pages, unique, filters, window), strict=True
+            ):
+                found[(pages, parent_id, filters, window)] = parent
         return [found[key] for key in keys]
+
+    async def _read(
+        self,
+        pages: type[PageLoader],
+        parent_ids: list[uuid.UUID],
+        filters: Filters,
+        window: Window,
+    ) -> list[Row[Any] | None]:
+        spec = pages.spec
+        assert spec.parent_model is not None
+        statement, parameters = spec.page(self.scope, parent_ids, filters, window, with_parent=True)
+        rows = await self.fetch(statement, parameters)
+        self.prime_joined(spec, rows)
+        parents = _parent_rows(spec.parent_model, rows)
+        parent_loader = self.context.loader(ByIdLoader.for_model(spec.parent_model))
+        page_loader = self.context.loader(pages)
+        for parent_id, page in zip(parent_ids, split_pages(rows, parent_ids, window), strict=True):
+            parent_loader.prime(parent_id, parents.get(parent_id))
+            if parent_id in parents:
+                page_loader.prime((parent_id, filters, window), page)
+        return [parents.get(parent_id) for parent_id in parent_ids]
 
 
 def _parent_rows(model: type[Base], rows: Sequence[Row[Any]]) -> dict[uuid.UUID, Any]:

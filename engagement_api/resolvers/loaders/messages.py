@@ -2,7 +2,7 @@ from engagement_api.db import visibility
 from engagement_api.db.models import Message
 from engagement_api.db.pagination import Window
 from engagement_api.db.queries import MESSAGES_OF_CONVERSATION
-from engagement_api.resolvers.loaders.base import ByIdLoader, PageLoader, ParentWithPageLoader
+from engagement_api.resolvers.loaders.base import ByIdLoader, PageLoader
 
 
 class MessageByIdLoader(ByIdLoader):
@@ -17,9 +17,3 @@ class MessagesByConversationIdLoader(PageLoader):
 NEWEST = Window(limit=0, backward=True)
 """A page of one row (limit + 1) read from the end: the newest visible message. Read by the
 same statement as a `messages(last: n)` page of the same conversations (`reach`)."""
-
-
-class ConversationWithMessagesByIdLoader(ParentWithPageLoader):
-    """A conversation with the page of messages its selection asks for, in one statement."""
-
-    pages = MessagesByConversationIdLoader

@@ -70,12 +70,14 @@ class Ordering:
 class Join:
     """A many-to-one row each page row carries along (a message's sender), so that the
     relation resolves without a statement of its own. Its columns come labeled
-    `<name>__<column>`, all NULL where no row meets `condition` (its visibility)."""
+    `<name>__<column>` (those named in `columns`), all NULL where no row meets `condition`
+    (its visibility)."""
 
     name: str
     table: Table
     foreign_key: str
     condition: ColumnElement[bool]
+    columns: tuple[str, ...]
 
     def label(self, column: str) -> str:
         return self.label_of(self.name, column)
@@ -93,6 +95,7 @@ class ParentRows:
 
     table: Table
     condition: ColumnElement[bool]
+    columns: tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -167,7 +170,10 @@ def page_statement(
         parents = select(null().label(PARENT)).subquery("k")
     elif parent_rows is not None:
         parent_table = parent_rows.table
-        labeled = [c.label(Join.label_of(PARENT_ROW, c.name)) for c in parent_table.c]
+        labeled = [
+            parent_table.c[name].label(Join.label_of(PARENT_ROW, name))
+            for name in parent_rows.columns
+        ]
         parents = (
             select(parent_table.c.id.label(PARENT), *labeled)
             .where(parent_table.c.id == any_(ids), parent_rows.condition)
@@ -207,7 +213,7 @@ def page_statement(
     for join in joins:
         # A LATERAL lookup per page row, kept a nested loop by primary key (LIMIT 1 stops
         # the planner from flattening it into a hash join, which may reorder the rows).
-        columns = [column.label(join.label(column.name)) for column in join.table.c]
+        columns = [join.table.c[name].label(join.label(name)) for name in join.columns]
         own = join.table.c.id == page.c[join.foreign_key]
         lookup = select(*columns).where(own, join.condition).limit(1)
         related = lookup.lateral(f"j_{join.name}")

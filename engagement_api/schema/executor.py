@@ -110,7 +110,7 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
                         awaitable_fields.append(name)
         except Exception:
             if awaitable_fields:
-                self.settle_in_background([results[name] for name in awaitable_fields])
+                self.settle_in_background(_picked(results, awaitable_fields))
             raise
         if not awaitable_fields:
             return results
@@ -284,7 +284,7 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
                     awaitable_indices.append(index)
         except Exception:
             if awaitable_indices:
-                self.settle_in_background([completed[index] for index in awaitable_indices])
+                self.settle_in_background(_picked(completed, awaitable_indices))
             raise
         if not awaitable_indices:
             return completed
@@ -335,6 +335,13 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
         for key, value in zip(keys, awaited, strict=True):
             container[key] = value
         return container
+
+
+def _picked(container: Any, keys: list[Any]) -> list[Any]:
+    """`container`'s values at `keys`. A helper, not a comprehension in the hot functions:
+    a comprehension's reference to a local makes that local a cell, created on every call
+    and read through on every access (a dashboard completes 3,500 selections)."""
+    return [container[key] for key in keys]
 
 
 def _read(source: Any, attribute: str) -> Any:

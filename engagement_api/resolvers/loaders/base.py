@@ -10,6 +10,7 @@ from abc import abstractmethod
 from collections import defaultdict, namedtuple
 from collections.abc import Callable, Sequence
 from functools import cache
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from aiodataloader import DataLoader
@@ -17,7 +18,7 @@ from sqlalchemy import ColumnElement, Row, Select
 
 from engagement_api.db.models import Base
 from engagement_api.db.pagination import PARENT_ROW, Join, PageRows, Window, split_pages
-from engagement_api.db.queries import ConnectionSpec, Filters, by_ids_query
+from engagement_api.db.queries import ConnectionSpec, Filters, by_ids_query, read_columns
 from engagement_api.db.scope import Scope
 from engagement_api.tracing import trace_batch
 
@@ -83,26 +84,26 @@ class Loader(DataLoader[K, V], Generic[K, V]):
         fields = rows[0]._fields
         for join in spec.joins:
             loader = self.context.loader(ByIdLoader.for_model(join.model))
-            make, positions = _joined_row_class(join.model, join.name, fields)
+            joined = _joined_rows(join.model, join.name, fields)
             foreign_key = fields.index(join.foreign_key)
             joined_id = fields.index(Join.label_of(join.name, "id"))
             for row in rows:
                 key = row[foreign_key]
                 if key is not None and key not in loader._cache:
-                    found = row[joined_id] is not None
-                    loader.prime(key, make(row[at] for at in positions) if found else None)
+                    loader.prime(key, joined(row) if row[joined_id] is not None else None)
 
 
 @cache
-def _joined_row_class(
+def _joined_rows(
     model: type[Base], name: str, fields: tuple[str, ...]
-) -> tuple[Callable[[Any], Any], tuple[int, ...]]:
-    """A row class of `model` (attribute access, as a by-id loader's rows) and the positions
-    of its `<name>__<column>` columns in a page row with `fields`."""
-    columns = [column.name for column in model.__table__.columns]
-    row_class = namedtuple(f"Joined{model.__name__}", columns)  # type: ignore[misc]
-    positions = tuple(fields.index(Join.label_of(name, column)) for column in columns)
-    return row_class._make, positions
+) -> Callable[[Sequence[Any]], Any]:
+    """What makes, from a page row with `fields`, the row of `model` (attribute access, as a
+    by-id loader's rows) from its `<name>__<column>` columns."""
+    columns = read_columns(model)
+    row_class: Any = namedtuple(f"Joined{model.__name__}", columns)  # type: ignore[misc]
+    make = row_class._make
+    picked = itemgetter(*(fields.index(Join.label_of(name, column)) for column in columns))
+    return lambda row: make(picked(row))
 
 
 class ByIdLoader(Loader[uuid.UUID, Row[Any] | None]):
@@ -210,13 +211,12 @@ def _parent_rows(model: type[Base], rows: Sequence[Row[Any]]) -> dict[uuid.UUID,
     """The parents' rows that a page statement read along (`ParentRows`), by id."""
     if not rows:
         return {}
-    make, positions = _joined_row_class(model, PARENT_ROW, rows[0]._fields)
-    own_id = positions[[column.name for column in model.__table__.columns].index("id")]
-    parents: dict[uuid.UUID, Any] = {}
-    for row in rows:
-        if row[own_id] is not None:  # a parent's first row (`pagination._parent_columns`)
-            parents[row[own_id]] = make(row[at] for at in positions)
-    return parents
+    fields = rows[0]._fields
+    parent_row = _joined_rows(model, PARENT_ROW, fields)
+    own_id = fields.index(Join.label_of(PARENT_ROW, "id"))
+    return {  # a parent's first row carries it (`pagination._parent_columns`)
+        row[own_id]: parent_row(row) for row in rows if row[own_id] is not None
+    }
 
 
 def reach(windows: Sequence[Window]) -> dict[Window, Window]:

@@ -157,13 +157,16 @@ def page_statement(
     window: Window,
     joins: Sequence[Join] = (),
     parent_rows: ParentRows | None = None,
+    columns: Sequence[str] | None = None,
 ) -> Select[Any]:
     """The pages of the parents bound as `parent_ids` (or of the whole set when
     `parent_column` is None), with the parents' own rows when `parent_rows` is given. The
     statement depends on the window's shape only (limit, direction, which cursors, whether
     to count): parents and cursor keys are bound parameters (`page_parameters`), so one
     statement object serves every request of that shape and SQLAlchemy builds and compiles
-    it once."""
+    it once. Page rows hold `columns` of `table` (all by default), then the sort key's parts
+    that are not among them."""
+    read = [table.c[name] for name in columns] if columns is not None else list(table.c)
     parents: FromClause
     ids = bindparam(PARENT_IDS, type_=ARRAY(UUID(as_uuid=True)))
     if parent_column is None:
@@ -195,13 +198,13 @@ def page_statement(
     sort_labels = [
         key.label(name)
         for key, name in zip(ordering.keys, names, strict=True)
-        if name not in table.c
+        if name not in {column.name for column in read}
     ]
     order = _order_by(ordering, window.backward)
     if parent_rows is not None:  # numbered, so that only the first row carries its parent
         sort_labels.append(func.row_number().over(order_by=order).label(ROW_NUMBER))
     page = (
-        select(*table.c, *sort_labels)
+        select(*read, *sort_labels)
         .where(scoped(*bounds))
         .order_by(*order)
         .limit(window.limit + 1)
@@ -213,9 +216,9 @@ def page_statement(
     for join in joins:
         # A LATERAL lookup per page row, kept a nested loop by primary key (LIMIT 1 stops
         # the planner from flattening it into a hash join, which may reorder the rows).
-        columns = [join.table.c[name].label(join.label(name)) for name in join.columns]
+        joined = [join.table.c[name].label(join.label(name)) for name in join.columns]
         own = join.table.c.id == page.c[join.foreign_key]
-        lookup = select(*columns).where(own, join.condition).limit(1)
+        lookup = select(*joined).where(own, join.condition).limit(1)
         related = lookup.lateral(f"j_{join.name}")
         statement = statement.add_columns(*related.c).outerjoin(related, true())
     if window.with_total:

@@ -11,6 +11,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -284,5 +285,7 @@ def sort_keys(rows: Sequence[Row[Any]], names: Sequence[str]) -> list[tuple[Any,
     if not rows:
         return []
     fields = rows[0]._fields
-    positions = [fields.index(name) for name in names]
-    return [tuple(row[position] for position in positions) for row in rows]
+    key = itemgetter(*(fields.index(name) for name in names))
+    if len(names) == 1:  # itemgetter of one position returns the value, not a tuple
+        return [(key(row),) for row in rows]
+    return list(map(key, rows))

@@ -1,12 +1,12 @@
 """`IntEnumColumn` reads the design's integer codes back as enum members, in C."""
 
 import pytest
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
 from engagement_api.db.enums import Role
 from engagement_api.db.models import IntEnumColumn
 
-DIALECT = postgresql.asyncpg.dialect()  # type: ignore[attr-defined]
+DIALECT = PGDialect_asyncpg()
 
 
 def _read(value: object) -> object:

@@ -6,7 +6,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from engagement_api.db.enums import Role
 from engagement_api.db.models import IntEnumColumn
 
-DIALECT = PGDialect_asyncpg()
+DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 
 def _read(value: object) -> object:

@@ -162,6 +162,25 @@ async def test_a_known_document_answers_each_case_as_graphql_core_with_its_plans
         assert outcome(await schema.execute(document, {"case": case})) == expected
 
 
+@pytest.mark.parametrize(
+    "document",
+    [
+        """query Q($with: Boolean!) { holder(case: "good") {
+          title item { name count @include(if: $with) } items { name @skip(if: $with) } } }""",
+        """query Q($with: Boolean!) { holder(case: "good") { title ...Parts } }
+        fragment Parts on Holder { item { name tags @include(if: $with) } }""",
+    ],
+    ids=["in the operation", "in a fragment"],
+)
+async def test_a_known_document_with_a_directive_collects_its_fields_per_request(
+    document: str,
+) -> None:
+    schema = cached_schema()
+    for include in (True, False, True, False):  # the same document, other variables
+        expected = outcome(await REFERENCE.execute(document, {"with": include}))
+        assert outcome(await schema.execute(document, {"with": include})) == expected
+
+
 async def test_good_values_complete_without_errors() -> None:
     result = await FAST.execute('{ holder(case: "good") { items { name count } } }')
     assert result.errors is None

@@ -26,14 +26,22 @@ from collections.abc import Awaitable, Iterable
 from typing import Any, NamedTuple
 
 from graphql import (
+    BREAK,
     FieldNode,
     GraphQLObjectType,
     GraphQLOutputType,
     OperationDefinitionNode,
     Undefined,
     UndefinedType,
+    Visitor,
+    visit,
 )
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.collect_fields import (
+    CollectedFields,
+    FieldDetailsList,
+    FragmentDetails,
+    GroupedFieldSet,
+)
 from graphql.execution.executor import invalid_return_type_error
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -44,7 +52,18 @@ MAX_PLANNED_OPERATIONS = 1024
 """Operations whose plans are kept per process (each entry holds its syntax tree, so the
 ids of its nodes, which key the plans, are never reused while it lives)."""
 
-_operation_plans: dict[int, tuple[OperationDefinitionNode, dict[tuple[Any, ...], Any]]] = {}
+
+class _Planned(NamedTuple):
+    """What is kept per operation: its syntax tree (holding the ids that key the rest), the
+    plans of its selections, and its collected sub-selections when they cannot depend on
+    the variables (None when the document has a directive: `@skip(if: $x)` may)."""
+
+    operation: OperationDefinitionNode
+    plans: dict[tuple[Any, ...], list[FieldPlan | None]]
+    subfields: dict[tuple[Any, ...], CollectedFields] | None
+
+
+_operation_plans: dict[int, _Planned] = {}
 
 
 class Selected(NamedTuple):
@@ -64,6 +83,38 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
         resolve_hooks = middleware is not None and bool(middleware.middlewares)
         incremental = self.schema.get_directive("defer") is not None
         self._planning = not resolve_hooks and not incremental
+        self._planned: _Planned | None = None
+
+    def collect_subfields(
+        self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> CollectedFields:
+        """graphql-core's, remembered per operation rather than per request when the document
+        has no directive: the fields a selection collects then depend on the document alone
+        (a thread page collects seven selections per request)."""
+        shared = self._operation().subfields if self._planning else None
+        if shared is None:
+            return super().collect_subfields(return_type, field_details_list)
+        key = (return_type, *map(id, _nodes(field_details_list)))
+        collected = shared.get(key)
+        if collected is None:
+            collected = shared[key] = super().collect_subfields(return_type, field_details_list)
+        return collected
+
+    def _operation(self) -> _Planned:
+        """This operation's entry in the per-process store (made on its first execution)."""
+        planned = self._planned
+        if planned is None:
+            planned = _operation_plans.get(id(self.operation))
+            if planned is None or planned.operation is not self.operation:
+                if len(_operation_plans) >= MAX_PLANNED_OPERATIONS:
+                    _operation_plans.clear()
+                shared: dict[tuple[Any, ...], CollectedFields] | None = {}
+                if _has_directives(self.operation, self.fragments):
+                    shared = None
+                planned = _Planned(self.operation, {}, shared)
+                _operation_plans[id(self.operation)] = planned
+            self._planned = planned
+        return planned
 
     def execute_fields(
         self,
@@ -136,18 +187,14 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
     ) -> list[FieldPlan | None]:
         """The plans of a selection, kept with the operation's syntax tree: a known document
         (`DocumentCache`) brings the same tree, so its selections are planned once."""
-        entry = _operation_plans.get(id(self.operation))
-        if entry is None or entry[0] is not self.operation:
-            if len(_operation_plans) >= MAX_PLANNED_OPERATIONS:
-                _operation_plans.clear()
-            entry = _operation_plans[id(self.operation)] = (self.operation, {})
+        known = self._operation().plans
         key = (
             parent_type,
             *((name, *map(id, _nodes(details))) for name, details in grouped_field_set.items()),
         )
-        plans = entry[1].get(key)
+        plans = known.get(key)
         if plans is None:
-            plans = entry[1][key] = [
+            plans = known[key] = [
                 plan_field(self.schema, parent_type, _nodes(details))
                 for details in grouped_field_set.values()
             ]
@@ -350,6 +397,27 @@ def _read(source: Any, attribute: str) -> Any:
         return getattr(source, attribute)
     except Exception:  # the general way reports it, located
         return Undefined
+
+
+class _DirectiveFinder(Visitor):
+    found = False
+
+    def enter_directive(self, *_: Any) -> Any:
+        self.found = True
+        return BREAK
+
+
+def _has_directives(
+    operation: OperationDefinitionNode, fragments: dict[str, FragmentDetails]
+) -> bool:
+    """Whether a directive (or a fragment variable) appears anywhere in the operation or the
+    document's fragments: what makes the collected fields depend on the variables."""
+    if any(fragment.variable_signatures for fragment in fragments.values()):
+        return True
+    finder = _DirectiveFinder()
+    for node in (operation, *(fragment.definition for fragment in fragments.values())):
+        visit(node, finder)
+    return finder.found
 
 
 def _nodes(field_details_list: FieldDetailsList) -> list[FieldNode]:

@@ -315,7 +315,9 @@ class AttributeReadingExecutor(StrawberryGraphQLCoreExecutionContext):
         path: Path,
         items: Any,
     ) -> AwaitableOrValue[list[Any]]:
-        if not isinstance(items, Iterable) or isinstance(items, str | bytes):
+        if type(items) is not list and (  # a list is the common case: no ABC check for it
+            not isinstance(items, Iterable) or isinstance(items, str | bytes)
+        ):
             raise TypeError(
                 f"Expected Iterable, but did not find one for field '{plan.field_name}'."
             )

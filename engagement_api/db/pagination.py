@@ -196,10 +196,11 @@ def page_statement(
     if window.before is not None:
         bounds.append(_precedes(ordering, BEFORE))
     names = sort_key_names(table, ordering)
+    read_names = {column.name for column in read}
     sort_labels = [
         key.label(name)
         for key, name in zip(ordering.keys, names, strict=True)
-        if name not in {column.name for column in read}
+        if name not in read_names
     ]
     order = _order_by(ordering, window.backward)
     if parent_rows is not None:  # numbered, so that only the first row carries its parent

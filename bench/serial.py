@@ -78,7 +78,8 @@ async def _run(args: argparse.Namespace) -> None:
             def send(body: dict[str, Any] = body, h: dict[str, str] = headers) -> Any:
                 return client.post("/graphql", json=body, headers=h)
 
-            await _measure(send, args.warmup)
+            if args.warmup:
+                await _measure(send, args.warmup)
             if profiler is not None:
                 profiler.start()
             cpu_ms, wall_ms = await _measure(send, args.requests)

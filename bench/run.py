@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import orjson
 
 from bench import report, workload
 from bench.measure import Processes, Result, run_floor, run_wrk
@@ -128,22 +127,15 @@ def _postgres_pids(database_url: str) -> list[int]:
 
 
 def _same_data(url: str, case: workload.Case, database_url: str) -> str:
-    import asyncpg
-
-    async def floor() -> bytes:
-        connection = await asyncpg.connect(database_url)
-        try:
-            return str(await connection.fetchval(case.floor_sql, *case.floor_args)).encode()
-        finally:
-            await connection.close()
-
+    """Whether the server's answer to `case` has no error and, when the case has a floor
+    statement, the same `data` as the floor's."""
     headers = {"authorization": f"Bearer {case.token}"}
     served = httpx.post(url, json=case.body(), headers=headers, timeout=60).json()
     if served.get("errors"):
         return f"server errors: {served['errors']}"
     if case.floor_sql is None:
         return "no floor"
-    same = orjson.loads(asyncio.run(floor()))["data"] == served["data"]
+    same = asyncio.run(workload.floor_data(database_url, case)) == served["data"]
     return "same data" if same else "DIFFERENT DATA"
 
 
@@ -171,7 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         workers = lambda: children(server_pid) or [server_pid]  # noqa: E731
         for case in cases:
-            print(f"{case.name}: {_same_data(url, case, args.database_url)}", flush=True)
+            verdict = _same_data(url, case, args.database_url)
+            print(f"{case.name}: {verdict}", flush=True)
+            if verdict not in ("same data", "no floor"):
+                raise SystemExit(f"{case.name}: the figures would compare different work")
         for case in cases:
             for concurrency in args.concurrency:
                 common = {

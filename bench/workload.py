@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import orjson
 
 from bench import floor_sql, queries
 from engagement_api.auth import mint_token
@@ -21,7 +22,8 @@ SCALE = 10
 PAGE = 30
 """Messages per thread page (`queries.THREAD_*`)."""
 DEEP_POSITION = 50_000
-"""The deep page starts after this many messages of the long thread (its middle)."""
+"""The deep page starts after this many messages of the long thread (its middle at scale
+10); a smaller seed's thread is entered at its middle."""
 
 
 @dataclass(frozen=True)
@@ -80,12 +82,17 @@ async def load_fixtures(database_url: str) -> Fixtures:
             thread_id,
             PAGE - 1,
         )
+        visible = await connection.fetchval(
+            "SELECT count(*) FROM conversation_messages"
+            " WHERE conversation_id = $1 AND deleted_at IS NULL",
+            thread_id,
+        )
         deep = await connection.fetchrow(
             "SELECT created_at, id FROM conversation_messages"
             " WHERE conversation_id = $1 AND deleted_at IS NULL"
             " ORDER BY created_at, id OFFSET $2 LIMIT 1",
             thread_id,
-            DEEP_POSITION,
+            min(DEEP_POSITION, visible // 2),
         )
         engagement_id = await connection.fetchval(
             "SELECT id FROM engagements WHERE org_id = $1 AND id <> ("
@@ -105,6 +112,16 @@ async def load_fixtures(database_url: str) -> Fixtures:
         deep_key=(deep[0], uuid.UUID(str(deep[1]))),
         engagement_id=engagement_id,
     )
+
+
+async def floor_data(database_url: str, case: Case) -> Any:
+    """The `data` member of the JSON document that `case`'s floor statement builds."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        document = await connection.fetchval(case.floor_sql, *case.floor_args)
+    finally:
+        await connection.close()
+    return orjson.loads(str(document))["data"]
 
 
 def chosen(cases: list[Case], only: list[str] | None) -> list[Case]:

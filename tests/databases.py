@@ -1,12 +1,17 @@
 """Scratch databases on the test server: created fresh, migrated, dropped afterwards."""
 
+import asyncio
 import os
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from engagement_api.db.engine import resolve_database_url, with_database
+from engagement_api.db import migrate
+from engagement_api.db.engine import create_engine, resolve_database_url, with_database
 from engagement_api.settings import Settings
 
 
@@ -37,3 +42,16 @@ async def drop_database(url: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@asynccontextmanager
+async def migrated_engine(prefix: str) -> AsyncIterator[tuple[str, AsyncEngine]]:
+    """A fresh database migrated to head, with an engine on it; dropped on exit."""
+    url = await create_database(prefix)
+    engine = create_engine(url)
+    try:
+        await asyncio.to_thread(migrate.upgrade, url)
+        yield url, engine
+    finally:
+        await engine.dispose()
+        await drop_database(url)

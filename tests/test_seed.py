@@ -8,7 +8,6 @@ or ambiguous emails with exit code 2.
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -21,8 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engagement_api import seed, tokens
 from engagement_api.auth import verify_token
-from engagement_api.db import migrate
-from engagement_api.db.engine import create_engine
 from engagement_api.db.enums import (
     ConversationStatus,
     EngagementStatus,
@@ -33,7 +30,7 @@ from engagement_api.db.enums import (
     Role,
 )
 from engagement_api.settings import Settings
-from tests.databases import create_database, drop_database
+from tests.databases import migrated_engine
 
 SETTINGS = Settings(jwt_secret="seed-tests-secret-0123456789abcdef0123")
 
@@ -43,18 +40,6 @@ class Seeded:
     url: str
     engine: AsyncEngine
     summary: seed.SeedSummary
-
-
-@asynccontextmanager
-async def migrated_engine(prefix: str) -> AsyncIterator[tuple[str, AsyncEngine]]:
-    url = await create_database(prefix)
-    engine = create_engine(url)
-    try:
-        await asyncio.to_thread(migrate.upgrade, url)
-        yield url, engine
-    finally:
-        await engine.dispose()
-        await drop_database(url)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

@@ -5,7 +5,7 @@
     python3 dev.py test    # install, run the whole test suite
 
 Without DATABASE_URL both use an embedded PostgreSQL (a PyPI wheel) in `.pgdata/`.
-`python3 dev.py lint` runs ruff and hadolint. Standard library only: this file runs
+`python3 dev.py lint` runs ruff, mypy (strict) and hadolint. Standard library only: this file runs
 before anything is installed.
 """
 
@@ -72,7 +72,8 @@ def lint(arguments: list[str]) -> int:
     install_python()
     checks = [
         [str(BIN / "ruff"), "check", "engagement_api", "tests", "migrations", "bench", "dev.py"],
-        [str(BIN / "ruff"), "format", "--check", "engagement_api", "tests", "migrations"],
+        [str(BIN / "ruff"), "format", "--check", "engagement_api", "tests", "migrations", "bench"],
+        [str(BIN / "mypy"), "-p", "engagement_api", "-p", "bench"],
         [str(BIN / "hadolint"), "Dockerfile"],
     ]
     return max(subprocess.call(check, cwd=ROOT) for check in checks)

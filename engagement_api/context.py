@@ -107,7 +107,11 @@ class RequestContext:
         return instance
 
     def forget_loaded(self) -> None:
-        """Drop every loader's cache (after a write: nothing read before it is served again)."""
+        """Drop every loader's cache: after a write (nothing read before it is served again)
+        and when the operation is over. Loaders point back at their context, so until then
+        every row they cached sits in a reference cycle; let go of, the rows are freed at once
+        instead of by a full garbage collection (6,600 objects per dashboard, which those
+        collections walked with every other request in flight)."""
         self._loaders.clear()
 
     def fresh_scope(self) -> "RequestContext":

@@ -123,6 +123,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
         except BaseException:
             await context.db.close(commit=False)
             raise
+        finally:
+            context.forget_loaded()
         try:
             await context.db.close(commit=True)
         except ClientError as error:

@@ -56,6 +56,7 @@ class EventScope:
         if not self._held:
             return
         self._held = False
+        self.context.forget_loaded()
         try:
             with suppress(ServiceUnavailableError):
                 await self.context.db.close(commit=False)

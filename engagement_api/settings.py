@@ -88,8 +88,8 @@ class Settings(BaseSettings):
         ),
     )
     gc_young_threshold: int = Field(
-        default=700,
-        description="Allocations between young garbage collections (CPython: 700).",
+        default=20_000,
+        description="Allocations between young garbage collections (CPython's default: 700).",
     )
 
     # Query safety (docs/security.md explains each value).

@@ -195,3 +195,18 @@ class World:
             currency="EUR",
             **values,
         )
+
+    async def dashboard_of(self, engagements: int) -> Made:
+        """A new organization's STAFF member, with `engagements` engagements, each with a
+        client, a project, an order and a conversation of two messages (one each)."""
+        org = await self.organization()
+        staff = await self.user(org, Role.STAFF)
+        for n in range(engagements):
+            client = await self.user(org, Role.CLIENT)
+            engagement = await self.engagement(org, client, name=f"E{n}")
+            await self.project(engagement)
+            await self.order(org, client, engagement)
+            conversation = await self.conversation(engagement)
+            await self.message(conversation, staff)
+            await self.message(conversation, client)
+        return staff

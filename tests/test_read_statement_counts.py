@@ -29,20 +29,6 @@ DASHBOARD_STATEMENTS = 9
 THREAD_STATEMENTS = 4
 
 
-async def _organization_with(world: World, engagements: int) -> Made:
-    org = await world.organization()
-    staff = await world.user(org, Role.STAFF)
-    for n in range(engagements):
-        client = await world.user(org, Role.CLIENT)
-        engagement = await world.engagement(org, client, name=f"E{n}")
-        await world.project(engagement)
-        await world.order(org, client, engagement)
-        conversation = await world.conversation(engagement)
-        await world.message(conversation, staff)
-        await world.message(conversation, client)
-    return staff
-
-
 async def _dashboard_statements(gql: GraphQLClient, staff: Made, first: int) -> int:
     body = await gql.execute(DASHBOARD, {"first": first}, token=staff.token)
     assert "errors" not in body, body["errors"]
@@ -53,7 +39,7 @@ async def _dashboard_statements(gql: GraphQLClient, staff: Made, first: int) -> 
 async def test_dashboard_costs_the_same_statements_for_5_and_50_engagements(
     world: World, gql: GraphQLClient
 ) -> None:
-    staff = await _organization_with(world, 50)
+    staff = await world.dashboard_of(50)
     assert await _dashboard_statements(gql, staff, 5) == DASHBOARD_STATEMENTS
     assert await _dashboard_statements(gql, staff, 50) == DASHBOARD_STATEMENTS
 
@@ -89,7 +75,7 @@ NEWEST_AND_LAST_STATEMENTS = 6
 async def test_last_message_and_the_newest_messages_are_read_by_one_statement(
     world: World, gql: GraphQLClient
 ) -> None:
-    staff = await _organization_with(world, 3)
+    staff = await world.dashboard_of(3)
     body = await gql.execute(NEWEST_AND_LAST, token=staff.token)
     assert "errors" not in body, body["errors"]
     conversations = [

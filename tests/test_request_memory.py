@@ -16,7 +16,6 @@ import httpx
 import pytest_asyncio
 
 from engagement_api.app import create_app
-from engagement_api.db.enums import Role
 from engagement_api.resolvers.loaders.base import Loader
 from engagement_api.settings import Settings
 from tests.factories import Made, World
@@ -30,17 +29,7 @@ DASHBOARD = """{ engagements(first: 10) { edges { node { id name
 
 @pytest_asyncio.fixture
 async def staff(world: World) -> Made:
-    org = await world.organization()
-    staff = await world.user(org, Role.STAFF)
-    for _ in range(3):
-        client = await world.user(org, Role.CLIENT)
-        engagement = await world.engagement(org, client)
-        await world.project(engagement)
-        await world.order(org, client, engagement)
-        conversation = await world.conversation(engagement)
-        await world.message(conversation, staff)
-        await world.message(conversation, client)
-    return staff
+    return await world.dashboard_of(3)
 
 
 @pytest_asyncio.fixture

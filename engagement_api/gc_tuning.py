@@ -12,7 +12,7 @@ dashboard then triggers one young collection instead of sixteen and its response
 not walked again by the older ones (-4.5% instructions per dashboard; in paired runs at
 concurrency 32, -1% CPU for a dashboard and -7% for a thread page). It costs no memory
 since a finished operation's rows no longer sit in reference cycles
-(`RequestContext.forget_loaded`): before that, a higher threshold held their cycles
+(`RequestContext.close`): before that, a higher threshold held their cycles
 longer and grew each worker by 100 MB.
 """
 

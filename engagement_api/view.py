@@ -116,17 +116,15 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 )
         except TimeoutError:
             with contextlib.suppress(Exception):  # the cancelled connection may be broken
-                await context.db.close(commit=False)
+                await context.close(commit=False)
             return self._answered(
                 ExecutionResult(data=None, errors=[RequestTimeoutError()]), sub_response
             )
         except BaseException:
-            await context.db.close(commit=False)
+            await context.close(commit=False)
             raise
-        finally:
-            context.forget_loaded()
         try:
-            await context.db.close(commit=True)
+            await context.close(commit=True)
         except ClientError as error:
             return self._answered(ExecutionResult(data=None, errors=[error]), sub_response)
         if context.events and self.broadcaster is not None:  # committed: tell subscribers

@@ -44,7 +44,7 @@ async def authenticate_connection(context: RequestContext) -> None:
     except UnauthenticatedError as error:
         raise ConnectionRejectionError({"message": error.message}) from error
     finally:
-        await scope.db.close(commit=False)
+        await scope.close(commit=False)
 
 
 def is_subscription(message: SubscribeMessage) -> bool:

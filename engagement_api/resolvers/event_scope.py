@@ -56,10 +56,9 @@ class EventScope:
         if not self._held:
             return
         self._held = False
-        self.context.forget_loaded()
         try:
             with suppress(ServiceUnavailableError):
-                await self.context.db.close(commit=False)
+                await self.context.close(commit=False)
         finally:
             self._gate.release()
 

@@ -82,7 +82,7 @@ async def _authorize(context: RequestContext, conversation_id: str) -> tuple[uui
         row_id = parse_global_id(conversation_id, "Conversation")
         row = None if row_id is None else await scope.loader(ConversationByIdLoader).load(row_id)
     finally:
-        await scope.db.close(commit=False)
+        await scope.close(commit=False)
     if row is None:
         raise ConversationNotFoundError()
     return row.id, viewer.scope

@@ -16,12 +16,31 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engagement_api.db import migrate
 from engagement_api.db.engine import create_engine
 from tests.databases import create_database, drop_database
 from tests.factories import World
+
+settings.register_profile(
+    "ci",
+    max_examples=40,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile(
+    "thorough",
+    max_examples=2_000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+"""Property tests without settings of their own run the `ci` profile: fixed examples, a
+bounded count. `HYPOTHESIS_PROFILE=thorough` runs many more, by hand."""
 
 
 @pytest.fixture(scope="session")

@@ -46,7 +46,7 @@ def test_every_sub_select_of_a_page_statement_filters_on_the_organization(
 ) -> None:
     key = tuple(
         datetime(2026, 1, 1, tzinfo=UTC) if i == 0 else uuid.uuid4()
-        for i in range(len(spec.sort_kinds(scope)))
+        for i in range(spec.sort_key_size(scope))
     )
     window = Window(limit=10, after=key, with_total=True)
     statement = spec.statement(scope, [uuid.uuid4()], (), window)

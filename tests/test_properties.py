@@ -4,11 +4,8 @@ input writes nothing. Bounded: `PROPERTY_EXAMPLES` examples per property (defaul
 """
 
 import base64
-import contextlib
 import json
 import os
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -17,8 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engagement_api.db.enums import Role
-from engagement_api.errors import BadUserInputError
-from engagement_api.resolvers.cursors import decode_cursor, encode_cursor
 from tests.conftest import RunningServer
 from tests.factories import World
 
@@ -29,30 +24,10 @@ BOUNDED = settings(
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-KINDS = (datetime, int, uuid.UUID)
 WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
 WHITE_SPACE += "\u2028\u2029\u202f\u205f\u3000"
 """Unicode's White_Space characters: what input trimming removes (Python's str.strip()
 also removes U+001C..U+001F, which are not White_Space)."""
-
-moments = st.datetimes(timezones=st.just(UTC), allow_imaginary=False)
-sort_keys = st.tuples(moments, st.integers(-(2**53), 2**53), st.uuids())
-
-
-# Cursors, in process --------------------------------------------------------------------
-
-
-@BOUNDED
-@given(key=sort_keys)
-def test_cursor_round_trips_any_sort_key(key: tuple[datetime, int, uuid.UUID]) -> None:
-    assert decode_cursor(encode_cursor("things", key), "things", KINDS) == key
-
-
-@BOUNDED
-@given(cursor=st.one_of(st.text(), st.binary().map(lambda b: base64.urlsafe_b64encode(b).decode())))
-def test_decoding_any_text_gives_a_key_or_bad_user_input(cursor: str) -> None:
-    with contextlib.suppress(BadUserInputError):
-        decode_cursor(cursor, "things", KINDS)
 
 
 # Against the server ---------------------------------------------------------------------

@@ -60,11 +60,53 @@ class Window:
 
 
 @dataclass(frozen=True, slots=True)
-class Ordering:
-    """The sort key of a connection: expressions ending in a unique column, one direction."""
+class SortKey:
+    """One part of a connection's sort key: the column a cursor holds and, for a nullable
+    column, the value its NULL sorts as (`null_as`). Rows and cursors are compared on
+    `coalesce(column, null_as)`, so a row comparison never meets a NULL, while the row's
+    own value, NULL included, is what its cursor holds."""
 
-    keys: tuple[SortableColumn, ...]
+    column: SortableColumn
+    null_as: ColumnElement[Any] | None = None
+
+    def __post_init__(self) -> None:
+        column = getattr(self.column, "expression", self.column)
+        if isinstance(column, Column) and column.nullable and self.null_as is None:
+            raise ValueError(f"nullable sort column {column} needs a `null_as` value")
+
+    @property
+    def nullable(self) -> bool:
+        return self.null_as is not None
+
+    @property
+    def expression(self) -> ColumnElement[Any]:
+        """What rows are ordered and compared on."""
+        if self.null_as is None:
+            return self.column  # type: ignore[return-value]
+        return func.coalesce(self.column, self.null_as)
+
+    def bound(self, name: str) -> ColumnElement[Any]:
+        """The cursor's value of this part, bound as `name`, as it compares with rows."""
+        value = bindparam(name, type_=self.column.type)
+        return value if self.null_as is None else func.coalesce(value, self.null_as)
+
+
+@dataclass(frozen=True, slots=True)
+class Ordering:
+    """The sort key of a connection, declared once: columns ending in a unique one, one
+    direction. The page statements and the cursor codec are both derived from it."""
+
+    keys: tuple[SortKey, ...]
     descending: bool = False
+
+    @classmethod
+    def of(cls, *keys: SortableColumn | SortKey, descending: bool = False) -> "Ordering":
+        parts = tuple(key if isinstance(key, SortKey) else SortKey(key) for key in keys)
+        return cls(parts, descending)
+
+    @property
+    def expressions(self) -> tuple[ColumnElement[Any], ...]:
+        return tuple(key.expression for key in self.keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,20 +157,18 @@ BEFORE = "before_{}"
 
 def _cursor_values(ordering: Ordering, name: str) -> ColumnElement[Any]:
     """The cursor's sort key as bound parameters `name.format(i)` (see `page_parameters`)."""
-    return tuple_(
-        *(bindparam(name.format(i), type_=key.type) for i, key in enumerate(ordering.keys))
-    )
+    return tuple_(*(key.bound(name.format(i)) for i, key in enumerate(ordering.keys)))
 
 
 def _follows(ordering: Ordering, name: str) -> ColumnElement[bool]:
     """Rows strictly after the cursor bound as `name` in connection order."""
-    keys, values = tuple_(*ordering.keys), _cursor_values(ordering, name)
+    keys, values = tuple_(*ordering.expressions), _cursor_values(ordering, name)
     return keys < values if ordering.descending else keys > values
 
 
 def _precedes(ordering: Ordering, name: str) -> ColumnElement[bool]:
     """Rows strictly before the cursor bound as `name` in connection order."""
-    keys, values = tuple_(*ordering.keys), _cursor_values(ordering, name)
+    keys, values = tuple_(*ordering.expressions), _cursor_values(ordering, name)
     return keys > values if ordering.descending else keys < values
 
 
@@ -136,7 +176,7 @@ def sort_key_names(table: Table, ordering: Ordering) -> tuple[str, ...]:
     """Where each part of the sort key is in a page row: a column of the page's table is read
     where the row already has it; any other expression is selected as `_k<i>`."""
     return tuple(
-        _own_column(table, key) or SORT_KEY.format(i) for i, key in enumerate(ordering.keys)
+        _own_column(table, key.column) or SORT_KEY.format(i) for i, key in enumerate(ordering.keys)
     )
 
 
@@ -147,7 +187,7 @@ def _own_column(table: Table, key: SortableColumn) -> str | None:
 
 def _order_by(ordering: Ordering, backward: bool) -> list[ColumnElement[Any]]:
     descending = ordering.descending != backward
-    return [key.desc() if descending else key.asc() for key in ordering.keys]
+    return [key.desc() if descending else key.asc() for key in ordering.expressions]
 
 
 def page_statement(
@@ -198,7 +238,7 @@ def page_statement(
     names = sort_key_names(table, ordering)
     read_names = {column.name for column in read}
     sort_labels = [
-        key.label(name)
+        key.column.label(name)
         for key, name in zip(ordering.keys, names, strict=True)
         if name not in read_names
     ]

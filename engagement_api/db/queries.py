@@ -3,10 +3,9 @@
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, func, literal, select
+from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from engagement_api.db import visibility
@@ -27,6 +26,7 @@ from engagement_api.db.pagination import (
     Join,
     Ordering,
     ParentRows,
+    SortKey,
     Window,
     page_parameters,
     page_statement,
@@ -38,8 +38,9 @@ Visibility = Callable[[Scope], ColumnElement[bool]]
 Filters = tuple[tuple[str, tuple[Any, ...]], ...]
 """Hashable connection filters: (argument name, accepted values) pairs."""
 
-NEVER = datetime(1, 1, 1, tzinfo=UTC)
-"""Sorts never-messaged conversations after every real activity time."""
+NEVER = literal_column("'-infinity'::timestamptz")
+"""What a never-messaged conversation's activity sorts as: after every real time, newest
+first. It stays in SQL: its cursor holds null, and no Python datetime stands for it."""
 
 
 def by_ids(
@@ -108,14 +109,9 @@ class ConnectionSpec:
     def table(self) -> Table:
         return self.model.__table__  # type: ignore[return-value]
 
-    def sort_kinds(self, scope: Scope) -> tuple[type, ...]:
-        """The Python types of the sort key (what a cursor holds), once per role."""
-        key = (self.name, scope.role)
-        kinds = _SORT_KINDS.get(key)
-        if kinds is None:
-            ordering = self.ordering(scope)
-            kinds = _SORT_KINDS[key] = tuple(column.type.python_type for column in ordering.keys)
-        return kinds
+    def sort_key_size(self, scope: Scope) -> int:
+        """How many parts the sort key (what a cursor holds) has."""
+        return len(self.ordering(scope).keys)
 
     def sort_names(self, scope: Scope) -> tuple[str, ...]:
         """Where each part of the sort key is read from a page row, once per role."""
@@ -198,7 +194,6 @@ def _one_of(column: ColumnElement[Any], parameter: str) -> ColumnElement[bool]:
     return column == any_(bindparam(parameter, type_=ARRAY(column.type)))
 
 
-_SORT_KINDS: dict[tuple[str, Role], tuple[type, ...]] = {}
 _SORT_NAMES: dict[tuple[str, Role], tuple[str, ...]] = {}
 
 
@@ -252,23 +247,29 @@ class JoinSpec:
 
 
 def _newest_first(model: Any) -> Callable[[Scope], Ordering]:
-    ordering = Ordering((model.created_at, model.id), descending=True)
+    ordering = Ordering.of(model.created_at, model.id, descending=True)
     return lambda _scope: ordering
 
 
 def _conversation_activity(scope: Scope) -> Ordering:
     """The viewer's lastMessageAt, newest first, never-messaged last; then created_at, id."""
-    activity = (
-        Conversation.last_public_message_at if scope.is_client else Conversation.last_message_at
-    )
-    return Ordering(
-        (func.coalesce(activity, literal(NEVER)), Conversation.created_at, Conversation.id),
-        descending=True,
-    )
+    return _CLIENT_ACTIVITY if scope.is_client else _TEAM_ACTIVITY
 
 
-_PROJECT_ORDER = Ordering((Project.phase, Project.created_at, Project.id))
-_MESSAGE_ORDER = Ordering((Message.created_at, Message.id))
+_TEAM_ACTIVITY = Ordering.of(
+    SortKey(Conversation.last_message_at, null_as=NEVER),
+    Conversation.created_at,
+    Conversation.id,
+    descending=True,
+)
+_CLIENT_ACTIVITY = Ordering.of(
+    SortKey(Conversation.last_public_message_at, null_as=NEVER),
+    Conversation.created_at,
+    Conversation.id,
+    descending=True,
+)
+_PROJECT_ORDER = Ordering.of(Project.phase, Project.created_at, Project.id)
+_MESSAGE_ORDER = Ordering.of(Message.created_at, Message.id)
 
 ENGAGEMENTS = ConnectionSpec(
     "engagements",
@@ -337,3 +338,14 @@ def services_of_organization(scope: Scope) -> tuple[Select[Any], dict[str, Any]]
             select(Service.__table__).where(visible).order_by(Service.name, Service.id)
         )
     return template, scope_parameters(scope)
+
+
+CONNECTIONS = (
+    ENGAGEMENTS,
+    PROPOSALS,
+    PROJECTS_OF_ENGAGEMENT,
+    CONVERSATIONS_OF_ENGAGEMENT,
+    ORDERS_OF_ENGAGEMENT,
+    MESSAGES_OF_CONVERSATION,
+)
+"""Every connection the read graph pages (the cursor codec tests go through each)."""

@@ -17,10 +17,12 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values
 
+from engagement_api.db.enums import Role
 from engagement_api.db.pagination import PageRows, Window, sort_keys
 from engagement_api.db.queries import ConnectionSpec, Filters
+from engagement_api.db.scope import Scope
 from engagement_api.errors import BadUserInputError
-from engagement_api.resolvers.cursors import decode_cursor, encode_cursor
+from engagement_api.resolvers.cursors import CursorCodec
 from engagement_api.resolvers.loaders.base import ByIdLoader, PageLoader, ParentWithPageLoader
 from engagement_api.schema.context import request_context
 from engagement_api.schema.node import Connection, Edge, PageInfo
@@ -36,9 +38,20 @@ def _check_size(name: str, value: int | None) -> None:
         raise BadUserInputError(f"`{name}` must be between 0 and {MAX_PAGE_SIZE}.", argument=name)
 
 
+_CODECS: dict[tuple[str, Role], CursorCodec] = {}
+
+
+def codec_of(spec: ConnectionSpec, scope: Scope) -> CursorCodec:
+    """The cursor codec of `spec`'s sort key for this viewer's role, derived once."""
+    key = (spec.name, scope.role)
+    codec = _CODECS.get(key)
+    if codec is None:
+        codec = _CODECS[key] = CursorCodec.of(spec.name, spec.ordering(scope))
+    return codec
+
+
 def page_window(
-    spec: ConnectionSpec,
-    kinds: Sequence[type],
+    codec: CursorCodec,
     *,
     first: int | None,
     after: str | None,
@@ -56,14 +69,14 @@ def page_window(
     return Window(
         limit=limit,
         backward=backward,
-        after=decode_cursor(after, spec.name, kinds) if after is not None else None,
-        before=decode_cursor(before, spec.name, kinds) if before is not None else None,
+        after=codec.decode(after) if after is not None else None,
+        before=codec.decode(before) if before is not None else None,
         with_total=with_total,
     )
 
 
 def build_connection(
-    spec: ConnectionSpec,
+    codec: CursorCodec,
     page: PageRows,
     window: Window,
     key_names: Sequence[str],
@@ -74,7 +87,7 @@ def build_connection(
     if window.backward:
         rows.reverse()
     edges: list[Edge[T]] = [
-        KeyedEdge(make_node(row), spec.name, key)
+        KeyedEdge(make_node(row), codec, key)
         for row, key in zip(rows, sort_keys(rows, key_names), strict=True)
     ]
     return Connection(
@@ -92,19 +105,19 @@ class KeyedEdge(Edge[T]):
     """An edge that encodes its cursor from the row's sort key only when a client asks for
     it: a dashboard reads 800 edges and not one cursor."""
 
-    def __init__(self, node: T, connection: str, key: tuple[Any, ...]) -> None:
+    def __init__(self, node: T, codec: CursorCodec, key: tuple[Any, ...]) -> None:
         """Args:
         node: the edge's object.
-        connection: the connection's name (cursors are tagged with it).
+        codec: the connection's cursor codec.
         key: the row's sort key, what the cursor holds.
         """
         self.node = node
-        self._connection = connection
+        self._codec = codec
         self._key = key
 
     @property
     def cursor(self) -> str:  # type: ignore[override]
-        return encode_cursor(self._connection, self._key)
+        return self._codec.encode(self._key)
 
 
 class KeyedPageInfo(PageInfo):
@@ -146,10 +159,9 @@ async def resolve_connection(
     """One page of `loader`'s connection for `parent_id`, batched with its siblings."""
     context = request_context(info)
     spec = loader.spec
-    kinds = spec.sort_kinds(context.scope)
+    codec = codec_of(spec, context.scope)
     window = page_window(
-        spec,
-        kinds,
+        codec,
         first=first,
         after=after,
         last=last,
@@ -157,7 +169,7 @@ async def resolve_connection(
         with_total=selects(info, "totalCount"),
     )
     page = await context.loader(loader).load((parent_id, filters, window))
-    return build_connection(spec, page, window, spec.sort_names(context.scope), make_node)
+    return build_connection(codec, page, window, spec.sort_names(context.scope), make_node)
 
 
 PAGINATION = frozenset({"first", "after", "last", "before"})
@@ -225,10 +237,8 @@ def _window_of(
         arguments = get_argument_values(definition, node, variables)
         if any(value is not None for name, value in arguments.items() if name not in PAGINATION):
             return None  # filtered: read by the connection's own statement
-        spec = pages.spec
         return page_window(
-            spec,
-            spec.sort_kinds(request_context(info).scope),
+            codec_of(pages.spec, request_context(info).scope),
             first=arguments.get("first"),
             after=arguments.get("after"),
             last=arguments.get("last"),

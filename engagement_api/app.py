@@ -47,7 +47,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             MaskUnexpectedErrors,
             *query_safety_extensions(settings),
             DocumentCache,
-        ]
+        ],
+        fast=settings.fast_execution,
     )
     view = GraphQLView(
         schema,

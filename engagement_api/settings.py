@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     workers: int = 1
     dev_mode: bool = True
     introspection: bool = True
+    fast_execution: bool = Field(
+        default=True,
+        description=(
+            "Execute with the attribute-reading executor and direct plain-field resolvers;"
+            " off: Strawberry's and graphql-core's stock execution (the same answers)."
+        ),
+    )
     expose_sql_statements: bool = Field(
         default=True,
         description="Report each operation's SQL statement count in the response extensions.",

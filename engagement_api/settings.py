@@ -92,6 +92,22 @@ class Settings(BaseSettings):
         description="Allocations between young garbage collections (CPython's default: 700).",
     )
 
+    # The fast path (engagement_api/fastpath/, docs/architecture.md).
+    fast_path: bool = Field(
+        default=True,
+        description=(
+            "Run the fast path when the installed libraries are the verified versions;"
+            " false: stock Strawberry and graphql-core execution (same answers, slower)."
+        ),
+    )
+    fast_path_verified_versions: dict[str, str] | None = Field(
+        default=None,
+        description=(
+            'The verified versions as JSON, {"strawberry-graphql": "..."}, instead of'
+            " fastpath/versions.py (a test fakes a mismatch with it)."
+        ),
+    )
+
     # Query safety (docs/security.md explains each value).
     max_query_depth: int = 12
     max_aliases: int = 15

@@ -214,7 +214,7 @@ def _shape(window: Window) -> Window:
     )
 
 
-_TEMPLATES: dict[tuple[str, Role, tuple[str, ...], Window, bool], Select[Any]] = {}
+_TEMPLATES: dict[tuple[str, Role, tuple[str, ...], Window, Visibility | None], Select[Any]] = {}
 MAX_TEMPLATES = 2048
 """Page statements kept per process: (connection, role, filters, window shape) pairs."""
 

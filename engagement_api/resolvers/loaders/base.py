@@ -35,7 +35,7 @@ class Loader(DataLoader[K, V], Generic[K, V]):
 
     def __init__(self, context: "RequestContext") -> None:
         # aiodataloader's `cache_map`: the futures by key, readable without its internals.
-        self.futures: dict[K, "asyncio.Future[V]"] = {}
+        self.futures: dict[K, asyncio.Future[V]] = {}
         super().__init__(cache_map=self.futures)
         self.context = context
         self._built: dict[tuple[K, Callable[[V], Any]], Any] = {}

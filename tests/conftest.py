@@ -24,6 +24,25 @@ from tests.databases import create_database, drop_database
 from tests.factories import World
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--stock",
+        action="store_true",
+        help="run the suite on stock Strawberry/graphql-core execution (FAST_PATH=false)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--stock"):
+        os.environ["FAST_PATH"] = "false"  # the servers the tests start inherit it
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return "execution: " + (
+        "stock (FAST_PATH=false)" if config.getoption("--stock") else "fast path"
+    )
+
+
 @pytest.fixture(scope="session")
 async def database_url() -> AsyncIterator[str]:
     url = await create_database("engagement_test")

@@ -7,7 +7,6 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionContext
 
-from engagement_api import fastpath
 from engagement_api.schema.mutation import Mutation
 from engagement_api.schema.query import Query
 from engagement_api.schema.scalars import SCALAR_OVERRIDES
@@ -17,7 +16,6 @@ from engagement_api.schema.types.organization import Organization
 from engagement_api.schema.types.project import Project
 from engagement_api.schema.types.service import Service
 from engagement_api.schema.types.user import User
-from engagement_api.settings import get_settings
 
 NODE_TYPES = [Message, Organization, Project, Service, User]
 
@@ -35,12 +33,10 @@ class EngagementSchema(strawberry.Schema):
 def build_schema(
     extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
     *,
-    fast_path: bool | None = None,
+    fast_path: bool = False,
 ) -> strawberry.Schema:
-    """The schema, executed by the fast path (`engagement_api/fastpath/`) or, with
-    `fast_path=False`, by stock Strawberry and graphql-core; None asks `fastpath.enabled`."""
-    if fast_path is None:
-        fast_path = fastpath.enabled(get_settings())
+    """The schema, executed by stock Strawberry and graphql-core or, with `fast_path` (the
+    server passes `fastpath.enabled(settings)`), by the fast path (`engagement_api/fastpath/`)."""
     options = {
         "query": Query,
         "mutation": Mutation,
@@ -59,3 +55,4 @@ def build_schema(
 
 
 schema = build_schema()
+"""The schema's definition (export, contract checks); the server builds its own."""

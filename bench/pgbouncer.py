@@ -1,4 +1,4 @@
-"""PgBouncer in transaction pooling mode in front of the benchmark database (issue 7, step 5).
+"""PgBouncer in transaction pooling mode in front of the benchmark database.
 
 Debian's `pgbouncer` (`apt-get install -y pgbouncer`), started in the foreground with a
 generated configuration; it refuses to run as root, so it drops to the `postgres` user.

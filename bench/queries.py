@@ -1,4 +1,4 @@
-"""The benchmark's GraphQL documents (issue 7): Q1 dashboard, Q2 thread pages, Q3 detail."""
+"""The benchmark's GraphQL documents: Q1 dashboard, Q2 thread pages, Q3 detail."""
 
 USER_FIELDS = "id name email role"
 MESSAGE_FIELDS = f"""id content isInternal createdAt updatedAt

@@ -1,4 +1,4 @@
-"""The benchmark of issue 7 (see docs/performance.md).
+"""The read graph benchmark (see docs/performance.md).
 
     .venv/bin/python -m bench.run [--workers 2] [--seconds 10] [--only Q1] [--no-floor]
 

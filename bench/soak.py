@@ -1,4 +1,4 @@
-"""Soak test (issue 6): a steady mixed load for minutes; errors, latency, memory over time.
+"""Soak test: a steady mixed load for minutes; errors, latency, memory over time.
 
     .venv/bin/python -m bench.soak [--seconds 180] [--rate 60] [--workers 1]
 

@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route, WebSocketRoute
 
+from engagement_api import fastpath
 from engagement_api.body_limit import BodySizeLimitMiddleware
 from engagement_api.broadcast import create_broadcaster
 from engagement_api.db.engine import EngineOptions, create_engine, resolve_database_url
@@ -48,7 +49,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *query_safety_extensions(settings),
             DocumentCache,
         ],
-        fast=settings.fast_execution,
+        fast_path=fastpath.enabled(settings),
     )
     view = GraphQLView(
         schema,

@@ -11,9 +11,9 @@ A young threshold of 20,000 instead of CPython's 700 (`Settings.gc_young_thresho
 dashboard then triggers one young collection instead of sixteen and its response tree is
 not walked again by the older ones (-4.5% instructions per dashboard; in paired runs at
 concurrency 32, -1% CPU for a dashboard and -7% for a thread page). It costs no memory
-since a finished operation's rows no longer sit in reference cycles
-(`RequestContext.close`): before that, a higher threshold held their cycles
-longer and grew each worker by 100 MB.
+because a finished operation's rows sit in no reference cycle (`RequestContext.close`);
+were they cyclic garbage, a higher threshold would hold them longer (about 100 MB more
+per worker).
 """
 
 import gc

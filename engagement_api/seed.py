@@ -328,7 +328,7 @@ DEMO_PLAN = OrgPlan(
 
 
 def benchmark_plan(scale: int) -> OrgPlan:
-    """Acme Studio at scale N > 1: the benchmark workload (issue 7)."""
+    """Acme Studio at scale N > 1: the benchmark workload."""
     return replace(
         DEMO_PLAN,
         clients=20 * scale,

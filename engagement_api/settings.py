@@ -44,13 +44,6 @@ class Settings(BaseSettings):
     workers: int = 1
     dev_mode: bool = True
     introspection: bool = True
-    fast_execution: bool = Field(
-        default=True,
-        description=(
-            "Execute with the attribute-reading executor and direct plain-field resolvers;"
-            " off: Strawberry's and graphql-core's stock execution (the same answers)."
-        ),
-    )
     expose_sql_statements: bool = Field(
         default=True,
         description="Report each operation's SQL statement count in the response extensions.",
@@ -97,6 +90,22 @@ class Settings(BaseSettings):
     gc_young_threshold: int = Field(
         default=20_000,
         description="Allocations between young garbage collections (CPython's default: 700).",
+    )
+
+    # The fast path (engagement_api/fastpath/, docs/architecture.md).
+    fast_path: bool = Field(
+        default=True,
+        description=(
+            "Run the fast path when the installed libraries are the verified versions;"
+            " false: stock Strawberry and graphql-core execution (same answers, slower)."
+        ),
+    )
+    fast_path_verified_versions: dict[str, str] | None = Field(
+        default=None,
+        description=(
+            'The verified versions as JSON, {"strawberry-graphql": "..."}, instead of'
+            " fastpath/versions.py (a test fakes a mismatch with it)."
+        ),
     )
 
     # Query safety (docs/security.md explains each value).

@@ -43,6 +43,25 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 bounded count. `HYPOTHESIS_PROFILE=thorough` runs many more, by hand."""
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--stock",
+        action="store_true",
+        help="run the suite on stock Strawberry/graphql-core execution (FAST_PATH=false)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--stock"):
+        os.environ["FAST_PATH"] = "false"  # the servers the tests start inherit it
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return "execution: " + (
+        "stock (FAST_PATH=false)" if config.getoption("--stock") else "fast path"
+    )
+
+
 @pytest.fixture(scope="session")
 async def database_url() -> AsyncIterator[str]:
     url = await create_database("engagement_test")

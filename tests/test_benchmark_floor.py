@@ -1,4 +1,4 @@
-"""The benchmark's floor (issue 7) answers what the server answers.
+"""The benchmark's floor answers what the server answers.
 
 `bench.run` compares the server with hand-written single statements (`bench/floor_sql.py`);
 the ratio means something only while each statement returns exactly the server's `data`

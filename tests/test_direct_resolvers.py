@@ -1,21 +1,36 @@
-"""`@direct` resolvers (`schema/plain_fields.py`) answer what Strawberry's wrapper answers:
-their arguments arrive by Python name with the values Strawberry would pass (enum members,
-lists, defaults), and a resolver taking an input object keeps Strawberry's conversion."""
+"""`@direct` resolvers (`schema/direct.py`, `fastpath/plain_fields.py`) answer what
+Strawberry's wrapper answers: they receive a `strawberry.Info` either way; their arguments
+arrive by Python name with the values Strawberry would pass (enum members, lists,
+defaults), and a resolver taking an input object keeps Strawberry's conversion."""
 
+import inspect
+from collections.abc import Iterator
 from enum import Enum
+from types import FrameType
 from typing import Any
 
 import strawberry
 
-from engagement_api.schema.plain_fields import direct, resolve_plain_fields_directly
+from engagement_api.fastpath.plain_fields import resolve_plain_fields_directly
+from engagement_api.schema.direct import direct
 
 
-def caller(info: Any) -> str:
-    """Who called the resolver: graphql-core directly, or Strawberry's wrapper."""
-    if isinstance(info, strawberry.Info):
-        return "strawberry"
-    assert info.field_nodes  # graphql-core's resolve info
-    return "graphql-core"
+def caller(info: strawberry.Info) -> str:
+    """Who called the resolver: graphql-core directly, or Strawberry's wrapper (whose frames
+    are then on the stack). Either way the resolver holds a `strawberry.Info`."""
+    assert isinstance(info, strawberry.Info)
+    assert [getattr(field, "name", None) for field in info.selected_fields] == [info.field_name]
+    wrapped = any(
+        frame.f_code.co_filename.endswith("schema_converter.py")
+        for frame in _frames(inspect.currentframe())
+    )
+    return "strawberry" if wrapped else "graphql-core"
+
+
+def _frames(frame: FrameType | None) -> Iterator[FrameType]:
+    while frame is not None:
+        yield frame
+        frame = frame.f_back
 
 
 @strawberry.enum
@@ -64,7 +79,7 @@ def answer(schema: strawberry.Schema, document: str) -> Any:
 
 REFERENCE = strawberry.Schema(query=Query)
 DIRECT = strawberry.Schema(query=Query)
-resolve_plain_fields_directly(DIRECT._schema)
+resolve_plain_fields_directly(DIRECT)
 
 PICKED = '{ shelf { a: picked(firstCount: 2, colors: [RED, BLUE], after: "x") b: picked } }'
 

@@ -11,9 +11,10 @@ from graphql import parse
 from strawberry.extensions import SchemaExtension
 
 from engagement_api.extensions.validation_cache import DocumentCache
-from engagement_api.schema.executor import AttributeReadingExecutor
-from engagement_api.schema.field_plans import plan_field
-from engagement_api.schema.plain_fields import direct, resolve_plain_fields_directly
+from engagement_api.fastpath.executor import AttributeReadingExecutor
+from engagement_api.fastpath.field_plans import plan_field
+from engagement_api.fastpath.plain_fields import resolve_plain_fields_directly
+from engagement_api.schema.direct import direct
 
 
 @strawberry.enum
@@ -118,7 +119,7 @@ class Query:
 def schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
     reference = strawberry.Schema(query=Query)
     fast = strawberry.Schema(query=Query, execution_context_class=AttributeReadingExecutor)
-    resolve_plain_fields_directly(fast._schema)
+    resolve_plain_fields_directly(fast)
     return reference, fast
 
 
@@ -150,7 +151,7 @@ def cached_schema() -> strawberry.Schema:
     schema = strawberry.Schema(
         query=Query, execution_context_class=AttributeReadingExecutor, extensions=[DocumentCache]
     )
-    resolve_plain_fields_directly(schema._schema)
+    resolve_plain_fields_directly(schema)
     return schema
 
 
@@ -236,7 +237,7 @@ async def test_an_extension_that_hooks_each_resolver_sees_every_field() -> None:
             extensions=[CountingResolves],
             execution_context_class=execution_context_class,
         )
-        resolve_plain_fields_directly(schema._schema)
+        resolve_plain_fields_directly(schema)
         CountingResolves.calls = 0
         assert (await schema.execute(document)).errors is None
         counts.append(CountingResolves.calls)

@@ -1,4 +1,4 @@
-"""PostgreSQL crashes under load (issue 6, faults).
+"""PostgreSQL crashes under load.
 
 A private PostgreSQL (the embedded server, in a temporary directory this test owns; the
 shared server at 127.0.0.1:5432 is never touched) serves a real `engagement-api serve`.

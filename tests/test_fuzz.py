@@ -1,4 +1,4 @@
-"""Fuzzing the running server (issue 6): schemathesis generates GraphQL operations from the
+"""Fuzzing the running server: schemathesis generates GraphQL operations from the
 served schema (loaded by introspection from the server itself) and every one is sent as a
 CLIENT and as a STAFF viewer. Whatever the input: no 5xx, every error has a known
 `extensions.code`, nothing internal (SQL, traceback, driver names) reaches the client, and

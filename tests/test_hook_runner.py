@@ -11,7 +11,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types.execution import ExecutionContext
 
-from engagement_api.extensions.hook_runner import HookRunner
+from engagement_api.fastpath.hook_runner import HookRunner
 
 events: list[str] = []
 

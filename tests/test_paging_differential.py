@@ -11,7 +11,7 @@ pages forward (`first`/`after`) and, where the contract offers it, backward
 with `tests/paging_model.py`: the ids in order, `totalCount`, `hasNextPage` and
 `hasPreviousPage` as the Relay connection spec defines them, `startCursor`/`endCursor` as
 the first and last edges' cursors, and the whole walk as the model's list, each row once.
-Each request also goes to a second server running stock execution (FAST_EXECUTION=false):
+Each request also goes to a second server running stock execution (FAST_PATH=false):
 both answers must be the same JSON. A lookup of a parent without filters reads its page
 in the parent's own statement, `node(id)` and filtered pages do not: both read paths run.
 
@@ -60,7 +60,7 @@ def stock_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
     log = str(tmp_path_factory.mktemp("stock") / "server.log")
-    running = start_server(database_url, log, FAST_EXECUTION="false")
+    running = start_server(database_url, log, FAST_PATH="false")
     yield running
     stop_server(running)
 

@@ -5,11 +5,8 @@ and whatever the selection cannot be read that way is read the usual way."""
 from datetime import timedelta
 from typing import Any
 
-import pytest
-
 from engagement_api.db import queries
 from engagement_api.db.enums import ProjectStatus, Role
-from engagement_api.resolvers.loaders.base import ByIdLoader
 from tests.conftest import GraphQLClient
 from tests.factories import BASE_TIME, Made, World
 
@@ -33,14 +30,6 @@ READ_ALONG = [
 def test_every_connection_read_along_has_a_parent_model() -> None:
     names = {spec.name for spec in READ_ALONG}
     assert {"messages", "projects", "conversations", "orders"} <= names
-
-
-@pytest.mark.parametrize("spec", READ_ALONG, ids=lambda spec: spec.name)
-def test_a_parent_read_along_is_seen_as_its_lookup_sees_it(spec: queries.ConnectionSpec) -> None:
-    """The page statement reads the parent under `parent_visible`; a lookup by id without a
-    page reads it under its by-id loader's visibility. They must be the same rule."""
-    assert spec.parent_model is not None
-    assert spec.parent_visible is ByIdLoader.for_model(spec.parent_model).visible
 
 
 async def _thread(world: World) -> tuple[Made, Made, Made]:

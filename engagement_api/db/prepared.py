@@ -7,7 +7,9 @@ client CPU (execution context, cache-key lookup, result metadata, greenlet switc
 times what asyncpg itself spends. A `PreparedRead` holds what SQLAlchemy would work out on
 every run: the SQL text (which asyncpg prepares once per connection), the parameters' order,
 their bind processors and literal values, the result columns' processors, and a row class
-that reads like SQLAlchemy's `Row` (by attribute, by position, `_fields`, `_mapping`).
+that reads like SQLAlchemy's `Row` (by attribute, by position, `_fields`, `_mapping`). All of
+it comes from SQLAlchemy's public compile and type API (`statement.compile(dialect=...)`,
+`positiontup`, `binds`, `TypeEngine.dialect_impl(...).bind_processor/result_processor`).
 Writes keep going through SQLAlchemy.
 """
 
@@ -47,14 +49,16 @@ class PreparedRead:
         }
         self._bind_processors: Mapping[str, Processor] = {
             name: processor
-            for name, processor in compiled._bind_processors.items()
-            if callable(processor)  # a sequence processes a tuple-typed value: none here
+            for name, bind in compiled.binds.items()
+            if callable(processor := bind.type.dialect_impl(dialect).bind_processor(dialect))
         }
-        fields = tuple(column.keyname for column in compiled._result_columns)
+        columns = list(statement.selected_columns)
+        fields = tuple(statement.selected_columns.keys())
         self._result_processors = tuple(
             (position, processor)
-            for position, column in enumerate(compiled._result_columns)
-            if (processor := column.type._cached_result_processor(dialect, None)) is not None
+            for position, column in enumerate(columns)
+            if (processor := column.type.dialect_impl(dialect).result_processor(dialect, None))
+            is not None
         )
         self.row = row_class(fields)
 

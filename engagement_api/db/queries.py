@@ -102,8 +102,7 @@ class ConnectionSpec:
     joins: tuple["JoinSpec", ...] = ()
     parent_model: type[Base] | None = None
     """The parents' model, when a lookup of a parent may read its page in the same statement
-    (`page(..., with_parent=True)`, the parents' visibility being `parent_visible`)."""
-    parent_visible: Visibility | None = None
+    (`page(..., parent_visible=...)`, with the rule of the parents' by-id loader)."""
 
     @property
     def table(self) -> Table:
@@ -128,13 +127,14 @@ class ConnectionSpec:
         filters: Filters,
         window: Window,
         *,
-        with_parent: bool = False,
+        parent_visible: Visibility | None = None,
     ) -> tuple[Select[Any], dict[str, Any]]:
         """The page statement for this shape of request (built once per process) and the
         values of its parameters: viewer, parents, filter values, cursor keys. With
-        `with_parent`, the statement also reads the parents' visible rows (`ParentRows`)."""
+        `parent_visible`, the statement also reads the parents' rows that rule lets the
+        viewer see (`ParentRows`)."""
         names = tuple(name for name, _ in filters)
-        template = _template(self, scope.role, names, _shape(window), with_parent)
+        template = _template(self, scope.role, names, _shape(window), parent_visible)
         values = page_parameters(parent_ids, window)
         values.update({FILTER.format(name): list(accepted) for name, accepted in filters})
         values.update(scope_parameters(scope))
@@ -158,7 +158,7 @@ class ConnectionSpec:
         role: Role,
         filter_names: tuple[str, ...],
         window: Window,
-        with_parent: bool = False,
+        parent_visible: Visibility | None = None,
     ) -> Select[Any]:
         scope = symbolic_scope(role)
         conditions = [self.visible(scope)]
@@ -174,15 +174,15 @@ class ConnectionSpec:
             self.ordering(scope),
             window,
             [join.for_scope(scope) for join in self.joins],
-            self._parent_rows(scope) if with_parent else None,
+            None if parent_visible is None else self._parent_rows(scope, parent_visible),
             read_columns(self.model),
         )
 
-    def _parent_rows(self, scope: Scope) -> ParentRows:
-        if self.parent_model is None or self.parent_visible is None:
+    def _parent_rows(self, scope: Scope, visible: Visibility) -> ParentRows:
+        if self.parent_model is None:
             raise ValueError(f"{self.name} has no parent model to read along")
         table: Table = self.parent_model.__table__  # type: ignore[assignment]
-        return ParentRows(table, self.parent_visible(scope), read_columns(self.parent_model))
+        return ParentRows(table, visible(scope), read_columns(self.parent_model))
 
 
 FILTER = "filter_{}"
@@ -209,7 +209,7 @@ def _shape(window: Window) -> Window:
     )
 
 
-_TEMPLATES: dict[tuple[str, Role, tuple[str, ...], Window, bool], Select[Any]] = {}
+_TEMPLATES: dict[tuple[str, Role, tuple[str, ...], Window, Visibility | None], Select[Any]] = {}
 MAX_TEMPLATES = 2048
 """Page statements kept per process: (connection, role, filters, window shape) pairs."""
 
@@ -219,14 +219,14 @@ def _template(
     role: Role,
     filter_names: tuple[str, ...],
     shape: Window,
-    with_parent: bool,
+    parent_visible: Visibility | None,
 ) -> Select[Any]:
-    key = (spec.name, role, filter_names, shape, with_parent)
+    key = (spec.name, role, filter_names, shape, parent_visible)
     template = _TEMPLATES.get(key)
     if template is None:
         if len(_TEMPLATES) >= MAX_TEMPLATES:
             _TEMPLATES.clear()
-        template = _TEMPLATES[key] = spec.build(role, filter_names, shape, with_parent)
+        template = _TEMPLATES[key] = spec.build(role, filter_names, shape, parent_visible)
     return template
 
 
@@ -293,7 +293,6 @@ PROJECTS_OF_ENGAGEMENT = ConnectionSpec(
     parent="engagement_id",
     filter_columns={"status": "status", "phase": "phase"},
     parent_model=Engagement,
-    parent_visible=visibility.engagements,
 )
 CONVERSATIONS_OF_ENGAGEMENT = ConnectionSpec(
     "conversations",
@@ -303,7 +302,6 @@ CONVERSATIONS_OF_ENGAGEMENT = ConnectionSpec(
     parent="engagement_id",
     filter_columns={"status": "status"},
     parent_model=Engagement,
-    parent_visible=visibility.engagements,
 )
 ORDERS_OF_ENGAGEMENT = ConnectionSpec(
     "orders",
@@ -312,7 +310,6 @@ ORDERS_OF_ENGAGEMENT = ConnectionSpec(
     _newest_first(Order),
     parent="engagement_id",
     parent_model=Engagement,
-    parent_visible=visibility.engagements,
 )
 MESSAGES_OF_CONVERSATION = ConnectionSpec(
     "messages",
@@ -322,7 +319,6 @@ MESSAGES_OF_CONVERSATION = ConnectionSpec(
     parent="conversation_id",
     joins=(JoinSpec("sender", User, visibility.users, "sender_id"),),
     parent_model=Conversation,
-    parent_visible=visibility.conversations,
 )
 
 

@@ -5,13 +5,9 @@ from collections.abc import Callable, Sequence
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types.execution import ExecutionContext
 
-from engagement_api.extensions.hook_runner import HookRunner
-from engagement_api.schema.executor import AttributeReadingExecutor
 from engagement_api.schema.mutation import Mutation
-from engagement_api.schema.plain_fields import resolve_plain_fields_directly
 from engagement_api.schema.query import Query
 from engagement_api.schema.scalars import SCALAR_OVERRIDES
 from engagement_api.schema.subscription import Subscription
@@ -26,39 +22,37 @@ NODE_TYPES = [Message, Organization, Project, Service, User]
 
 class EngagementSchema(strawberry.Schema):
     """Strawberry's schema without its per-error log line (client errors are expected, and
-    unexpected ones are logged once, with the request id, by `MaskUnexpectedErrors`), and
-    with hooks looked up once per extension class (`HookRunner`)."""
+    unexpected ones are logged once, with the request id, by `MaskUnexpectedErrors`)."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         return None
 
-    def create_extensions_runner(
-        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
-    ) -> SchemaExtensionsRunner:
-        return HookRunner(execution_context=execution_context, extensions=extensions)
-
 
 def build_schema(
     extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
     *,
-    fast: bool = True,
+    fast_path: bool = False,
 ) -> strawberry.Schema:
-    """The schema; with `fast` off, executed exactly as Strawberry and graphql-core do (the
-    reference the fast path is compared with)."""
-    schema = EngagementSchema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
-        types=NODE_TYPES,
-        extensions=extensions,
-        execution_context_class=AttributeReadingExecutor if fast else None,
-        scalar_overrides=SCALAR_OVERRIDES,
-    )
-    if fast:
-        resolve_plain_fields_directly(schema._schema)
-    return schema
+    """The schema, executed by stock Strawberry and graphql-core or, with `fast_path` (the
+    server passes `fastpath.enabled(settings)`), by the fast path (`engagement_api/fastpath/`)."""
+    options = {
+        "query": Query,
+        "mutation": Mutation,
+        "subscription": Subscription,
+        "types": NODE_TYPES,
+        "extensions": extensions,
+        "scalar_overrides": SCALAR_OVERRIDES,
+    }
+    if not fast_path:
+        return EngagementSchema(**options)  # type: ignore[arg-type]
+    # Imported only when the installed versions are the verified ones: it reaches into
+    # the libraries' internals.
+    from engagement_api.fastpath.schema import fast_schema
+
+    return fast_schema(EngagementSchema, options)
 
 
 schema = build_schema()
+"""The schema's definition (export, contract checks); the server builds its own."""

@@ -5,6 +5,7 @@ request or a viewer), the viewer's scope on every statement, statement execution
 the request's single database session, and tracing of each batch.
 """
 
+import asyncio
 import uuid
 from abc import abstractmethod
 from collections import defaultdict, namedtuple
@@ -33,7 +34,9 @@ class Loader(DataLoader[K, V], Generic[K, V]):
     """A request-scoped, viewer-scoped batch loader."""
 
     def __init__(self, context: "RequestContext") -> None:
-        super().__init__()
+        # aiodataloader's `cache_map`: the futures by key, readable without its internals.
+        self.futures: dict[K, asyncio.Future[V]] = {}
+        super().__init__(cache_map=self.futures)
         self.context = context
         self._built: dict[tuple[K, Callable[[V], Any]], Any] = {}
 
@@ -59,7 +62,7 @@ class Loader(DataLoader[K, V], Generic[K, V]):
     def peek(self, key: K) -> tuple[bool, V | None]:
         """(True, value) when this request already holds `key`'s value (loaded or primed),
         so that a resolver can return it at once instead of awaiting; (False, None) else."""
-        future = self._cache.get(key)
+        future = self.futures.get(key)
         if future is None or not future.done() or future.exception() is not None:
             return False, None
         return True, future.result()
@@ -89,7 +92,7 @@ class Loader(DataLoader[K, V], Generic[K, V]):
             joined_id = fields.index(Join.label_of(join.name, "id"))
             for row in rows:
                 key = row[foreign_key]
-                if key is not None and key not in loader._cache:
+                if key is not None and key not in loader.futures:
                     loader.prime(key, joined(row) if row[joined_id] is not None else None)
 
 
@@ -194,11 +197,14 @@ class ParentWithPageLoader(Loader[ParentPageKey, Row[Any] | None]):
     ) -> list[Row[Any] | None]:
         spec = pages.spec
         assert spec.parent_model is not None
-        statement, parameters = spec.page(self.scope, parent_ids, filters, window, with_parent=True)
+        by_id = ByIdLoader.for_model(spec.parent_model)
+        statement, parameters = spec.page(
+            self.scope, parent_ids, filters, window, parent_visible=by_id.visible
+        )
         rows = await self.fetch(statement, parameters)
         self.prime_joined(spec, rows)
         parents = _parent_rows(spec.parent_model, rows)
-        parent_loader = self.context.loader(ByIdLoader.for_model(spec.parent_model))
+        parent_loader = self.context.loader(by_id)
         page_loader = self.context.loader(pages)
         for parent_id, page in zip(parent_ids, split_pages(rows, parent_ids, window), strict=True):
             parent_loader.prime(parent_id, parents.get(parent_id))

@@ -11,10 +11,10 @@ from engagement_api.resolvers.loaders import (
 )
 from engagement_api.resolvers.loaders.messages import NEWEST
 from engagement_api.schema.context import request_context
+from engagement_api.schema.direct import direct
 from engagement_api.schema.enums import ConversationStatus
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.node import Connection, Node
-from engagement_api.schema.plain_fields import direct
 from engagement_api.schema.types._load import load_required_row
 from engagement_api.schema.types.engagement import Engagement
 

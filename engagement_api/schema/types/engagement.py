@@ -12,6 +12,7 @@ from engagement_api.resolvers.loaders import (
     ProposalByIdLoader,
     UserByIdLoader,
 )
+from engagement_api.schema.direct import direct
 from engagement_api.schema.enums import (
     ConversationStatus,
     EngagementStatus,
@@ -20,7 +21,6 @@ from engagement_api.schema.enums import (
 )
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.node import Connection, Node
-from engagement_api.schema.plain_fields import direct
 from engagement_api.schema.types._load import load_required_row, load_row
 from engagement_api.schema.types.order import Order
 from engagement_api.schema.types.user import User

@@ -5,9 +5,9 @@ from typing import Any, Self
 import strawberry
 
 from engagement_api.resolvers.loaders import ConversationByIdLoader, UserByIdLoader
+from engagement_api.schema.direct import direct
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.node import Node
-from engagement_api.schema.plain_fields import direct
 from engagement_api.schema.types._load import load_required_row, related
 from engagement_api.schema.types.conversation import Conversation
 from engagement_api.schema.types.user import User

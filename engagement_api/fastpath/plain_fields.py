@@ -4,20 +4,23 @@ Strawberry resolves a field without a resolver of its own through two wrappers (
 result function, then `StrawberryField.get_result`) before reading the attribute: three
 Python calls for each of the ~10,000 leaves of a dashboard. Once the schema is built, each
 such field (Strawberry marks their resolver `_is_default`) gets a resolver that reads the
-attribute directly; what it returns is the same. Resolvers marked `@direct` are called by
-graphql-core as they are. Fields with arguments, permissions or field extensions are left
-as Strawberry built them.
+attribute directly; what it returns is the same. Resolvers marked `@direct`
+(`schema/direct.py`) are called by graphql-core with a `strawberry.Info` made around its
+resolve info (what Strawberry would pass), without the rest of Strawberry's wrapper. Fields
+with arguments, permissions or field extensions are left as Strawberry built them.
 """
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema, get_named_type, is_leaf_type
+import strawberry
+from graphql import GraphQLField, GraphQLObjectType, get_named_type, is_leaf_type
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from engagement_api.schema.direct import is_direct
+
 BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 ATTRIBUTE = "_reads_attribute"
@@ -37,46 +40,52 @@ def attribute_of(resolve: Callable[..., Any] | None) -> str | None:
 
 
 def direct_function_of(resolve: Callable[..., Any] | None) -> Callable[..., Any] | None:
-    """The `@direct` function `(self, info)` a resolver set by `resolve_plain_fields_directly`
-    calls (one without arguments), else None."""
+    """What a resolver set by `resolve_plain_fields_directly` for a `@direct` resolver without
+    arguments calls: `(source, graphql-core info)`; else None."""
     return getattr(resolve, CALLS, None)
-
-
-DIRECT = "_resolved_directly"
-
-
-def direct(function: F) -> F:
-    """Marks a resolver `(self, info, **arguments)` without permissions or field extensions
-    that graphql-core may call as it is, when its arguments are scalars, enums or lists of
-    them (graphql-core's coerced values are then what Strawberry would pass: Python enum
-    members, ints, strings): it gets graphql-core's `info` (with the same `context` and
-    `root_value` as Strawberry's), its arguments by their Python names, and returns a value
-    or an awaitable. Strawberry's resolver wrapper (an `Info` object, argument conversion,
-    the extension chain) costs a few us per call: 600 message senders and 180 connections
-    per dashboard."""
-    setattr(function, DIRECT, True)
-    return function
 
 
 CALLS = "_calls_directly"
 
 
-def _method(function: Callable[..., Any], names: dict[str, str]) -> Callable[..., Any]:
+def _strawberry_info(info: Any, definition: StrawberryField) -> strawberry.Info:
+    """What Strawberry's wrapper passes as `info`, made without the dataclass `__init__`
+    (half the cost; about 800 per dashboard): its two fields, set directly."""
+    made: strawberry.Info = _new(_INFO)
+    made._raw_info = info
+    made._field = definition
+    return made
+
+
+_new = object.__new__
+_INFO = strawberry.Info
+
+
+def _method(
+    function: Callable[..., Any], names: dict[str, str], definition: StrawberryField
+) -> Callable[..., Any]:
+    def call(source: Any, info: Any) -> Any:
+        return function(source, _strawberry_info(info, definition))
+
     if not names:
 
         def resolve(source: Any, info: Any, **_arguments: Any) -> Any:
-            return function(source, info)
+            return call(source, info)
 
-        setattr(resolve, CALLS, function)
+        setattr(resolve, CALLS, call)
         return resolve
 
     def resolve_with_arguments(source: Any, info: Any, **arguments: Any) -> Any:
-        return function(source, info, **{names[name]: value for name, value in arguments.items()})
+        python_arguments = {names[name]: value for name, value in arguments.items()}
+        return function(source, _strawberry_info(info, definition), **python_arguments)
 
     return resolve_with_arguments
 
 
-def resolve_plain_fields_directly(schema: GraphQLSchema) -> None:
+def resolve_plain_fields_directly(strawberry_schema: strawberry.Schema) -> None:
+    """Give `strawberry_schema`'s plain attribute fields and `@direct` fields their direct
+    resolvers (in place, once, after the schema is built)."""
+    schema = strawberry_schema._schema
     for named in schema.type_map.values():
         if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
             continue
@@ -89,7 +98,7 @@ def resolve_plain_fields_directly(schema: GraphQLSchema) -> None:
             elif (function := _direct_function(definition)) is not None:
                 names = _python_names(field)
                 if names is not None:
-                    field.resolve = _method(function, names)
+                    field.resolve = _method(function, names, definition)
 
 
 def _direct_function(definition: StrawberryField) -> Callable[..., Any] | None:
@@ -99,7 +108,7 @@ def _direct_function(definition: StrawberryField) -> Callable[..., Any] | None:
     function = resolver.wrapped_func
     if isinstance(function, (staticmethod, classmethod)):
         return None
-    return function if getattr(function, DIRECT, False) else None
+    return function if is_direct(function) else None
 
 
 def _python_names(field: GraphQLField) -> dict[str, str] | None:

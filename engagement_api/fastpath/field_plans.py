@@ -19,7 +19,7 @@ from strawberry.schema.schema_converter import CustomGraphQLEnumType
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.cast import get_strawberry_type_cast
 
-from engagement_api.schema.plain_fields import BACKREF, attribute_of, direct_function_of
+from engagement_api.fastpath.plain_fields import BACKREF, attribute_of, direct_function_of
 
 
 @dataclass(frozen=True, slots=True)

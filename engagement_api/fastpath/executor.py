@@ -46,7 +46,7 @@ from graphql.execution.executor import invalid_return_type_error
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from engagement_api.schema.field_plans import FieldPlan, plan_field
+from engagement_api.fastpath.field_plans import FieldPlan, plan_field
 
 MAX_PLANNED_OPERATIONS = 1024
 """Operations whose plans are kept per process (each entry holds its syntax tree, so the

@@ -1,0 +1,34 @@
+"""A served schema on the fast path: the planned executor, direct resolvers, the hook runner."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import strawberry
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.types.execution import ExecutionContext
+
+from engagement_api.fastpath.executor import AttributeReadingExecutor
+from engagement_api.fastpath.hook_runner import HookRunner
+from engagement_api.fastpath.plain_fields import resolve_plain_fields_directly
+
+
+class _HookRunnerSchema(strawberry.Schema):
+    """Hooks looked up once per extension class (`HookRunner`)."""
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return HookRunner(execution_context=execution_context, extensions=extensions)
+
+
+def fast_schema(
+    schema_class: type[strawberry.Schema], options: Mapping[str, Any]
+) -> strawberry.Schema:
+    """`schema_class(**options)`, executed by the fast path."""
+    fast_class: type[strawberry.Schema] = type(
+        f"Fast{schema_class.__name__}", (_HookRunnerSchema, schema_class), {}
+    )
+    schema = fast_class(**options, execution_context_class=AttributeReadingExecutor)
+    resolve_plain_fields_directly(schema)
+    return schema

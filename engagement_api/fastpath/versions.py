@@ -1,0 +1,20 @@
+"""The library versions the fast path was verified against (the whole test suite, in both
+modes). The fast path runs only when the installed versions are exactly these; after an
+upgrade, run the suite in both modes and set the new versions here."""
+
+VERIFIED: dict[str, str] = {
+    # StrawberryGraphQLCoreExecutionContext, the converter's field back-references, the
+    # default resolvers' `_is_default`, `Info(_raw_info=..., _field=...)`, the extension
+    # runner's context managers (executor.py, plain_fields.py, field_plans.py,
+    # hook_runner.py).
+    "strawberry-graphql": "0.341.2",
+    # The executor methods marked `:meta private:` (execute_fields, execute_field,
+    # collect_subfields, build_resolve_info, handle_field_error), `Path`'s layout.
+    "graphql-core": "3.3.2",
+    # The read path compiles templates through the public API; verified with the rest.
+    "sqlalchemy": "2.1.9",
+    # The loaders hand it their cache map (public); verified with the rest.
+    "aiodataloader": "0.4.3",
+    # Reads run on the driver connection (public); verified with the rest.
+    "asyncpg": "0.32.0",
+}

@@ -128,7 +128,7 @@ def lock(arguments: list[str]) -> int:
                 stale.append(path.relative_to(ROOT))
     if stale:
         names = ", ".join(map(str, stale))
-        print(f"{names}: out of date with pyproject.toml; run `python3 dev.py lock`", file=sys.stderr)
+        print(f"{names}: stale for pyproject.toml; run `python3 dev.py lock`", file=sys.stderr)
         return 1
     return 0
 

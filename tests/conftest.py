@@ -22,6 +22,14 @@ from engagement_api.db import migrate
 from engagement_api.db.engine import create_engine
 from tests.databases import create_database, drop_database
 from tests.factories import World
+from tests.tools import missing_tools
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Stops the run at once when a program the suite needs is missing (tests/tools.py)."""
+    missing = missing_tools()
+    if missing:
+        pytest.exit("\n".join(tool.missing_message() for tool in missing), returncode=4)
 
 
 @pytest.fixture(scope="session")

@@ -83,6 +83,29 @@ def development_environment() -> dict[str, str]:
     return {"ENVIRONMENT": "development", **os.environ}
 
 
+GRAPHIQL_VENDOR = ROOT / "engagement_api" / "static" / "graphiql" / "vendor"
+GRAPHIQL_FILES = {
+    # served name: file in clients/node_modules (packages pinned exactly in package.json)
+    "react.production.min.js": "react/umd/react.production.min.js",
+    "react-dom.production.min.js": "react-dom/umd/react-dom.production.min.js",
+    "graphiql.min.js": "graphiql/graphiql.min.js",
+    "graphiql.min.css": "graphiql/graphiql.min.css",
+    "plugin-explorer.umd.js": "@graphiql/plugin-explorer/dist/index.umd.js",
+    "plugin-explorer.css": "@graphiql/plugin-explorer/dist/style.css",
+    "graphql-ws.min.js": "graphql-ws/umd/graphql-ws.min.js",
+}
+
+
+def graphiql(arguments: list[str]) -> int:
+    """Copies GraphiQL's browser files from the pinned npm packages into the Python package,
+    where the server serves them (committed, so neither a clone nor the image needs Node)."""
+    install_clients()
+    GRAPHIQL_VENDOR.mkdir(parents=True, exist_ok=True)
+    for name, source in GRAPHIQL_FILES.items():
+        shutil.copyfile(CLIENTS / "node_modules" / source, GRAPHIQL_VENDOR / name)
+    return 0
+
+
 def serve(arguments: list[str]) -> int:
     install_python()
     command = [str(BIN / "engagement-api"), "serve", "--demo", *arguments]
@@ -144,7 +167,7 @@ def lint(arguments: list[str]) -> int:
     return max(subprocess.call(check, cwd=ROOT) for check in checks)
 
 
-COMMANDS = {"serve": serve, "test": test, "lint": lint, "lock": lock}
+COMMANDS = {"serve": serve, "test": test, "lint": lint, "lock": lock, "graphiql": graphiql}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         engine=engine,
         broadcaster=broadcaster,
         metrics=metrics,
-        graphql_ide="graphiql" if settings.introspection else None,
+        graphql_ide="graphiql" if settings.graphiql else None,
         keep_alive=True,
         keep_alive_interval=settings.websocket_keepalive_seconds,
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            *(graphiql_routes() if settings.introspection else []),
+            *(graphiql_routes() if settings.graphiql else []),
             *([Route("/metrics", metrics_endpoint)] if settings.metrics_enabled else []),
         ],
         middleware=[

@@ -24,6 +24,10 @@ from tests.databases import create_database, drop_database
 from tests.factories import World
 from tests.tools import missing_tools
 
+# The suite exercises the development profile (GraphiQL, statement counts, the development
+# secret) unless a test starts a server with ENVIRONMENT=production itself.
+os.environ.setdefault("ENVIRONMENT", "development")
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Stops the run at once when a program the suite needs is missing (tests/tools.py)."""

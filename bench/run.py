@@ -31,7 +31,7 @@ from engagement_api.settings import Settings
 
 JWT_SECRET = "benchmark-secret-0123456789abcdef0123456789"
 PRODUCTION_ENV = {
-    "DEV_MODE": "false",
+    "ENVIRONMENT": "production",
     "INTROSPECTION": "false",
     "LOG_JSON": "true",
     "JWT_SECRET": JWT_SECRET,

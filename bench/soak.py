@@ -33,7 +33,7 @@ from engagement_api.tokens import demo_tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 JWT_SECRET = "soak-secret-0123456789abcdef0123456789abcdef"
-PRODUCTION_ENV = {"DEV_MODE": "false", "INTROSPECTION": "false", "LOG_LEVEL": "WARNING"}
+PRODUCTION_ENV = {"ENVIRONMENT": "production", "INTROSPECTION": "false", "LOG_LEVEL": "WARNING"}
 WEIGHTS = {"dashboard": 3, "thread": 5, "post": 2}
 MAX_IN_FLIGHT = 256
 DASHBOARD = (ROOT / "clients" / "documents" / "dashboard.graphql").read_text()

@@ -22,6 +22,7 @@ from engagement_api.extensions.operation_metrics import OperationMetrics
 from engagement_api.extensions.query_safety import query_safety_extensions
 from engagement_api.extensions.validation_cache import DocumentCache
 from engagement_api.gc_tuning import tune_for_serving
+from engagement_api.graphiql import GraphiQLView, graphiql_routes
 from engagement_api.health import healthz, readyz
 from engagement_api.http_slots import HttpSlotsMiddleware
 from engagement_api.logs import configure_logging
@@ -30,7 +31,6 @@ from engagement_api.middleware import RequestIdMiddleware
 from engagement_api.observability import setup_tracing
 from engagement_api.schema.schema import build_schema
 from engagement_api.settings import Settings, get_settings
-from engagement_api.view import GraphQLView
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -51,13 +51,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         fast_path=fastpath.enabled(settings),
     )
-    view = GraphQLView(
+    view = GraphiQLView(
         schema,
         settings=settings,
         engine=engine,
         broadcaster=broadcaster,
         metrics=metrics,
-        graphql_ide="graphiql" if settings.introspection else None,
+        graphql_ide="graphiql" if settings.graphiql else None,
         keep_alive=True,
         keep_alive_interval=settings.websocket_keepalive_seconds,
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *(graphiql_routes() if settings.graphiql else []),
             *([Route("/metrics", metrics_endpoint)] if settings.metrics_enabled else []),
         ],
         middleware=[

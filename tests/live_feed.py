@@ -11,8 +11,9 @@ from typing import Any
 from engagement_api.db.enums import Role
 from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
 from tests.factories import Made, World
+from tests.private_redis import private_redis_url
 
-REDIS_URL = "redis://127.0.0.1:6379/5"
+REDIS_URL = private_redis_url()
 
 POST = """mutation Post($input: PostMessageInput!) {
   postMessage(input: $input) { message { id } errors { code message } }

@@ -25,7 +25,9 @@ def production_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
     log = tmp_path_factory.mktemp("production") / "server.log"
-    running = start_server(database_url, str(log), INTROSPECTION="false", DEV_MODE="false")
+    running = start_server(
+        database_url, str(log), INTROSPECTION="false", ANONYMOUS_INTROSPECTION="false"
+    )
     yield running
     stop_server(running)
 
@@ -35,7 +37,9 @@ def staging_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
     log = tmp_path_factory.mktemp("staging") / "server.log"
-    running = start_server(database_url, str(log), INTROSPECTION="true", DEV_MODE="false")
+    running = start_server(
+        database_url, str(log), INTROSPECTION="true", ANONYMOUS_INTROSPECTION="false"
+    )
     yield running
     stop_server(running)
 

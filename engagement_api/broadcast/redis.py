@@ -62,5 +62,5 @@ class RedisBroadcaster(Broadcaster):
                 elif message["type"] == "message":
                     self.receive(message["data"])
         finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]
             await client.aclose()

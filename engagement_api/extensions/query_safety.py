@@ -36,6 +36,6 @@ def query_safety_extensions(settings: Settings) -> list[Callable[[], SchemaExten
         partial(
             IntrospectionPolicy,
             enabled=settings.introspection,
-            open_to_anonymous=settings.dev_mode,
+            open_to_anonymous=settings.anonymous_introspection,
         ),
     ]

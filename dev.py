@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 import venv
 from pathlib import Path
 
@@ -33,6 +34,8 @@ LOCKS = {
     # the same version of every package they share.
     DEV_LOCK: ["--extra", "otlp", "--extra", "dev"],
     REQUIREMENTS / "production.txt": ["--extra", "otlp", "-c", "requirements/dev.txt"],
+    # The build backend of pyproject's [build-system], for the image's wheel of the project.
+    REQUIREMENTS / "build.txt": ["-"],
 }
 
 
@@ -122,10 +125,15 @@ def test(arguments: list[str]) -> int:
 
 
 def compile_lock(path: Path, options: list[str]) -> None:
+    """`uv pip compile` of pyproject's dependencies, or with "-" of its build requirements."""
+    source = [] if options == ["-"] else ["pyproject.toml"]
+    with (ROOT / "pyproject.toml").open("rb") as pyproject:
+        build_requires = "\n".join(tomllib.load(pyproject)["build-system"]["requires"])
     run(
-        BIN / "uv", "pip", "compile", "pyproject.toml", *options, "--universal",
+        BIN / "uv", "pip", "compile", *source, *options, "--universal",
         "--python-version", "3.11", "--generate-hashes", "--quiet",
         "--custom-compile-command", "python3 dev.py lock", "-o", path,
+        input=build_requires, text=True,
     )  # fmt: skip
 
 

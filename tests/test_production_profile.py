@@ -116,6 +116,7 @@ def _graphiql_served(server: RunningServer) -> bool:
 
 def test_production_serves_no_graphiql(production: RunningServer) -> None:
     assert _graphiql_served(production) is False
+    assert httpx.get(production.graphql_url, headers={"accept": "text/html"}).status_code == 404
     assert httpx.get(f"{production.url}/graphiql/vendor/graphiql.min.js").status_code == 404
 
 

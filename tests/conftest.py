@@ -30,12 +30,6 @@ from tests.tools import missing_tools
 os.environ.setdefault("ENVIRONMENT", "development")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Stops the run at once when a program the suite needs is missing (tests/tools.py)."""
-    missing = missing_tools()
-    if missing:
-        pytest.exit("\n".join(tool.missing_message() for tool in missing), returncode=4)
-
 settings.register_profile(
     "ci",
     max_examples=40,
@@ -64,6 +58,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Stops the run at once when a program the suite needs is missing (tests/tools.py)."""
+    missing = missing_tools()
+    if missing:
+        pytest.exit("\n".join(tool.missing_message() for tool in missing), returncode=4)
     if config.getoption("--stock"):
         os.environ["FAST_PATH"] = "false"  # the servers the tests start inherit it
 

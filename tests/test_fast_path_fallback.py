@@ -3,8 +3,12 @@ libraries are not the verified versions says so once, in a warning naming the pa
 both versions, and runs stock Strawberry / graphql-core execution, answering exactly what
 the suite's server answers."""
 
+import ast
 import json
 import logging
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -197,3 +201,43 @@ def test_the_stock_fallback_answers_what_the_suites_server_answers(
     query, variables, token = data.draw(requests(viewers))
     reference = _answer(server, query, variables, token)
     assert _answer(fallback_server, query, variables, token) == reference
+
+
+PRIVATE_MODULES = """
+import sys
+from engagement_api.app import create_app
+create_app()
+print(sorted(name for name in sys.modules if name.startswith("engagement_api.fastpath.")))
+"""
+
+
+@pytest.mark.parametrize("verified", [MISMATCHED, VERIFIED], ids=["mismatch", "verified"])
+def test_the_modules_that_reach_into_libraries_load_only_on_the_verified_versions(
+    database_url: str, verified: dict[str, str]
+) -> None:
+    """A library whose internals changed may fail to import them: the stock path must not
+    import them at all."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "FAST_PATH": "true",
+        "FAST_PATH_VERIFIED_VERSIONS": json.dumps(verified),
+    }
+    loaded = (
+        subprocess.run(
+            [sys.executable, "-c", PRIVATE_MODULES],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    reaching = {"executor", "field_plans", "hook_runner", "plain_fields", "schema"}
+    names = {name.removeprefix("engagement_api.fastpath.") for name in ast.literal_eval(loaded)}
+    if verified is VERIFIED:
+        assert reaching <= names
+    else:
+        assert not names & reaching

@@ -3,8 +3,13 @@ libraries are not the verified versions says so once, in a warning naming the pa
 both versions, and runs stock Strawberry / graphql-core execution, answering exactly what
 the suite's server answers."""
 
+import ast
 import json
 import logging
+import os
+import subprocess
+import sys
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -75,11 +80,16 @@ def test_a_mismatch_builds_the_stock_schema_and_the_verified_set_the_fast_one(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """What `create_app` builds for each decision (the server above shows the decision)."""
-    mismatched = Settings(fast_path=True, fast_path_verified_versions=MISMATCHED)
+    unseen = f"0.0.{uuid.uuid4().int % 10**9}.dev0"  # a verified set this process never saw
+    verified_elsewhere = {**VERIFIED, "graphql-core": unseen}
+    mismatched = Settings(fast_path=True, fast_path_verified_versions=verified_elsewhere)
     with caplog.at_level(logging.WARNING, logger="engagement_api.fastpath"):
         decisions = [fastpath.enabled(mismatched), fastpath.enabled(mismatched)]
     assert decisions == [False, False]
-    assert len(caplog.records) <= 1  # once per process (another test may have logged it)
+    assert [record.getMessage() for record in caplog.records] == [
+        "fast path off, running stock execution: graphql-core "
+        f"{fastpath.installed_version('graphql-core')} installed, {unseen} verified"
+    ]
     stock = build_schema(fast_path=fastpath.enabled(mismatched))
     assert type(stock) is EngagementSchema
     assert not issubclass(stock.execution_context_class, AttributeReadingExecutor)
@@ -191,3 +201,43 @@ def test_the_stock_fallback_answers_what_the_suites_server_answers(
     query, variables, token = data.draw(requests(viewers))
     reference = _answer(server, query, variables, token)
     assert _answer(fallback_server, query, variables, token) == reference
+
+
+PRIVATE_MODULES = """
+import sys
+from engagement_api.app import create_app
+create_app()
+print(sorted(name for name in sys.modules if name.startswith("engagement_api.fastpath.")))
+"""
+
+
+@pytest.mark.parametrize("verified", [MISMATCHED, VERIFIED], ids=["mismatch", "verified"])
+def test_the_modules_that_reach_into_libraries_load_only_on_the_verified_versions(
+    database_url: str, verified: dict[str, str]
+) -> None:
+    """A library whose internals changed may fail to import them: the stock path must not
+    import them at all."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "FAST_PATH": "true",
+        "FAST_PATH_VERIFIED_VERSIONS": json.dumps(verified),
+    }
+    loaded = (
+        subprocess.run(
+            [sys.executable, "-c", PRIVATE_MODULES],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    reaching = {"executor", "field_plans", "hook_runner", "plain_fields", "schema"}
+    names = {name.removeprefix("engagement_api.fastpath.") for name in ast.literal_eval(loaded)}
+    if verified is VERIFIED:
+        assert reaching <= names
+    else:
+        assert not names & reaching

@@ -173,7 +173,7 @@ async def test_an_engagement_is_read_with_its_first_connection_as_the_two_statem
     for viewer in (staff, client):
         folded = await gql.execute(by_lookup, {"id": engagement.gid}, token=viewer.token)
         apart = await gql.execute(by_node, {"id": engagement.gid}, token=viewer.token)
-        assert folded["data"]["engagement"] == apart["data"]["node"]
+        assert folded["data"]["engagement"] == apart["data"]["node"], folded.get("errors")
         assert len(folded["data"]["engagement"]["projects"]["edges"]) == 2
         assert folded["extensions"]["sqlStatements"] <= apart["extensions"]["sqlStatements"] - 1
 

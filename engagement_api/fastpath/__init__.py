@@ -13,6 +13,10 @@ that changed its internals cannot break the stock path.
 import logging
 from collections.abc import Mapping
 from importlib import metadata
+from typing import Any
+
+import strawberry
+from graphql import GraphQLResolveInfo
 
 from engagement_api.fastpath.versions import VERIFIED
 from engagement_api.settings import Settings
@@ -64,3 +68,17 @@ def enabled(settings: Settings) -> bool:
             )
         decision = _decided[key] = not found
     return decision
+
+
+class FastPathSchema(strawberry.Schema):
+    """The base of every schema the fast path executes (`fastpath/schema.py`)."""
+
+
+def graphql_info(info: strawberry.Info[Any, Any]) -> GraphQLResolveInfo[Any] | None:
+    """graphql-core's resolve info behind `info` when the fast path executes its schema
+    (Strawberry keeps it in a private field of the verified version); None under stock
+    execution, where Strawberry's public `Info` is what there is."""
+    if isinstance(info.schema, FastPathSchema):
+        raw: GraphQLResolveInfo[Any] = info._raw_info
+        return raw
+    return None

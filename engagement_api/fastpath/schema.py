@@ -8,12 +8,13 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types.execution import ExecutionContext
 
+from engagement_api.fastpath import FastPathSchema
 from engagement_api.fastpath.executor import AttributeReadingExecutor
 from engagement_api.fastpath.hook_runner import HookRunner
 from engagement_api.fastpath.plain_fields import resolve_plain_fields_directly
 
 
-class _HookRunnerSchema(strawberry.Schema):
+class _HookRunnerSchema(FastPathSchema):
     """Hooks looked up once per extension class (`HookRunner`)."""
 
     def create_extensions_runner(

@@ -4,9 +4,9 @@ upgrade, run the suite in both modes and set the new versions here."""
 
 VERIFIED: dict[str, str] = {
     # StrawberryGraphQLCoreExecutionContext, the converter's field back-references, the
-    # default resolvers' `_is_default`, `Info(_raw_info=..., _field=...)`, the extension
-    # runner's context managers (executor.py, plain_fields.py, field_plans.py,
-    # hook_runner.py).
+    # default resolvers' `_is_default`, `Info`'s `_raw_info` and `_field` fields, the
+    # extension runner's context managers (executor.py, plain_fields.py, field_plans.py,
+    # hook_runner.py, graphql_info in __init__.py).
     "strawberry-graphql": "0.341.2",
     # The executor methods marked `:meta private:` (execute_fields, execute_field,
     # collect_subfields, build_resolve_info, handle_field_error), `Path`'s layout.

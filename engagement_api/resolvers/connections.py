@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import strawberry
 from graphql import (
@@ -16,7 +16,9 @@ from graphql import (
     get_named_type,
 )
 from graphql.execution.values import VariableValues, get_argument_values
+from strawberry.types.nodes import SelectedField, Selection
 
+from engagement_api import fastpath
 from engagement_api.db.enums import Role
 from engagement_api.db.pagination import PageRows, Window, sort_keys
 from engagement_api.db.queries import ConnectionSpec, Filters
@@ -194,68 +196,144 @@ async def load_parent(
     return await context.loader(ParentWithPageLoader).load((pages, parent_id, (), window))
 
 
+class _Asked(NamedTuple):
+    """A connection field the selection holds once, plainly: its page loader, its arguments
+    (by GraphQL name) and whether it asks for `totalCount`."""
+
+    pages: type[PageLoader]
+    arguments: dict[str, Any]
+    with_total: bool
+
+
 def _asked_page(
     info: strawberry.Info[Any, Any], connections: Mapping[str, type[PageLoader]]
 ) -> tuple[type[PageLoader], Window] | None:
     """The first of `connections` that the current field's selection holds exactly once, as a
     plain field (no directive) without filters, and the window its resolver will ask for;
     None when the selection has fragments or nothing qualifies (it is then read as usual)."""
-    raw: GraphQLResolveInfo[Any] = info._raw_info
+    raw = fastpath.graphql_info(info)
+    if raw is None:
+        asked = _asked_in_selection(info, connections)
+    else:
+        asked = _asked_in_nodes(raw, connections)
+    for candidate in asked or ():
+        window = _window_of(info, candidate)
+        if window is not None:
+            return candidate.pages, window
+    return None
+
+
+def _asked_in_nodes(
+    raw: GraphQLResolveInfo[Any], connections: Mapping[str, type[PageLoader]]
+) -> list[_Asked] | None:
+    """`_asked_page`'s candidates read from graphql-core's syntax tree (the fast path)."""
     selections = [
         selection
         for node in raw.field_nodes
         for selection in (node.selection_set.selections if node.selection_set else ())
     ]
     fields = [selection for selection in selections if isinstance(selection, FieldNode)]
-    if len(fields) != len(selections):
+    parent_type = get_named_type(raw.return_type)
+    if len(fields) != len(selections) or not isinstance(parent_type, GraphQLObjectType):
         return None
     names = [field.name.value for field in fields]
+    # The resolve info holds the coerced variable values only: what arguments read.
+    variables = VariableValues(sources={}, coerced=raw.variable_values)  # type: ignore[arg-type]
+    asked = []
     for node in fields:
         pages = connections.get(node.name.value)
-        if pages is not None and names.count(node.name.value) == 1 and not node.directives:
-            window = _window_of(info, node, pages)
-            if window is not None:
-                return pages, window
-    return None
+        definition = parent_type.fields.get(node.name.value)
+        if pages is None or definition is None or node.directives:
+            continue
+        if names.count(node.name.value) != 1:
+            continue
+        try:
+            arguments = get_argument_values(definition, node, variables)
+        except GraphQLError:
+            continue
+        total = _selection_has(node.selection_set, "totalCount", raw.fragments)
+        asked.append(_Asked(pages, arguments, total))
+    return asked
 
 
-def _window_of(
-    info: strawberry.Info[Any, Any], node: FieldNode, pages: type[PageLoader]
-) -> Window | None:
-    """The window `node`'s connection resolver will read, when it filters nothing and its
-    arguments are valid; None otherwise (the resolver then reports what is wrong)."""
-    raw: GraphQLResolveInfo[Any] = info._raw_info
-    parent_type = get_named_type(raw.return_type)
-    if not isinstance(parent_type, GraphQLObjectType):
+def _asked_in_selection(
+    info: strawberry.Info[Any, Any], connections: Mapping[str, type[PageLoader]]
+) -> list[_Asked] | None:
+    """`_asked_page`'s candidates read from Strawberry's `selected_fields` (stock execution)."""
+    selections = [
+        selection
+        for field in info.selected_fields
+        if isinstance(field, SelectedField)
+        for selection in field.selections
+    ]
+    fields = [selection for selection in selections if isinstance(selection, SelectedField)]
+    if len(fields) != len(selections):
         return None
-    definition = parent_type.fields.get(node.name.value)
-    if definition is None:
-        return None
+    names = [field.name for field in fields]
+    return [
+        _Asked(pages, _literal_ints(field.arguments), _selected_has(field.selections, "totalCount"))
+        for field in fields
+        if (pages := connections.get(field.name)) is not None
+        and names.count(field.name) == 1
+        and not field.directives
+    ]
+
+
+def _literal_ints(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Strawberry's selection holds a literal argument as its text (`first: 10` is "10"),
+    variables as their coerced values: the page sizes as ints (validation has checked them)."""
+    return {
+        name: int(value) if name in PAGE_SIZES and isinstance(value, str) else value
+        for name, value in arguments.items()
+    }
+
+
+PAGE_SIZES = frozenset({"first", "last"})
+
+
+def _window_of(info: strawberry.Info[Any, Any], asked: _Asked) -> Window | None:
+    """The window the asked connection's resolver will read, when it filters nothing and
+    its arguments are valid; None otherwise (the resolver then reports what is wrong)."""
+    arguments = asked.arguments
+    if any(value is not None for name, value in arguments.items() if name not in PAGINATION):
+        return None  # filtered: read by the connection's own statement
+    spec = asked.pages.spec
     try:
-        # Strawberry's resolve info holds the coerced values only: what arguments read.
-        variables = VariableValues(sources={}, coerced=raw.variable_values)  # type: ignore[arg-type]
-        arguments = get_argument_values(definition, node, variables)
-        if any(value is not None for name, value in arguments.items() if name not in PAGINATION):
-            return None  # filtered: read by the connection's own statement
         return page_window(
-            codec_of(pages.spec, request_context(info).scope),
+            codec_of(spec, request_context(info).scope),
             first=arguments.get("first"),
             after=arguments.get("after"),
             last=arguments.get("last"),
             before=arguments.get("before"),
-            with_total=_selection_has(node.selection_set, "totalCount", raw.fragments),
+            with_total=asked.with_total,
         )
-    except (GraphQLError, BadUserInputError):
+    except BadUserInputError:
         return None
 
 
 def selects(info: strawberry.Info[Any, Any], field_name: str) -> bool:
-    """Whether the current field's selection asks for `field_name` (fragments included);
-    `info` is Strawberry's or, for a `@direct` resolver, graphql-core's."""
-    raw: GraphQLResolveInfo[Any] = getattr(info, "_raw_info", info)  # type: ignore[arg-type]
+    """Whether the current field's selection asks for `field_name` (fragments included)."""
+    raw = fastpath.graphql_info(info)
+    if raw is None:
+        return any(
+            _selected_has(field.selections, field_name)
+            for field in info.selected_fields
+            if isinstance(field, SelectedField)
+        )
     return any(
         _selection_has(node.selection_set, field_name, raw.fragments) for node in raw.field_nodes
     )
+
+
+def _selected_has(selections: Sequence[Selection], field_name: str) -> bool:
+    """Whether Strawberry's `selections` hold `field_name`, in fragments too."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name == field_name:
+                return True
+        elif _selected_has(selection.selections, field_name):
+            return True
+    return False
 
 
 def _selection_has(

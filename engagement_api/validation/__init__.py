@@ -1,17 +1,34 @@
 """Input validation (domain rules §4): `validate(Model, input)` or a `Refusal` whose problems
-point at the input fields at fault."""
+point at the input fields at fault.
+
+Each mutation input has one `InputModel`, declared beside its mutation
+(`resolvers/mutations/<entity>.py`): everything the input itself can get wrong. Field names
+are the contract's (camelCase aliases), so an error's location is the `UserError.field` path
+under "input". Rules that need the database (visibility, state, roles) live in the
+mutations. Reusable field types are in `fields.py`.
+"""
 
 import dataclasses
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 from strawberry import UNSET
 
 from engagement_api.refusals import INPUT, ErrorCode, Problem, Refusal
 from engagement_api.validation.fields import NOT_FOUND
-from engagement_api.validation.models import InputModel
+
+
+class InputModel(BaseModel):
+    """The base of every mutation input's validation model."""
+
+    model_config = ConfigDict(alias_generator=to_camel, frozen=True)
+
+    def given(self, name: str) -> bool:
+        """Whether the client sent this field (absent leaves a value unchanged)."""
+        return name in self.model_fields_set
+
 
 ModelT = TypeVar("ModelT", bound=InputModel)
 

@@ -95,3 +95,11 @@ Url = Annotated[
 ]
 
 Size = Annotated[int, Field(ge=0, le=SIZE_MAX)]
+
+EngagementId = Annotated[uuid.UUID, global_id("Engagement")]
+ProjectId = Annotated[uuid.UUID, global_id("Project")]
+ConversationId = Annotated[uuid.UUID, global_id("Conversation")]
+MessageId = Annotated[uuid.UUID, global_id("Message")]
+ProposalId = Annotated[uuid.UUID, global_id("Proposal")]
+UserId = Annotated[uuid.UUID, global_id("User")]
+ServiceId = Annotated[uuid.UUID, global_id("Service")]

@@ -19,10 +19,9 @@ from engagement_api.db.writes import Lock
 from engagement_api.lifecycles import Lifecycle
 from engagement_api.refusals import INPUT, Path, Refusal, forbidden, invalid_transition, not_found
 from engagement_api.resolvers.loaders.base import ByIdLoader
+from engagement_api.resolvers.mutations.payloads import UserError
 from engagement_api.schema.context import request_context
-from engagement_api.schema.payloads import UserError
-from engagement_api.validation import validate
-from engagement_api.validation.models import InputModel
+from engagement_api.validation import InputModel, validate
 
 PayloadT = TypeVar("PayloadT")
 ModelT = TypeVar("ModelT", bound=InputModel)

@@ -18,11 +18,63 @@ from engagement_api.resolvers.mutations.common import (
     status_values,
     write_values,
 )
+from engagement_api.resolvers.mutations.fields import mutation_field
 from engagement_api.resolvers.mutations.messages import insert_message
-from engagement_api.schema import inputs
-from engagement_api.schema.payloads import ConversationPayload
+from engagement_api.resolvers.mutations.payloads import UserError, errors_field
+from engagement_api.schema.enums import ConversationStatus
+from engagement_api.schema.permissions import IsStaff
 from engagement_api.schema.types.conversation import Conversation as ConversationType
-from engagement_api.validation import models
+from engagement_api.validation import InputModel
+from engagement_api.validation.fields import Content, ConversationId, EngagementId, OptionalName
+
+
+@strawberry.input
+class StartConversationInput:
+    engagement_id: strawberry.ID
+    subject: str | None = strawberry.UNSET
+    content: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Optional first message, posted in the same transaction.",
+    )
+
+
+@strawberry.input
+class SetConversationStatusInput:
+    id: strawberry.ID
+    status: ConversationStatus
+
+
+class StartConversation(InputModel):
+    engagement_id: EngagementId
+    subject: OptionalName | None = None
+    content: Content | None = None
+
+
+class SetConversationStatus(InputModel):
+    id: ConversationId
+    status: ConversationStatus
+
+
+@strawberry.type
+class ConversationPayload:
+    conversation: ConversationType | None = None
+    errors: list[UserError] = errors_field()
+
+
+@strawberry.type
+class ConversationMutations:
+    @mutation_field(ConversationPayload, description="A CLIENT: on its own ACTIVE engagement.")
+    async def start_conversation(
+        self, info: strawberry.Info, input: StartConversationInput
+    ) -> ConversationPayload:
+        return await start_conversation(info, input)
+
+    @mutation_field(ConversationPayload, IsStaff)
+    async def set_conversation_status(
+        self, info: strawberry.Info, input: SetConversationStatusInput
+    ) -> ConversationPayload:
+        return await set_conversation_status(info, input)
+
 
 Info = strawberry.Info[Any, Any]
 
@@ -31,13 +83,11 @@ def _payload(row: Any) -> ConversationPayload:
     return ConversationPayload(conversation=ConversationType.from_row(row))
 
 
-async def start_conversation(
-    info: Info, input: inputs.StartConversationInput
-) -> ConversationPayload:
-    return await mutate(info, ConversationPayload, models.StartConversation, input, _start)
+async def start_conversation(info: Info, input: StartConversationInput) -> ConversationPayload:
+    return await mutate(info, ConversationPayload, StartConversation, input, _start)
 
 
-async def _start(context: RequestContext, data: models.StartConversation) -> ConversationPayload:
+async def _start(context: RequestContext, data: StartConversation) -> ConversationPayload:
     engagement = await lock_engagement_taking_work(context, data.engagement_id, "conversations")
     if context.scope.is_client and engagement.status is not EngagementStatus.ACTIVE:
         raise forbidden("A CLIENT starts conversations on ACTIVE engagements only.")
@@ -56,14 +106,12 @@ async def _start(context: RequestContext, data: models.StartConversation) -> Con
 
 
 async def set_conversation_status(
-    info: Info, input: inputs.SetConversationStatusInput
+    info: Info, input: SetConversationStatusInput
 ) -> ConversationPayload:
-    return await mutate(info, ConversationPayload, models.SetConversationStatus, input, _set_status)
+    return await mutate(info, ConversationPayload, SetConversationStatus, input, _set_status)
 
 
-async def _set_status(
-    context: RequestContext, data: models.SetConversationStatus
-) -> ConversationPayload:
+async def _set_status(context: RequestContext, data: SetConversationStatus) -> ConversationPayload:
     row = await lock_visible(
         context, Conversation, visibility.conversations, data.id, type_name="Conversation"
     )

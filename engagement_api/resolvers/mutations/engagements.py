@@ -21,11 +21,85 @@ from engagement_api.resolvers.mutations.common import (
     update_changed,
     write_values,
 )
-from engagement_api.schema import inputs
+from engagement_api.resolvers.mutations.fields import DeleteInput, mutation_field
+from engagement_api.resolvers.mutations.payloads import DeletePayload, UserError, errors_field
+from engagement_api.schema.enums import EngagementStatus
 from engagement_api.schema.ids import to_global_id
-from engagement_api.schema.payloads import DeletePayload, EngagementPayload
+from engagement_api.schema.permissions import IsAdmin, IsStaff
 from engagement_api.schema.types.engagement import Engagement as EngagementType
-from engagement_api.validation import models
+from engagement_api.validation import InputModel
+from engagement_api.validation.fields import EngagementId, OptionalName, ProposalId, UserId
+
+
+@strawberry.input
+class CreateEngagementInput:
+    client_id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    proposal_id: strawberry.ID | None = strawberry.UNSET
+
+
+@strawberry.input
+class UpdateEngagementInput:
+    id: strawberry.ID
+    name: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class SetEngagementStatusInput:
+    id: strawberry.ID
+    status: EngagementStatus
+
+
+class CreateEngagement(InputModel):
+    client_id: UserId
+    name: OptionalName | None = None
+    proposal_id: ProposalId | None = None
+
+
+class UpdateEngagement(InputModel):
+    id: EngagementId
+    name: OptionalName | None = None
+
+
+class SetEngagementStatus(InputModel):
+    id: EngagementId
+    status: EngagementStatus
+
+
+class DeleteEngagement(InputModel):
+    id: EngagementId
+
+
+@strawberry.type
+class EngagementPayload:
+    engagement: EngagementType | None = None
+    errors: list[UserError] = errors_field()
+
+
+@strawberry.type
+class EngagementMutations:
+    @mutation_field(EngagementPayload, IsStaff)
+    async def create_engagement(
+        self, info: strawberry.Info, input: CreateEngagementInput
+    ) -> EngagementPayload:
+        return await create_engagement(info, input)
+
+    @mutation_field(EngagementPayload, IsStaff)
+    async def update_engagement(
+        self, info: strawberry.Info, input: UpdateEngagementInput
+    ) -> EngagementPayload:
+        return await update_engagement(info, input)
+
+    @mutation_field(EngagementPayload, IsStaff)
+    async def set_engagement_status(
+        self, info: strawberry.Info, input: SetEngagementStatusInput
+    ) -> EngagementPayload:
+        return await set_engagement_status(info, input)
+
+    @mutation_field(DeletePayload, IsAdmin, "A hard delete; its orders stay, unlinked.")
+    async def delete_engagement(self, info: strawberry.Info, input: DeleteInput) -> DeletePayload:
+        return await delete_engagement(info, input)
+
 
 Info = strawberry.Info[Any, Any]
 
@@ -40,11 +114,11 @@ async def _lock(context: RequestContext, data: Any, lock: Lock = Lock.UPDATE) ->
     )
 
 
-async def create_engagement(info: Info, input: inputs.CreateEngagementInput) -> EngagementPayload:
-    return await mutate(info, EngagementPayload, models.CreateEngagement, input, _create)
+async def create_engagement(info: Info, input: CreateEngagementInput) -> EngagementPayload:
+    return await mutate(info, EngagementPayload, CreateEngagement, input, _create)
 
 
-async def _create(context: RequestContext, data: models.CreateEngagement) -> EngagementPayload:
+async def _create(context: RequestContext, data: CreateEngagement) -> EngagementPayload:
     client_field = (*INPUT, "clientId")
     client = await load_visible(
         context, UserByIdLoader, data.client_id, type_name="User", field=client_field
@@ -69,7 +143,7 @@ async def _create(context: RequestContext, data: models.CreateEngagement) -> Eng
     return _payload(row)
 
 
-async def _convertible_proposal(context: RequestContext, data: models.CreateEngagement) -> Any:
+async def _convertible_proposal(context: RequestContext, data: CreateEngagement) -> Any:
     """The proposal the engagement is created from: the same client's, not yet converted."""
     if data.proposal_id is None:
         return None
@@ -89,35 +163,31 @@ async def _convertible_proposal(context: RequestContext, data: models.CreateEnga
     return proposal
 
 
-async def update_engagement(info: Info, input: inputs.UpdateEngagementInput) -> EngagementPayload:
-    return await mutate(info, EngagementPayload, models.UpdateEngagement, input, _update)
+async def update_engagement(info: Info, input: UpdateEngagementInput) -> EngagementPayload:
+    return await mutate(info, EngagementPayload, UpdateEngagement, input, _update)
 
 
-async def _update(context: RequestContext, data: models.UpdateEngagement) -> EngagementPayload:
+async def _update(context: RequestContext, data: UpdateEngagement) -> EngagementPayload:
     row = await _lock(context, data)
     values = {"name": data.name} if data.given("name") else {}
     return _payload(await update_changed(context, Engagement, row, values))
 
 
-async def set_engagement_status(
-    info: Info, input: inputs.SetEngagementStatusInput
-) -> EngagementPayload:
-    return await mutate(info, EngagementPayload, models.SetEngagementStatus, input, _set_status)
+async def set_engagement_status(info: Info, input: SetEngagementStatusInput) -> EngagementPayload:
+    return await mutate(info, EngagementPayload, SetEngagementStatus, input, _set_status)
 
 
-async def _set_status(
-    context: RequestContext, data: models.SetEngagementStatus
-) -> EngagementPayload:
+async def _set_status(context: RequestContext, data: SetEngagementStatus) -> EngagementPayload:
     row = await _lock(context, data)
     values = status_values(ENGAGEMENT, row.status, data.status)
     return _payload(await write_values(context, Engagement, row, values))
 
 
-async def delete_engagement(info: Info, input: inputs.DeleteInput) -> DeletePayload:
-    return await mutate(info, DeletePayload, models.DeleteEngagement, input, _delete)
+async def delete_engagement(info: Info, input: DeleteInput) -> DeletePayload:
+    return await mutate(info, DeletePayload, DeleteEngagement, input, _delete)
 
 
-async def _delete(context: RequestContext, data: models.DeleteEngagement) -> DeletePayload:
+async def _delete(context: RequestContext, data: DeleteEngagement) -> DeletePayload:
     """A hard delete: projects, conversations and messages go by cascade; orders stay with
     `engagement_id` NULL; proposals converted into it stay, unlinked."""
     row = await _lock(context, data, Lock.DELETE)

@@ -1,8 +1,9 @@
 """Message mutations: post, edit, soft delete; each records its event for after commit."""
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
+from pydantic import Field
 from sqlalchemy import Row
 
 from engagement_api.context import RequestContext
@@ -20,11 +21,94 @@ from engagement_api.resolvers.mutations.common import (
     require_author_or_admin,
     update_changed,
 )
-from engagement_api.schema import inputs
+from engagement_api.resolvers.mutations.fields import DeleteInput, mutation_field
+from engagement_api.resolvers.mutations.payloads import DeletePayload, UserError, errors_field
 from engagement_api.schema.ids import to_global_id
-from engagement_api.schema.payloads import DeletePayload, MessagePayload
 from engagement_api.schema.types.message import Message as MessageType
-from engagement_api.validation import models
+from engagement_api.validation import InputModel
+from engagement_api.validation.fields import (
+    ATTACHMENTS_MAX,
+    Content,
+    ConversationId,
+    MessageId,
+    Name,
+    Size,
+    Url,
+)
+
+
+@strawberry.input
+class AttachmentInput:
+    name: str
+    url: str
+    size: int
+
+
+@strawberry.input
+class PostMessageInput:
+    conversation_id: strawberry.ID
+    content: str
+    is_internal: bool | None = False
+    attachments: list[AttachmentInput] | None = strawberry.UNSET
+
+
+@strawberry.input
+class EditMessageInput:
+    id: strawberry.ID
+    content: str
+
+
+class Attachment(InputModel):
+    name: Name
+    url: Url
+    size: Size
+
+
+class PostMessage(InputModel):
+    conversation_id: ConversationId
+    content: Content
+    is_internal: bool | None = False
+    attachments: Annotated[list[Attachment], Field(max_length=ATTACHMENTS_MAX)] | None = None
+
+    @property
+    def internal(self) -> bool:
+        return bool(self.is_internal)
+
+    def attachment_values(self) -> list[dict[str, object]]:
+        return [item.model_dump() for item in self.attachments or ()]
+
+
+class EditMessage(InputModel):
+    id: MessageId
+    content: Content
+
+
+class DeleteMessage(InputModel):
+    id: MessageId
+
+
+@strawberry.type
+class MessagePayload:
+    message: MessageType | None = None
+    errors: list[UserError] = errors_field()
+
+
+@strawberry.type
+class MessageMutations:
+    @mutation_field(MessagePayload, description="A CLIENT: non-internal, on its own engagement.")
+    async def post_message(self, info: strawberry.Info, input: PostMessageInput) -> MessagePayload:
+        return await post_message(info, input)
+
+    @mutation_field(MessagePayload, description="The sender's own message (an ADMIN: any).")
+    async def edit_message(self, info: strawberry.Info, input: EditMessageInput) -> MessagePayload:
+        return await edit_message(info, input)
+
+    @mutation_field(
+        DeletePayload, description="A soft delete of the sender's own message (an ADMIN: any)."
+    )
+    async def delete_message(self, info: strawberry.Info, input: DeleteInput) -> DeletePayload:
+        return await delete_message(info, input)
+
 
 Info = strawberry.Info[Any, Any]
 CONVERSATION_FIELD = (*INPUT, "conversationId")
@@ -71,11 +155,11 @@ async def _lock_message(context: RequestContext, data: Any) -> Row[Any]:
     return await lock_visible(context, Message, visibility.messages, data.id, type_name="Message")
 
 
-async def post_message(info: Info, input: inputs.PostMessageInput) -> MessagePayload:
-    return await mutate(info, MessagePayload, models.PostMessage, input, _post)
+async def post_message(info: Info, input: PostMessageInput) -> MessagePayload:
+    return await mutate(info, MessagePayload, PostMessage, input, _post)
 
 
-async def _post(context: RequestContext, data: models.PostMessage) -> MessagePayload:
+async def _post(context: RequestContext, data: PostMessage) -> MessagePayload:
     if data.internal and context.scope.is_client:
         raise forbidden("A CLIENT cannot post internal messages.")
     conversation = await lock_visible(
@@ -107,11 +191,11 @@ async def _post(context: RequestContext, data: models.PostMessage) -> MessagePay
     return MessagePayload(message=MessageType.from_row(message))
 
 
-async def edit_message(info: Info, input: inputs.EditMessageInput) -> MessagePayload:
-    return await mutate(info, MessagePayload, models.EditMessage, input, _edit)
+async def edit_message(info: Info, input: EditMessageInput) -> MessagePayload:
+    return await mutate(info, MessagePayload, EditMessage, input, _edit)
 
 
-async def _edit(context: RequestContext, data: models.EditMessage) -> MessagePayload:
+async def _edit(context: RequestContext, data: EditMessage) -> MessagePayload:
     row = await _lock_message(context, data)
     require_author_or_admin(context, row.sender_id)
     edited = await update_changed(context, Message, row, {"content": data.content})
@@ -120,11 +204,11 @@ async def _edit(context: RequestContext, data: models.EditMessage) -> MessagePay
     return MessagePayload(message=MessageType.from_row(edited))
 
 
-async def delete_message(info: Info, input: inputs.DeleteInput) -> DeletePayload:
-    return await mutate(info, DeletePayload, models.DeleteMessage, input, _delete)
+async def delete_message(info: Info, input: DeleteInput) -> DeletePayload:
+    return await mutate(info, DeletePayload, DeleteMessage, input, _delete)
 
 
-async def _delete(context: RequestContext, data: models.DeleteMessage) -> DeletePayload:
+async def _delete(context: RequestContext, data: DeleteMessage) -> DeletePayload:
     """A soft delete; the conversation's activity times fall back to the newest message left."""
     row = await _lock_message(context, data)
     require_author_or_admin(context, row.sender_id)

@@ -14,22 +14,56 @@ from engagement_api.db.models import Engagement, Order, Proposal
 from engagement_api.db.queries import by_ids
 from engagement_api.refusals import INPUT, ErrorCode, Refusal, invalid_transition, not_found, refuse
 from engagement_api.resolvers.mutations.common import mutate, one
-from engagement_api.schema import inputs
-from engagement_api.schema.payloads import SignProposalPayload
+from engagement_api.resolvers.mutations.fields import mutation_field
+from engagement_api.resolvers.mutations.payloads import UserError, errors_field
 from engagement_api.schema.types.engagement import Engagement as EngagementType
 from engagement_api.schema.types.order import Order as OrderType
 from engagement_api.schema.types.proposal import Proposal as ProposalType
-from engagement_api.validation import models
+from engagement_api.validation import InputModel
+from engagement_api.validation.fields import ProposalId
+
+
+@strawberry.input
+class SignProposalInput:
+    proposal_id: strawberry.ID
+
+
+class SignProposal(InputModel):
+    proposal_id: ProposalId
+
+
+@strawberry.type
+class SignProposalPayload:
+    proposal: ProposalType | None = None
+    order: OrderType | None = None
+    engagement: EngagementType | None = None
+    errors: list[UserError] = errors_field()
+
+
+@strawberry.type
+class ProposalMutations:
+    @mutation_field(
+        SignProposalPayload,
+        description=(
+            "Signs a proposal: creates its order and its engagement in one transaction. "
+            "A CLIENT: its own SENT proposal."
+        ),
+    )
+    async def sign_proposal(
+        self, info: strawberry.Info, input: SignProposalInput
+    ) -> SignProposalPayload:
+        return await sign_proposal(info, input)
+
 
 Info = strawberry.Info[Any, Any]
 FIELD = (*INPUT, "proposalId")
 
 
-async def sign_proposal(info: Info, input: inputs.SignProposalInput) -> SignProposalPayload:
-    return await mutate(info, SignProposalPayload, models.SignProposal, input, _sign)
+async def sign_proposal(info: Info, input: SignProposalInput) -> SignProposalPayload:
+    return await mutate(info, SignProposalPayload, SignProposal, input, _sign)
 
 
-async def _sign(context: RequestContext, data: models.SignProposal) -> SignProposalPayload:
+async def _sign(context: RequestContext, data: SignProposal) -> SignProposalPayload:
     signed = (
         await context.db.execute(writes.sign_sent_proposal(context.scope, data.proposal_id))
     ).first()

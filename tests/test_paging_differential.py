@@ -45,7 +45,7 @@ from tests import paging_model as model
 from tests.conftest import RunningServer, start_server, stop_server
 from tests.factories import BASE_TIME, Made, World
 
-WORLDS = max(2, settings.default.max_examples // 13)
+WORLDS = max(2, settings.default.max_examples // 20)
 """Worlds per run: 4 under the `ci` profile, each paged through every connection, viewer
 and path."""
 TIMES = [BASE_TIME + timedelta(minutes=n) for n in range(3)]

@@ -46,7 +46,7 @@ from tests.conftest import RunningServer, start_server, stop_server
 from tests.factories import BASE_TIME, Made, World
 
 WORLDS = max(2, settings.default.max_examples // 20)
-"""Worlds per run: 4 under the `ci` profile, each paged through every connection, viewer
+"""Worlds per run: 2 under the `ci` profile, each paged through every connection, viewer
 and path."""
 TIMES = [BASE_TIME + timedelta(minutes=n) for n in range(3)]
 """Few instants, so that many rows share one `created_at` and order by id."""

@@ -22,7 +22,7 @@ through every connection x viewer x path; HYPOTHESIS_PROFILE=thorough runs many 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -251,6 +251,8 @@ class Walk:
     find: Callable[[dict[str, Any]], Any]
     rows: list[Any] | None
     backward: bool = False
+    activity: dict[str, datetime | None] | None = None
+    """For conversations: each one's lastMessageAt as the model has it for the viewer."""
 
 
 def _edges_node(data: Any, gid: str) -> Any:
@@ -453,6 +455,7 @@ def walks_of(world: model.Model, viewer: model.User, draw: st.DrawFn) -> list[tu
                 world, viewer, "conversations", "Conversation", filters, parent, rows
             )
         )
+        walks[_path].activity = {row.gid: world.last_message_at(viewer, row) for row in rows or ()}
         found.append(walks[_path])
         parent = draw(engagements)
         visible = world.sees_engagement(viewer, parent)
@@ -512,6 +515,10 @@ def check_page(walk: Walk, page: Any, expected: model.Page, asked: dict[str, Any
             f"{where}: has next/previous {info['hasNextPage']}/{info['hasPreviousPage']}"
             f" != {expected.has_next}/{expected.has_previous}"
         )
+    for edge in page["edges"] if walk.activity is not None else ():
+        shown, node = edge["node"]["lastMessageAt"], edge["node"]["id"]
+        if (shown and datetime.fromisoformat(shown)) != walk.activity.get(node):
+            found.append(f"{where}: {node} lastMessageAt {shown} != {walk.activity.get(node)}")
     cursors = [edge["cursor"] for edge in page["edges"]]
     if (info["startCursor"], info["endCursor"]) != (
         cursors[0] if cursors else None,
@@ -602,11 +609,9 @@ async def test_every_connection_pages_as_the_model_says(
     viewers = [user for user in world.users if user.org == world.users[0].org]
     viewers.append(next(user for user in world.users if user.org != viewers[0].org))
     servers = Servers(http, server.graphql_url, stock_server.graphql_url)
-    runs: list[Awaitable[None]] = []
-    for viewer in viewers:
-        for walk, size in walks_of(world, viewer, data.draw):
-            runs.append(run_walk(servers, walk, size))
-            if size == 1:
-                runs.append(run_empty_page(servers, walk))
+    # Everything drawn first: a draw may end the example, which must leave no coroutine.
+    walks = [walk for viewer in viewers for walk in walks_of(world, viewer, data.draw)]
+    runs: list[Awaitable[None]] = [run_walk(servers, walk, size) for walk, size in walks]
+    runs += [run_empty_page(servers, walk) for walk, size in walks if size == 1]
     await asyncio.gather(*runs)
     assert not servers.problems, "\n".join(servers.problems[:30])

@@ -3,11 +3,12 @@
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    ColumnClause,
     ColumnElement,
+    DateTime,
     Select,
     Table,
     any_,
@@ -47,7 +48,9 @@ Visibility = Callable[[Scope], ColumnElement[bool]]
 Filters = tuple[tuple[str, tuple[Any, ...]], ...]
 """Hashable connection filters: (argument name, accepted values) pairs."""
 
-NEVER: ColumnClause[Any] = literal_column("'-infinity'::timestamptz")
+NEVER: ColumnElement[datetime] = literal_column(
+    "'-infinity'::timestamptz", type_=DateTime(timezone=True)
+)
 """What a never-messaged conversation's activity sorts as: after every real time, newest
 first. It stays in SQL: its cursor holds null, and no Python datetime stands for it."""
 

@@ -21,8 +21,8 @@ from strawberry.types.nodes import SelectedField, Selection
 from engagement_api import fastpath
 from engagement_api.db.enums import Role
 from engagement_api.db.pagination import PageRows, Window, sort_keys
-from engagement_api.db.queries import ConnectionSpec, Filters
-from engagement_api.db.scope import Scope
+from engagement_api.db.queries import CONNECTIONS, ConnectionSpec, Filters
+from engagement_api.db.scope import Scope, symbolic_scope
 from engagement_api.errors import BadUserInputError
 from engagement_api.resolvers.cursors import CursorCodec
 from engagement_api.resolvers.loaders.base import ByIdLoader, PageLoader, ParentWithPageLoader
@@ -50,6 +50,17 @@ def codec_of(spec: ConnectionSpec, scope: Scope) -> CursorCodec:
     if codec is None:
         codec = _CODECS[key] = CursorCodec.of(spec.name, spec.ordering(scope))
     return codec
+
+
+def _derive_every_codec() -> None:
+    """Every connection's codec, derived at import: a sort column the codec cannot read
+    back stops the server from starting instead of refusing a client's cursor."""
+    for spec in CONNECTIONS:
+        for role in Role:
+            codec_of(spec, symbolic_scope(role))
+
+
+_derive_every_codec()
 
 
 def page_window(

@@ -27,6 +27,7 @@ from engagement_api.logs import configure_logging
 from engagement_api.metrics import Metrics, metrics_endpoint
 from engagement_api.middleware import RequestIdMiddleware
 from engagement_api.observability import setup_tracing
+from engagement_api.persisted_documents import manifest_operation_names
 from engagement_api.schema.schema import build_schema
 from engagement_api.settings import Settings, get_settings
 from engagement_api.view import GraphQLView
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     configure_logging(settings)
     database_url = settings.database_app_url or resolve_database_url(settings)
     engine = create_engine(database_url, EngineOptions.from_settings(settings))
-    metrics = Metrics(engine)
+    metrics = Metrics(engine, operation_names=metrics_operation_names(settings))
     broadcaster = create_broadcaster(settings, database_url)
     schema = build_schema(
         extensions=[
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.engine = engine
         app.state.metrics = metrics
+        app.state.metrics_token = settings.metrics_token
         app.state.head_revision = head_revision()
         app.state.broadcaster = broadcaster
         await broadcaster.start()
@@ -87,17 +89,28 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(  # the whole body first: a stalled one must not hold a slot
+                BodySizeLimitMiddleware,
+                max_bytes=settings.max_body_bytes,
+                timeout_seconds=settings.http_body_timeout_seconds,
+            ),
             Middleware(
                 HttpSlotsMiddleware,
                 slots=settings.http_slots_per_worker,
                 shed_over=shed_queue_over(settings),
             ),
-            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
             *cors_middleware(settings),
             Middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes),
         ],
         lifespan=lifespan,
     )
+
+
+def metrics_operation_names(settings: Settings) -> list[str]:
+    """`METRICS_OPERATION_NAMES` and the names of the registered persisted documents."""
+    path = settings.persisted_documents_path
+    registered = manifest_operation_names(path) if path else []
+    return [*settings.metrics_operation_names, *registered]
 
 
 def shed_queue_over(settings: Settings) -> int:

@@ -11,6 +11,9 @@ import orjson
 
 from engagement_api.errors import BadUserInputError
 
+MAX_SHOWN = 64
+"""Characters of a malformed cursor quoted back in the error (it may be any size)."""
+
 
 def encode_cursor(connection: str, key: Sequence[Any]) -> str:
     """orjson writes the key's datetimes as `isoformat()` does (RFC 3339 with offset), its
@@ -44,4 +47,5 @@ def decode_cursor(cursor: str, connection: str, kinds: Sequence[type]) -> tuple[
             raise ValueError("cursor of another connection")
         return tuple(_typed(value, kind) for value, kind in zip(values, kinds, strict=True))
     except (binascii.Error, orjson.JSONDecodeError, ValueError, TypeError, AttributeError) as error:
-        raise BadUserInputError(f"Invalid cursor for {connection}: {cursor!r}.") from error
+        shown = cursor if len(cursor) <= MAX_SHOWN else f"{cursor[:MAX_SHOWN]}..."
+        raise BadUserInputError(f"Invalid cursor for {connection}: {shown!r}.") from error

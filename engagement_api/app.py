@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -22,6 +23,7 @@ from engagement_api.extensions.query_safety import query_safety_extensions
 from engagement_api.extensions.validation_cache import DocumentCache
 from engagement_api.gc_tuning import tune_for_serving
 from engagement_api.health import healthz, readyz
+from engagement_api.http_errors import starlette_http_error
 from engagement_api.http_slots import HttpSlotsMiddleware
 from engagement_api.logs import configure_logging
 from engagement_api.metrics import Metrics, metrics_endpoint
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes),
         ],
         lifespan=lifespan,
+        exception_handlers={HTTPException: starlette_http_error},
     )
 
 

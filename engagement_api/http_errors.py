@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import Response
 
 ACCEPTED_MEDIA_TYPE = "application/json"
@@ -135,3 +137,14 @@ def _nesting(value: object) -> int:
                 return deepest
             stack.extend((child, depth + 1) for child in item)
     return deepest
+
+
+async def starlette_http_error(request: Request, error: Exception) -> Response:
+    """Starlette's own refusals (no such route, a method the route does not take), as JSON."""
+    assert isinstance(error, HTTPException)
+    status = error.status_code
+    message = error.detail
+    if status == 405:
+        allowed = (error.headers or {}).get("Allow", "GET, POST")
+        message = f"{request.method[:20]} is not allowed here; allowed: {allowed}."
+    return refusal_response(status, code_for_status(status), message, error.headers)

@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         ),
     )
     request_timeout_seconds: float = 30.0
+    http_header_timeout_seconds: float = Field(
+        default=10.0,
+        description="How long a request's headers may take to arrive (408 HEADER_TIMEOUT after).",
+    )
+    max_header_bytes: int = Field(
+        default=32_768, description="Largest request head accepted (431 HEADER_TOO_LARGE over)."
+    )
     http_body_timeout_seconds: float = Field(
         default=30.0,
         description="How long a request body may take to arrive (408 BODY_TIMEOUT after).",

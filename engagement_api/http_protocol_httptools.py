@@ -9,7 +9,6 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from engagement_api.http_protocol import HEADER_TIMEOUT, HEADER_TOO_LARGE, refusal
 from engagement_api.settings import get_settings
 
-
 LINGER_SECONDS = 2.0
 """How long a refused connection's further bytes are read and dropped before it closes."""
 

@@ -53,7 +53,7 @@ class RawConnection:
 
     async def send_raw(self, data: bytes) -> None:
         self.writer.write(data)
-        await self.writer.drain()
+        await asyncio.wait_for(self.writer.drain(), GUARD_SECONDS)
 
     async def request(
         self,

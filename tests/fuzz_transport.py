@@ -13,7 +13,7 @@ SURROGATE_ESCAPES = st.sampled_from(["\\ud800", "\\udfff", "\\ud83d", "\\udc00x"
 json_scalars = st.one_of(
     st.none(),
     st.booleans(),
-    st.integers(min_value=-(2**70), max_value=2**70),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=40),
 )
@@ -88,7 +88,6 @@ CONTENT_TYPES = st.sampled_from(
         "multipart/form-data; boundary=x",
         "application/x-www-form-urlencoded",
         "",
-        "\x7f",
     ]
 )
 

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -24,11 +25,13 @@ from engagement_api.extensions.validation_cache import DocumentCache
 from engagement_api.gc_tuning import tune_for_serving
 from engagement_api.graphiql import GraphiQLView, graphiql_routes
 from engagement_api.health import healthz, readyz
+from engagement_api.http_errors import starlette_http_error
 from engagement_api.http_slots import HttpSlotsMiddleware
 from engagement_api.logs import configure_logging
 from engagement_api.metrics import Metrics, metrics_endpoint
 from engagement_api.middleware import RequestIdMiddleware
 from engagement_api.observability import setup_tracing
+from engagement_api.persisted_documents import manifest_operation_names
 from engagement_api.schema.schema import build_schema
 from engagement_api.settings import Settings, get_settings
 
@@ -38,7 +41,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     configure_logging(settings)
     database_url = settings.database_app_url or resolve_database_url(settings)
     engine = create_engine(database_url, EngineOptions.from_settings(settings))
-    metrics = Metrics(engine)
+    metrics = Metrics(engine, operation_names=metrics_operation_names(settings))
     broadcaster = create_broadcaster(settings, database_url)
     schema = build_schema(
         extensions=[
@@ -69,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.engine = engine
         app.state.metrics = metrics
+        app.state.metrics_token = settings.metrics_token
         app.state.head_revision = head_revision()
         app.state.broadcaster = broadcaster
         await broadcaster.start()
@@ -90,17 +94,29 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(  # the whole body first: a stalled one must not hold a slot
+                BodySizeLimitMiddleware,
+                max_bytes=settings.max_body_bytes,
+                timeout_seconds=settings.http_body_timeout_seconds,
+            ),
             Middleware(
                 HttpSlotsMiddleware,
                 slots=settings.http_slots_per_worker,
                 shed_over=shed_queue_over(settings),
             ),
-            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
             *cors_middleware(settings),
             Middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes),
         ],
         lifespan=lifespan,
+        exception_handlers={HTTPException: starlette_http_error},
     )
+
+
+def metrics_operation_names(settings: Settings) -> list[str]:
+    """`METRICS_OPERATION_NAMES` and the names of the registered persisted documents."""
+    path = settings.persisted_documents_path
+    registered = manifest_operation_names(path) if path else []
+    return [*settings.metrics_operation_names, *registered]
 
 
 def shed_queue_over(settings: Settings) -> int:

@@ -18,7 +18,13 @@ class AuthenticationError(Exception):
 def mint_token(
     user_id: uuid.UUID, settings: Settings, *, lifetime: timedelta = timedelta(hours=24)
 ) -> str:
-    """An HS256 token for `user_id` (development, tests and the CLI)."""
+    """An HS256 token for `user_id` (development, tests and the CLI); ValueError for a
+    lifetime beyond `JWT_MAX_LIFETIME_SECONDS` (servers refuse such tokens)."""
+    if lifetime.total_seconds() > settings.jwt_max_lifetime_seconds:
+        raise ValueError(
+            f"A token may live at most {settings.jwt_max_lifetime_seconds} seconds "
+            "(JWT_MAX_LIFETIME_SECONDS)."
+        )
     now = datetime.now(UTC)
     claims: dict[str, Any] = {"sub": str(user_id), "iat": now, "exp": now + lifetime}
     if settings.jwt_issuer:
@@ -58,12 +64,26 @@ def verify_token(token: str, settings: Settings) -> uuid.UUID:
             options={"require": ["exp", "sub"]},
         )
         user_id = uuid.UUID(str(claims["sub"]))
+        _check_lifetime(claims, settings.jwt_max_lifetime_seconds)
     except jwt.ExpiredSignatureError as error:
         raise AuthenticationError("The token has expired.") from error
     except (jwt.InvalidTokenError, ValueError) as error:
         raise AuthenticationError("The token is invalid.") from error
     _remember(checks, _Verified(user_id, float(claims["exp"]) + settings.jwt_leeway_seconds))
     return user_id
+
+
+def _check_lifetime(claims: dict[str, Any], max_lifetime: int) -> None:
+    """A token may live at most `max_lifetime` seconds: from `iat` to `exp`, and from now
+    to `exp` (a leaked token stays usable until it expires, so its lifetime is bounded)."""
+    expires = float(claims["exp"])
+    issued = claims.get("iat")
+    start = max(float(issued), 0.0) if isinstance(issued, int | float) else time.time()
+    if expires - min(start, time.time()) > max_lifetime:
+        raise AuthenticationError(
+            f"The token lives longer than the {max_lifetime} seconds allowed; "
+            "ask for a shorter-lived one."
+        )
 
 
 class _Verified:

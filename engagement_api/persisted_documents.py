@@ -118,6 +118,13 @@ def load_manifest(path: Path) -> dict[str, str]:
     return documents
 
 
+def manifest_operation_names(path: Path) -> list[str]:
+    """The names of the operations an Apollo persisted query manifest registers."""
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    operations = manifest.get("operations", [])
+    return [str(operation["name"]) for operation in operations if operation.get("name")]
+
+
 def _requested_hash(extensions: Mapping[str, Any] | None) -> str | None:
     persisted = (extensions or {}).get("persistedQuery")
     if not isinstance(persisted, Mapping):

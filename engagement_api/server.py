@@ -8,6 +8,7 @@ import sys
 import uvicorn
 
 from engagement_api.db.engine import create_engine, resolve_database_url
+from engagement_api.http_protocol import http_options
 from engagement_api.settings import get_settings
 from engagement_api.tokens import DEMO_LOGINS, demo_tokens
 
@@ -31,7 +32,7 @@ def serve(*, host: str, port: int, workers: int, demo: bool = False) -> int:
         port=port,
         workers=workers,
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        http="httptools" if importlib.util.find_spec("httptools") else "h11",
+        **http_options(settings.max_header_bytes),
         ws="websockets-sansio",
         ws_max_size=settings.max_body_bytes,  # a WebSocket message is bounded like a body
         access_log=False,

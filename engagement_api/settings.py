@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_leeway_seconds: int = 30
+    jwt_max_lifetime_seconds: int = Field(
+        default=7 * 24 * 3600,
+        description="Tokens living longer (exp - iat, or exp - now) are refused.",
+    )
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -98,6 +102,17 @@ class Settings(BaseSettings):
         ),
     )
     request_timeout_seconds: float = 30.0
+    http_header_timeout_seconds: float = Field(
+        default=10.0,
+        description="How long a request's headers may take to arrive (408 HEADER_TIMEOUT after).",
+    )
+    max_header_bytes: int = Field(
+        default=32_768, description="Largest request head accepted (431 HEADER_TOO_LARGE over)."
+    )
+    http_body_timeout_seconds: float = Field(
+        default=30.0,
+        description="How long a request body may take to arrive (408 BODY_TIMEOUT after).",
+    )
     http_slots_per_worker: int = Field(
         default=4,
         description="HTTP requests one worker process runs at once; the others wait in turn.",
@@ -134,6 +149,10 @@ class Settings(BaseSettings):
     # Query safety (docs/security.md explains each value).
     max_query_depth: int = 12
     max_aliases: int = 15
+    max_expanded_fields: int = Field(
+        default=5_000,
+        description="Fields one document may select once its fragments are expanded.",
+    )
     max_directives: int = 50
     max_tokens: int = 1_000
     max_query_length: int = 15_000
@@ -158,6 +177,16 @@ class Settings(BaseSettings):
         default=1_000, description="Automatic persisted queries kept per process (LRU)."
     )
     metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
+    metrics_token: str | None = Field(
+        default=None, description="When set, /metrics answers only 'Authorization: Bearer <it>'."
+    )
+    metrics_operation_names: list[str] = Field(
+        default_factory=list,
+        description=(
+            'Operation names reported in metrics labels, as JSON: ["Dashboard"] (the persisted'
+            " documents' names are added); any other name is reported as `other`."
+        ),
+    )
     tracing_enabled: bool = Field(default=False, description="Export OpenTelemetry spans.")
     tracing_exporter: Literal["console", "otlp"] = "console"
     tracing_otlp_endpoint: str | None = None

@@ -97,9 +97,15 @@ async def find_user(
     return found[0].user_id
 
 
-def _lifetime(hours: float) -> timedelta:
+def _lifetime(hours: float, settings: Settings) -> timedelta:
     if not math.isfinite(hours) or hours <= 0:
         raise UserLookupError("--hours must be a positive number.")
+    most = settings.jwt_max_lifetime_seconds / 3600
+    if hours > most:
+        raise UserLookupError(
+            f"--hours may be at most {most:g} (JWT_MAX_LIFETIME_SECONDS): servers refuse "
+            "longer-lived tokens."
+        )
     return timedelta(hours=hours)
 
 
@@ -125,7 +131,7 @@ def print_token(
     """CLI entry: print a token for the user (stdout: the token only). 0, or 2 on errors."""
     settings = settings or get_settings()
     try:
-        lifetime = _lifetime(hours)
+        lifetime = _lifetime(hours, settings)
         url = database_url or resolve_database_url(settings)
         subject = asyncio.run(_lookup(url, user_id, email, org))
     except UserLookupError as error:
@@ -150,5 +156,5 @@ async def demo_tokens(
     missing = [DEMO_LOGINS[role] for role, id_ in ids.items() if id_ not in present]
     if missing:
         raise UserLookupError(f"Demo users missing ({', '.join(missing)}): run the seed first.")
-    lifetime = _lifetime(hours)
+    lifetime = _lifetime(hours, settings)
     return {role: mint_token(id_, settings, lifetime=lifetime) for role, id_ in ids.items()}

@@ -7,14 +7,17 @@ import dataclasses
 from typing import Any, cast
 
 import orjson
-from cross_web import AsyncHTTPRequestAdapter
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
+from strawberry.http.types import HTTPMethod
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
@@ -31,6 +34,16 @@ from engagement_api.http_conformance import (
     is_request_error,
     negotiate_media_type,
     request_error_status,
+)
+from engagement_api.http_errors import (
+    ACCEPTED_MEDIA_TYPE,
+    METHOD_NOT_ALLOWED,
+    HttpRefusalError,
+    check_request_object,
+    code_for_status,
+    malformed_json,
+    refusal_response,
+    unsupported_media_type,
 )
 from engagement_api.metrics import Metrics
 from engagement_api.persisted_documents import PersistedDocuments
@@ -70,6 +83,55 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self.documents = documents or PersistedDocuments.from_settings(settings)
         self.broadcaster = broadcaster
         self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """As Strawberry's, but every refusal of the HTTP layer answers JSON with a code
+        (http_errors.py) instead of plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HttpRefusalError as refusal:
+            response = refusal.response()
+        except HTTPException as error:
+            response = refusal_response(
+                error.status_code, code_for_status(error.status_code), error.reason
+            )
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """orjson: strict UTF-8, no lone surrogates, nesting bounded (1024 levels)."""
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as error:
+            raise malformed_json(error) from None
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """A POST carries one JSON request object; a GET its query parameters."""
+        if request.method == "GET":
+            parsed = await super().parse_http_body(request)
+            if isinstance(parsed, GraphQLRequestData):
+                check_request_object(
+                    {
+                        "operationName": parsed.operation_name,
+                        "variables": parsed.variables,
+                        "extensions": parsed.extensions,
+                    }
+                )
+            return parsed
+        media_type = (request.content_type or "").partition(";")[0].strip().lower()
+        if media_type != ACCEPTED_MEDIA_TYPE:
+            raise unsupported_media_type(request.content_type)
+        data = check_request_object(self.decode_json(await request.get_body()))
+        return GraphQLRequestData(
+            query=data.get("query"),
+            variables=data.get("variables"),
+            operation_name=data.get("operationName"),
+            extensions=data.get("extensions"),
+        )
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -111,7 +173,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         request_data = dataclasses.replace(request_data, query=query)
         try:
             async with asyncio.timeout(self.settings.request_timeout_seconds):
-                result = await super().execute_single(
+                result = await self._execute_refusing_wrong_methods(
                     request, request_adapter, sub_response, context, root_value, request_data
                 )
         except TimeoutError:
@@ -137,6 +199,33 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 "sqlStatements": context.db.statements.count,
             }
         return self._answered(result, sub_response)
+
+    async def _execute_refusing_wrong_methods(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: RequestContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """A mutation over GET answers 405 with the methods that carry it."""
+        try:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as error:
+            cause = error.__cause__
+            if isinstance(cause, InvalidOperationTypeError):
+                method: HTTPMethod = request_adapter.method
+                raise HttpRefusalError(
+                    405,
+                    METHOD_NOT_ALLOWED,
+                    f"{cause.operation_type.value.capitalize()} operations are not allowed "
+                    f"over {method}: send them over POST.",
+                    {"allow": "POST"},
+                ) from error
+            raise
 
     # GraphQL over HTTP conformance (see http_conformance.py).
 

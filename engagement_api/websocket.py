@@ -5,7 +5,7 @@ import asyncio
 import time
 from contextlib import suppress
 
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from graphql import GraphQLError, OperationType, parse
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -18,8 +18,12 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from engagement_api.auth import AuthenticationError, bearer_token
 from engagement_api.context import RequestContext
 from engagement_api.errors import ClientError, UnauthenticatedError
+from engagement_api.extensions.operation_selection import select_operation
 from engagement_api.persisted_documents import PersistedDocuments
 from engagement_api.resolvers.event_scope import release_current_event_scope
+from engagement_api.websocket_frames import message_problem
+
+SUBSCRIPTION_LIMIT = "SUBSCRIPTION_LIMIT_REACHED"
 
 ONLY_SUBSCRIPTIONS = "Only subscriptions run over WebSocket; send queries and mutations over HTTP."
 
@@ -49,14 +53,15 @@ async def authenticate_connection(context: RequestContext) -> None:
 
 def is_subscription(message: SubscribeMessage) -> bool:
     """Whether the document's operation is a subscription (unparsable documents are left
-    to Strawberry, which closes the connection with the syntax error)."""
+    to Strawberry, which closes the connection with the syntax error); ClientError when
+    the document has no operation of the requested name, or several and none named."""
     payload = message.get("payload") or {}
     try:
         document = parse(payload.get("query") or "")
     except GraphQLError:
         return True
-    operation = get_operation_ast(document, payload.get("operationName"))
-    return operation is None or operation.operation is OperationType.SUBSCRIPTION
+    operation = select_operation(document, payload.get("operationName"))
+    return operation.operation is OperationType.SUBSCRIPTION
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
@@ -89,14 +94,41 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
         self._last_sent = time.monotonic()
         await super().send_message(message)
 
+    async def handle_message(self, message: Message) -> None:
+        """A malformed message closes the connection with 4400 and the reason, as the
+        protocol says (Strawberry would fail on some of them and drop the socket)."""
+        problem = message_problem(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
+
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        error = self._refusal(message) if self.connection_acknowledged else None
+        if self._over_the_limit(message):
+            error: GraphQLError | None = GraphQLError(
+                "Subscription limit reached",  # Strawberry's message, now with a code
+                extensions={
+                    "code": SUBSCRIPTION_LIMIT,
+                    "limit": self.max_subscriptions_per_connection,
+                },
+            )
+        else:
+            error = self._refusal(message) if self.connection_acknowledged else None
         if error is not None:
             await self.send_message(
                 {"id": message["id"], "type": "error", "payload": [error.formatted]}
             )
             return
         await super().handle_subscribe(message)
+
+    def _over_the_limit(self, message: SubscribeMessage) -> bool:
+        limit = self.max_subscriptions_per_connection
+        return (
+            self.connection_acknowledged
+            and message["id"] not in self.operations
+            and limit is not None
+            and len(self.operations) >= limit
+        )
 
     def _refusal(self, message: SubscribeMessage) -> GraphQLError | None:
         """A document that is not trusted (persisted_documents.py), or not a subscription."""
@@ -109,8 +141,11 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
                 return error
             if query is not None:
                 payload["query"] = query
-        if not is_subscription(message):
-            return GraphQLError(ONLY_SUBSCRIPTIONS, extensions={"code": "BAD_REQUEST"})
+        try:
+            if not is_subscription(message):
+                return GraphQLError(ONLY_SUBSCRIPTIONS, extensions={"code": "BAD_REQUEST"})
+        except ClientError as error:
+            return error
         return None
 
     async def _keep_alive(self) -> None:

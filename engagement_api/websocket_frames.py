@@ -19,3 +19,31 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
             await self.ws.send_text(self.view.encode_json_string(message))
         except WebSocketDisconnect as error:
             raise WebSocketDisconnected from error
+
+
+SUBSCRIBE_FIELDS = (
+    ("query", (str,), True, "a string"),
+    ("operationName", (str,), False, "a string or null"),
+    ("variables", (dict,), False, "an object or null"),
+    ("extensions", (dict,), False, "an object or null"),
+)
+
+
+def message_problem(message: object) -> str | None:
+    """Why a graphql-transport-ws message is malformed (the close reason for 4400), or None."""
+    if not isinstance(message, dict):
+        return "A message must be a JSON object."
+    if not isinstance(message.get("type"), str):
+        return "A message's `type` must be a string."
+    if message["type"] != "subscribe":
+        return None
+    if not isinstance(message.get("id"), str) or not message["id"]:
+        return "A subscribe message's `id` must be a non-empty string."
+    payload = message.get("payload")
+    if not isinstance(payload, dict):
+        return "A subscribe message's `payload` must be an object."
+    for key, kinds, required, described in SUBSCRIBE_FIELDS:
+        value = payload.get(key)
+        if (value is None and required) or (value is not None and not isinstance(value, kinds)):
+            return f"A subscribe message's `payload.{key}` must be {described}."
+    return None

@@ -145,7 +145,11 @@ def stop_server(server: RunningServer) -> None:
 
 @pytest.fixture(scope="session")
 def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = start_server(database_url, str(tmp_path_factory.mktemp("server") / "server.log"))
+    running = start_server(
+        database_url,
+        str(tmp_path_factory.mktemp("server") / "server.log"),
+        METRICS_OPERATION_NAMES='["MetricsProbe"]',
+    )
     yield running
     stop_server(running)
 

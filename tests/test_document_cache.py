@@ -11,8 +11,8 @@ from strawberry.extensions import AddValidationRules
 
 from engagement_api.db.enums import Role
 from engagement_api.extensions.coded_rules import judging_the_document_only
-from engagement_api.extensions.query_depth import CODE as DEPTH_CODE
-from engagement_api.extensions.query_depth import QueryDepthLimit
+from engagement_api.extensions.max_directives import CODE as DIRECTIVES_CODE
+from engagement_api.extensions.max_directives import DirectiveLimit
 from engagement_api.extensions.validation_cache import DocumentCache
 from tests.conftest import GraphQLClient
 from tests.factories import World
@@ -86,19 +86,22 @@ class LevelQuery:
         return Level()
 
 
-def limited_schema(max_depth: int) -> strawberry.Schema:
+def limited_schema(max_directives: int) -> strawberry.Schema:
     return strawberry.Schema(
-        query=LevelQuery, extensions=[partial(QueryDepthLimit, max_depth), DocumentCache]
+        query=LevelQuery, extensions=[partial(DirectiveLimit, max_directives), DocumentCache]
     )
 
 
 async def test_a_document_known_to_pass_a_lax_limit_is_still_held_to_a_strict_one() -> None:
-    document = "query DocumentCacheDepth { level { deeper { deeper { deeper { name } } } } }"
-    lax, strict = limited_schema(10), limited_schema(3)
+    document = (
+        "query DocumentCacheDirectives { level { deeper @skip(if: false) {"
+        " deeper @include(if: true) { deeper { name } } } } }"
+    )
+    lax, strict = limited_schema(10), limited_schema(1)
     assert (await lax.execute(document)).errors is None
     assert (await lax.execute(document)).errors is None  # known now: its verdict is reused
     refused = await strict.execute(document)
-    assert [error.extensions["code"] for error in refused.errors or []] == [DEPTH_CODE]
+    assert [error.extensions["code"] for error in refused.errors or []] == [DIRECTIVES_CODE]
 
 
 async def test_a_known_document_that_passed_every_rule_is_not_validated_again() -> None:

@@ -8,18 +8,27 @@ Bounded for the suite: `FUZZ_EXAMPLES` examples per operation (default 6), deran
 every run sends the same cases; raise it (and unset FUZZ_DERANDOMIZE) for a deeper run.
 """
 
+import asyncio
 import os
 from typing import Any
+from urllib.parse import urlencode
 
+import orjson
 import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from engagement_api.db.enums import Role
 from engagement_api.schema.schema import build_schema
 from tests.conftest import RunningServer
 from tests.factories import World
+from tests.fuzz_transport import CONTENT_TYPES, bodies, headers, query_strings, ws_messages
+from tests.raw_http import GUARD_SECONDS, Answer, RawConnection
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 DERANDOMIZE = os.environ.get("FUZZ_DERANDOMIZE", "1") != "0"
@@ -104,3 +113,138 @@ def test_no_generated_operation_gets_a_5xx_or_an_unmasked_or_unknown_error(
 
     send()
     assert found == []
+
+
+# The transport itself: raw bodies, headers, query strings and WebSocket frames ----------
+
+TRANSPORT_EXAMPLES = int(os.environ.get("FUZZ_TRANSPORT_EXAMPLES", "60"))
+TRANSPORT_SETTINGS = settings(
+    max_examples=TRANSPORT_EXAMPLES,
+    deadline=None,
+    derandomize=DERANDOMIZE,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+FRAMING_HEADERS = {
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "connection",
+    "expect",
+    "upgrade",
+    "accept-encoding",
+}
+SOCKET_CLOSES = {1000, 4400, 4401, 4403, 4409, 4429}
+"""Close codes of graphql-transport-ws (and a normal close); never 1006 or 1011."""
+
+
+def answer_problems(answer: Answer) -> list[str]:
+    found = [f"status {answer.status}"] if answer.status >= 500 else []
+    content_type = answer.headers.get("content-type", "")
+    if "json" not in content_type:
+        return found if content_type.startswith("text/html") else [*found, content_type]
+    body = orjson.loads(answer.body)
+    errors = body.get("errors") or [] if isinstance(body, dict) else ["not an object"]
+    for error in errors:
+        code = (error.get("extensions") or {}).get("code")
+        if not isinstance(code, str) or code == "INTERNAL_SERVER_ERROR":
+            found.append(f"error {code!r}: {error.get('message')!r}")
+    return found
+
+
+async def exchange_then_reuse(
+    url: str, method: str, target: str, body: bytes, head: dict[str, str]
+) -> list[str]:
+    """Sends one request; then, unless the answer closed the connection, a valid one on
+    the same connection. The problems of both answers."""
+    connection = await RawConnection.open(url)
+    try:
+        answer = await connection.request(method, target, body, head)
+        found = answer_problems(answer)
+        if answer.headers.get("connection") != "close":
+            again = await connection.request(
+                "POST",
+                "/graphql",
+                b'{"query": "{ __typename }"}',
+                {"content-type": "application/json"},
+            )
+            if again.status != 200 or again.json().get("data") != {"__typename": "Query"}:
+                found.append(
+                    f"the connection no longer serves: {again.status} {again.body[:200]!r}"
+                )
+        return found
+    finally:
+        await connection.close()
+
+
+def _plain(extra: dict[str, str]) -> dict[str, str]:
+    return {name: value for name, value in extra.items() if name not in FRAMING_HEADERS}
+
+
+@given(body=bodies(), content_type=CONTENT_TYPES, extra=headers())
+@TRANSPORT_SETTINGS
+def test_no_request_body_gets_a_5xx_or_breaks_the_connection(
+    server: RunningServer, body: bytes, content_type: str, extra: dict[str, str]
+) -> None:
+    head = {**_plain(extra), "content-type": content_type}
+    found = asyncio.run(exchange_then_reuse(server.url, "POST", "/graphql", body, head))
+    assert found == [], (body[:300], head)
+
+
+@given(params=query_strings, extra=headers())
+@TRANSPORT_SETTINGS
+def test_no_query_string_gets_a_5xx_or_breaks_the_connection(
+    server: RunningServer, params: list[tuple[str, str]], extra: dict[str, str]
+) -> None:
+    target = "/graphql?" + urlencode(params)
+    found = asyncio.run(exchange_then_reuse(server.url, "GET", target, b"", _plain(extra)))
+    assert found == [], (target, extra)
+
+
+async def frames_then_ping(url: str, messages: list[Any]) -> list[str]:
+    """Sends `messages` after the handshake, then a ping: the socket answers pong, or
+    closes with a protocol close code. Problems: any other close, or an error without a
+    code or with INTERNAL_SERVER_ERROR."""
+    found: list[str] = []
+    async with connect(
+        url.replace("http://", "ws://"), subprotocols=[Subprotocol("graphql-transport-ws")]
+    ) as ws:
+        await ws.send(orjson.dumps({"type": "connection_init", "payload": {}}).decode())
+        assert orjson.loads(await asyncio.wait_for(ws.recv(), GUARD_SECONDS))["type"] == (
+            "connection_ack"
+        )
+        try:
+            for message in messages:
+                await ws.send(orjson.dumps(message).decode())
+            await ws.send('{"type": "ping"}')
+            while True:
+                received = orjson.loads(await asyncio.wait_for(ws.recv(), GUARD_SECONDS))
+                if received.get("type") == "pong":
+                    return found
+                for error in _frame_errors(received):
+                    code = (error.get("extensions") or {}).get("code")
+                    if not isinstance(code, str) or code == "INTERNAL_SERVER_ERROR":
+                        found.append(f"error {code!r}: {error.get('message')!r}")
+        except ConnectionClosed as closed:
+            code = closed.rcvd.code if closed.rcvd else None
+            if code not in SOCKET_CLOSES:
+                found.append(f"closed with {code}")
+    return found
+
+
+def _frame_errors(message: dict[str, Any]) -> list[dict[str, Any]]:
+    payload = message.get("payload")
+    if message.get("type") == "error" and isinstance(payload, list):
+        return payload
+    if message.get("type") == "next" and isinstance(payload, dict):
+        return list(payload.get("errors") or [])
+    return []
+
+
+@given(messages=st.lists(ws_messages(), min_size=1, max_size=3))
+@TRANSPORT_SETTINGS
+def test_no_websocket_message_drops_the_socket_or_crashes(
+    server: RunningServer, messages: list[Any]
+) -> None:
+    found = asyncio.run(frames_then_ping(server.graphql_url, messages))
+    assert found == [], messages

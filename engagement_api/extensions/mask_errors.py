@@ -13,6 +13,8 @@ logger = logging.getLogger("engagement_api.errors")
 
 MASKED_MESSAGE = "Unexpected server error."
 MASKED_CODE = "INTERNAL_SERVER_ERROR"
+MAX_MESSAGE_LENGTH = 1_000
+"""Characters of an error message sent (graphql-core quotes invalid input values back)."""
 
 
 class MaskUnexpectedErrors(SchemaExtension):
@@ -53,7 +55,7 @@ def is_expected(error: GraphQLError) -> bool:
 
 def _public(error: GraphQLError, request_id: Any) -> GraphQLError:
     if is_expected(error):
-        return error
+        return _truncated(error)
     logger.error(
         "unexpected error in %s",
         ".".join(str(part) for part in error.path or ()) or "the operation",
@@ -65,4 +67,18 @@ def _public(error: GraphQLError, request_id: Any) -> GraphQLError:
         nodes=error.nodes,
         path=error.path,
         extensions={"code": MASKED_CODE, "requestId": request_id},
+    )
+
+
+def _truncated(error: GraphQLError) -> GraphQLError:
+    if len(error.message) <= MAX_MESSAGE_LENGTH:
+        return error
+    return GraphQLError(
+        f"{error.message[:MAX_MESSAGE_LENGTH]}... (truncated)",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions=error.extensions,
     )

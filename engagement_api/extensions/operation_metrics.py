@@ -42,6 +42,8 @@ class OperationMetrics(SchemaExtension):
 
     def _observe(self, seconds: float) -> None:
         facts = OperationFacts.of(self.execution_context)
-        self.metrics.operation_duration.labels(facts.name, facts.type).observe(seconds)
+        self.metrics.operation_duration.labels(
+            self.metrics.operation_label(facts.name), facts.type
+        ).observe(seconds)
         for code in facts.error_codes:
             self.metrics.errors.labels(code).inc()

@@ -10,11 +10,11 @@ from strawberry.extensions import SchemaExtension
 
 from engagement_api.extensions.error_codes import StableErrorCodes
 from engagement_api.extensions.introspection_policy import IntrospectionPolicy
-from engagement_api.extensions.max_aliases import AliasLimit
 from engagement_api.extensions.max_directives import DirectiveLimit
 from engagement_api.extensions.max_tokens import TokenLimit
+from engagement_api.extensions.operation_selection import OperationSelection
 from engagement_api.extensions.query_cost import QueryCost
-from engagement_api.extensions.query_depth import QueryDepthLimit
+from engagement_api.extensions.query_shape import QueryShape
 from engagement_api.resolvers.connections import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from engagement_api.settings import Settings
 
@@ -23,9 +23,14 @@ def query_safety_extensions(settings: Settings) -> list[Callable[[], SchemaExten
     """Factories of the per-request extensions that bound what one operation may ask."""
     return [
         StableErrorCodes,
+        OperationSelection,
         partial(TokenLimit, settings.max_tokens),
-        partial(QueryDepthLimit, settings.max_query_depth),
-        partial(AliasLimit, settings.max_aliases),
+        partial(
+            QueryShape,
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_fields=settings.max_expanded_fields,
+        ),
         partial(DirectiveLimit, settings.max_directives),
         partial(
             QueryCost,

@@ -24,6 +24,10 @@ from engagement_api.db.models import IntEnumColumn
 from engagement_api.db.pagination import Ordering, SortKey
 from engagement_api.errors import BadUserInputError
 
+MAX_SHOWN = 64
+"""Characters of a malformed cursor quoted back in the error (it may be any size)."""
+
+
 Reader = Callable[[Any], Any]
 """Reads one part of a cursor's JSON back into the sort key's value (ValueError if it is not
 one); writes need no code of their own: orjson writes every kind as the readers expect."""
@@ -118,7 +122,8 @@ class CursorCodec:
                 raise ValueError("cursor of another connection")
             return tuple(read(value) for read, value in zip(self.readers, values, strict=True))
         except (binascii.Error, orjson.JSONDecodeError, ValueError, TypeError, AttributeError) as e:
-            raise BadUserInputError(f"Invalid cursor for {self.connection}: {cursor!r}.") from e
+            shown = cursor if len(cursor) <= MAX_SHOWN else f"{cursor[:MAX_SHOWN]}..."
+            raise BadUserInputError(f"Invalid cursor for {self.connection}: {shown!r}.") from e
 
 
 def encode_cursor(connection: str, key: Sequence[Any]) -> str:

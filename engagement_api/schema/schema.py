@@ -1,12 +1,16 @@
 """The served schema: the root types, the types reachable only through interfaces, extensions."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
 from strawberry.types.execution import ExecutionContext
+from strawberry.types.graphql import OperationType
 
+from engagement_api.extensions.operation_selection import REQUESTED, Requested
 from engagement_api.schema.mutation import Mutation
 from engagement_api.schema.query import Query
 from engagement_api.schema.scalars import SCALAR_OVERRIDES
@@ -22,7 +26,33 @@ NODE_TYPES = [Message, Organization, Project, Service, User]
 
 class EngagementSchema(strawberry.Schema):
     """Strawberry's schema without its per-error log line (client errors are expected, and
-    unexpected ones are logged once, with the request id, by `MaskUnexpectedErrors`)."""
+    unexpected ones are logged once, with the request id, by `MaskUnexpectedErrors`). `execute`
+    records the requested operation name for `OperationSelection` (Strawberry fills in the
+    first one's)."""
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        token = REQUESTED.set(Requested(operation_name))
+        try:
+            return await super().execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed_operation_types,
+                operation_extensions,
+            )
+        finally:
+            REQUESTED.reset(token)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

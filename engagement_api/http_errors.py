@@ -1,0 +1,150 @@
+"""Errors of the HTTP layer (before any GraphQL work), answered as GraphQL errors in JSON.
+
+Every refusal of a request the transport could carry (a body that is not JSON, of the wrong
+shape, of an unsupported media type, a batch, a wrong method) answers
+`{"errors": [{"message": ..., "extensions": {"code": ...}}]}` with a 4xx status, and the
+connection stays usable. The message names what is accepted.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+ACCEPTED_MEDIA_TYPE = "application/json"
+
+MALFORMED_JSON = "MALFORMED_JSON"
+BAD_REQUEST = "BAD_REQUEST"
+UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+BATCHING_NOT_SUPPORTED = "BATCHING_NOT_SUPPORTED"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+NOT_FOUND = "NOT_FOUND"
+
+MAX_VARIABLES_DEPTH = 64
+"""Nesting of `variables`/`extensions` values accepted (coercion recurses per level)."""
+
+CODES_BY_STATUS = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 415: UNSUPPORTED_MEDIA_TYPE}
+
+
+class HttpRefusalError(Exception):
+    """A request refused by the HTTP layer, with its status, code and extra headers."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Args:
+        status: the HTTP status (4xx).
+        code: the error's `extensions.code`.
+        message: what was wrong and what is accepted instead.
+        headers: response headers to add (`Allow`, `Accept-Post`).
+        """
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+    def response(self) -> Response:
+        return refusal_response(self.status, self.code, self.message, self.headers)
+
+
+def refusal_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    return Response(body, status_code=status, headers=dict(headers or {}), media_type=JSON_UTF8)
+
+
+JSON_UTF8 = "application/json; charset=utf-8"
+
+
+def code_for_status(status: int) -> str:
+    return CODES_BY_STATUS.get(status, BAD_REQUEST)
+
+
+def malformed_json(error: Exception) -> HttpRefusalError:
+    return HttpRefusalError(
+        400,
+        MALFORMED_JSON,
+        f"The request body is not valid JSON (UTF-8, nested at most "
+        f"1024 levels): {str(error)[:200]}",
+    )
+
+
+def unsupported_media_type(content_type: str | None) -> HttpRefusalError:
+    return HttpRefusalError(
+        415,
+        UNSUPPORTED_MEDIA_TYPE,
+        f"Unsupported content type {(content_type or 'none')[:100]!r}: send the GraphQL "
+        f"request as {ACCEPTED_MEDIA_TYPE} over POST, or as query parameters over GET.",
+        {"accept-post": ACCEPTED_MEDIA_TYPE},
+    )
+
+
+def batching_not_supported() -> HttpRefusalError:
+    return HttpRefusalError(
+        400,
+        BATCHING_NOT_SUPPORTED,
+        "Batched requests (a JSON array) are not supported: send one operation per request.",
+    )
+
+
+def check_request_object(data: object) -> Mapping[str, Any]:
+    """The decoded body, if it is a GraphQL request object; HttpRefusalError otherwise."""
+    if isinstance(data, list):
+        raise batching_not_supported()
+    if not isinstance(data, dict):
+        raise HttpRefusalError(
+            400,
+            BAD_REQUEST,
+            "The request body must be a JSON object with `query` (a string), and optionally "
+            "`operationName` (a string), `variables` and `extensions` (objects).",
+        )
+    for key, kinds, described in (
+        ("query", (str,), "a string"),
+        ("operationName", (str,), "a string"),
+        ("variables", (dict,), "an object"),
+        ("extensions", (dict,), "an object"),
+    ):
+        value = data.get(key)
+        if value is not None and not isinstance(value, kinds):
+            raise HttpRefusalError(400, BAD_REQUEST, f"`{key}` must be {described} or null.")
+    for key in ("variables", "extensions"):
+        if _nesting(data.get(key)) > MAX_VARIABLES_DEPTH:
+            raise HttpRefusalError(
+                400, BAD_REQUEST, f"`{key}` is nested more than {MAX_VARIABLES_DEPTH} levels."
+            )
+    return data
+
+
+def _nesting(value: object) -> int:
+    """How deeply lists and objects nest in `value` (iteratively: no recursion limit)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth + 1)
+            if deepest > MAX_VARIABLES_DEPTH:
+                return deepest
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+async def starlette_http_error(request: Request, error: Exception) -> Response:
+    """Starlette's own refusals (no such route, a method the route does not take), as JSON."""
+    assert isinstance(error, HTTPException)
+    status = error.status_code
+    message = error.detail
+    if status == 405:
+        allowed = (error.headers or {}).get("Allow", "GET, POST")
+        message = f"{request.method[:20]} is not allowed here; allowed: {allowed}."
+    return refusal_response(status, code_for_status(status), message, error.headers)

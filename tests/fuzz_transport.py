@@ -1,0 +1,138 @@
+"""Generators of what the HTTP and WebSocket transport can carry, for the fuzz tests:
+arbitrary bytes, JSON of any shape, GraphQL request objects whose members have any type,
+strings with lone surrogates (as JSON escapes), deep nesting, header names and values,
+query strings, and graphql-transport-ws messages."""
+
+from typing import Any
+
+import orjson
+from hypothesis import strategies as st
+
+SURROGATE_ESCAPES = st.sampled_from(["\\ud800", "\\udfff", "\\ud83d", "\\udc00x"])
+
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=40),
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+DOCUMENTS = st.sampled_from(
+    [
+        "{ __typename }",
+        "query A { __typename } query B { __typename }",
+        "mutation M { __typename }",
+        "subscription S { __typename }",
+        "{ viewer { role } }",
+        "query Q($v: [ID!]!) { nodes(ids: $v) { id } }",
+        "{",
+        "",
+        "fragment F on Query { ...F } { ...F }",
+    ]
+)
+
+
+@st.composite
+def request_objects(draw: st.DrawFn) -> dict[str, Any]:
+    """A GraphQL request object whose members are of the right type or any other."""
+    request: dict[str, Any] = {}
+    for key, proper in (
+        ("query", DOCUMENTS),
+        ("operationName", st.sampled_from(["A", "B", "Q", "M", "S", "nope"])),
+        ("variables", st.dictionaries(st.sampled_from(["v", "x"]), json_values, max_size=2)),
+        ("extensions", st.dictionaries(st.sampled_from(["persistedQuery"]), json_values)),
+    ):
+        choice = draw(st.sampled_from(["proper", "proper", "absent", "any"]))
+        if choice == "proper":
+            request[key] = draw(proper)
+        elif choice == "any":
+            request[key] = draw(json_values)
+    return request
+
+
+@st.composite
+def bodies(draw: st.DrawFn) -> bytes:
+    """Request bodies: valid and invalid request objects, other JSON, deep nesting, lone
+    surrogates spliced into strings, bytes that are not UTF-8, and plain noise."""
+    kind = draw(st.sampled_from(["request", "request", "json", "deep", "surrogate", "bytes"]))
+    if kind == "request":
+        return orjson.dumps(draw(request_objects()))
+    if kind == "json":
+        return orjson.dumps(draw(json_values))
+    if kind == "deep":
+        depth = draw(st.integers(1, 5_000))
+        opener, closer = draw(st.sampled_from([(b"[", b"]"), (b'{"a":', b"}")]))
+        return opener * depth + b"1" + closer * depth
+    if kind == "surrogate":
+        field = draw(st.sampled_from(["operationName", "query"]))
+        escape = draw(SURROGATE_ESCAPES)
+        return f'{{"query": "{{ __typename }}", "{field}": "A{escape}"}}'.encode()
+    return draw(st.binary(max_size=300))
+
+
+CONTENT_TYPES = st.sampled_from(
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "APPLICATION/JSON",
+        "application/graphql",
+        "text/plain",
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded",
+        "",
+    ]
+)
+
+header_names = st.text(
+    alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyz-0123456789"), min_size=1, max_size=20
+)
+header_values = st.text(
+    alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=200
+)
+special_headers = st.sampled_from(
+    ["authorization", "accept", "content-type", "x-request-id", "origin", "accept-encoding"]
+)
+
+
+@st.composite
+def headers(draw: st.DrawFn) -> dict[str, str]:
+    names = st.one_of(special_headers, header_names)
+    return draw(st.dictionaries(names, header_values, max_size=5))
+
+
+query_strings = st.lists(
+    st.tuples(
+        st.sampled_from(["query", "operationName", "variables", "extensions", "x"]),
+        st.one_of(
+            DOCUMENTS, st.text(max_size=40), json_values.map(lambda v: orjson.dumps(v).decode())
+        ),
+    ),
+    max_size=4,
+)
+
+
+@st.composite
+def ws_messages(draw: st.DrawFn) -> Any:
+    """graphql-transport-ws messages of every shape: well-formed subscribes, subscribes
+    with any member of any type, other message types, and JSON that is no message."""
+    kind = draw(st.sampled_from(["subscribe", "subscribe", "other", "any"]))
+    if kind == "any":
+        return draw(json_values)
+    if kind == "other":
+        return {
+            "type": draw(st.sampled_from(["ping", "pong", "complete", "next", "bogus"])),
+            "id": draw(st.one_of(st.text(max_size=5), json_values)),
+            "payload": draw(json_values),
+        }
+    message: dict[str, Any] = {"type": "subscribe"}
+    message["id"] = draw(st.one_of(st.just("1"), st.text(max_size=5), json_values))
+    message["payload"] = draw(st.one_of(request_objects(), json_values))
+    return message

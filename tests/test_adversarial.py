@@ -1,0 +1,467 @@
+"""Hostile and broken traffic against the real server: every request, socket or frame an
+attacker or an unlucky network can send is answered in bounded time with a 4xx or a coded
+GraphQL error (never a 500, a dropped socket or a hung worker), and the same keep-alive
+connection keeps working after it (docs/security.md, "Hostile traffic").
+
+Every wait is bounded (client timeouts, `GUARD_SECONDS`): a regression fails a test, it does
+not hang the run.
+"""
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import jwt
+import orjson
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+from engagement_api.auth import mint_token
+from engagement_api.db.enums import Role
+from engagement_api.db.models import Message
+from engagement_api.settings import Settings
+from engagement_api.tokens import print_token
+from tests.conftest import GraphQLClient, RunningServer
+from tests.factories import World
+from tests.live_feed import servers, thread
+from tests.mutations import count_where
+from tests.raw_http import GUARD_SECONDS, RawConnection
+from tests.ws_client import GraphQLWebSocket
+
+LIMITS = Settings()
+LIMITS_LIFETIME = timedelta(seconds=LIMITS.jwt_max_lifetime_seconds)
+JSON = {"content-type": "application/json"}
+VALID = orjson.dumps({"query": "{ __typename }"})
+METRICS_TOKEN = "metrics-scrape-token"
+
+
+@pytest.fixture(scope="module")
+def strict(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A server with short read timeouts, a metrics token and a small subscription cap."""
+    environment = {
+        "HTTP_BODY_TIMEOUT_SECONDS": "1",
+        "HTTP_HEADER_TIMEOUT_SECONDS": "1",
+        "METRICS_TOKEN": METRICS_TOKEN,
+        "MAX_SUBSCRIPTIONS_PER_CONNECTION": "2",
+    }
+    with servers(database_url, tmp_path_factory.mktemp("strict"), 1, **environment) as running:
+        yield running[0]
+
+
+async def still_serves(connection: RawConnection) -> None:
+    """The same keep-alive connection answers a valid request after a refusal."""
+    answer = await connection.request("POST", "/graphql", VALID, JSON)
+    assert (answer.status, answer.json()["data"]) == (200, {"__typename": "Query"})
+
+
+# 1. One small document whose fragments expand exponentially ---------------------------
+
+
+def exploding_document(fragments: int) -> str:
+    """`fragments` fragments on Query, each spreading the next one twice: 2^n fields."""
+    parts = ["query Explode { ...F0 }"]
+    for index in range(fragments):
+        inner = f"...F{index + 1} ...F{index + 1}" if index + 1 < fragments else "__typename"
+        parts.append(f"fragment F{index} on Query {{ {inner} }}")
+    return "\n".join(parts)
+
+
+async def test_exponential_fragment_expansion_is_refused_at_once_and_healthz_stays_up(
+    server: RunningServer,
+) -> None:
+    document = exploding_document(41)
+    assert len(document) < 2_000
+    async with httpx.AsyncClient(timeout=GUARD_SECONDS) as http:
+        heavy = asyncio.create_task(http.post(server.graphql_url, json={"query": document}))
+        health = await http.get(f"{server.url}/healthz")
+        response = await heavy
+    assert health.status_code == 200
+    assert [error["extensions"]["code"] for error in response.json()["errors"]] == [
+        "QUERY_TOO_LARGE"
+    ]
+
+
+async def test_fragment_cycle_is_refused_with_its_code(gql: GraphQLClient) -> None:
+    document = """query Cycle { ...A }
+    fragment A on Query { __typename ...B }
+    fragment B on Query { __typename ...A }"""
+    body = await gql.execute(document)
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["FRAGMENT_CYCLE"]
+
+
+# 2. Stalled bodies and headers -------------------------------------------------------
+
+
+async def test_stalled_bodies_hold_no_execution_slot(server: RunningServer) -> None:
+    stalled = [
+        await RawConnection.open(server.url) for _ in range(LIMITS.http_slots_per_worker + 1)
+    ]
+    try:
+        for connection in stalled:  # headers promise 100 bytes that never come
+            await connection.send_raw(
+                b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                b"content-length: 100\r\n\r\n"
+            )
+        await asyncio.sleep(0.2)
+        async with httpx.AsyncClient(timeout=GUARD_SECONDS) as http:
+            response = await http.post(server.graphql_url, json={"query": "{ __typename }"})
+        assert response.json()["data"] == {"__typename": "Query"}
+    finally:
+        for connection in stalled:
+            await connection.close()
+
+
+async def test_a_stalled_body_is_answered_408_in_json(strict: RunningServer) -> None:
+    connection = await RawConnection.open(strict.url)
+    try:
+        await connection.send_raw(
+            b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+            b"content-length: 100\r\n\r\n{"
+        )
+        answer = await connection.answer()
+    finally:
+        await connection.close()
+    assert (answer.status, answer.codes()) == (408, ["BODY_TIMEOUT"])
+
+
+async def test_stalled_headers_are_answered_408_and_the_connection_closed(
+    strict: RunningServer,
+) -> None:
+    connection = await RawConnection.open(strict.url)
+    try:
+        await connection.send_raw(b"POST /graphql HTTP/1.1\r\nhost: x\r\n")  # and nothing more
+        answer = await connection.answer()
+    finally:
+        await connection.close()
+    assert (answer.status, answer.codes()) == (408, ["HEADER_TIMEOUT"])
+
+
+# 5. Bodies that are not GraphQL requests ---------------------------------------------
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+BAD_BODIES = {
+    "null": (b"null", "BAD_REQUEST"),
+    "number": (b"5", "BAD_REQUEST"),
+    "string": (b'"str"', "BAD_REQUEST"),
+    "invalid UTF-8": (b'{"query": "{ __typename }", "x": "\xff\xfe"}', "MALFORMED_JSON"),
+    "100,000-deep arrays": (DEEP, "MALFORMED_JSON"),
+    "truncated": (b'{"query": ', "MALFORMED_JSON"),
+    "lone surrogate in operationName": (
+        b'{"query": "query A { __typename }", "operationName": "\\ud800"}',
+        "MALFORMED_JSON",
+    ),
+    "lone surrogate in a variable": (
+        b'{"query": "query A($s: String) { __typename }", "variables": {"s": "\\udfff"}}',
+        "MALFORMED_JSON",
+    ),
+    "operationName a number": (b'{"query": "{ __typename }", "operationName": 5}', "BAD_REQUEST"),
+    "query a number": (b'{"query": 5}', "BAD_REQUEST"),
+    "variables a list": (b'{"query": "{ __typename }", "variables": [1]}', "BAD_REQUEST"),
+    "variables nested 500 deep": (
+        b'{"query": "{ __typename }", "variables": {"v": ' + b"[" * 500 + b"]" * 500 + b"}}",
+        "BAD_REQUEST",
+    ),
+    "batch": (b'[{"query": "{ __typename }"}]', "BATCHING_NOT_SUPPORTED"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_BODIES))
+async def test_bad_body_gets_a_coded_400_and_the_connection_keeps_working(
+    server: RunningServer, name: str
+) -> None:
+    body, code = BAD_BODIES[name]
+    connection = await RawConnection.open(server.url)
+    try:
+        answer = await connection.request("POST", "/graphql", body, JSON)
+        assert (answer.status, answer.codes()) == (400, [code])
+        await still_serves(connection)
+    finally:
+        await connection.close()
+
+
+async def test_unsupported_content_type_gets_415_naming_the_accepted_type(
+    server: RunningServer,
+) -> None:
+    connection = await RawConnection.open(server.url)
+    try:
+        answer = await connection.request(
+            "POST", "/graphql", b"query { __typename }", {"content-type": "text/plain"}
+        )
+        assert (answer.status, answer.codes()) == (415, ["UNSUPPORTED_MEDIA_TYPE"])
+        assert answer.headers["accept-post"] == "application/json"
+        assert "application/json" in answer.json()["errors"][0]["message"]
+        await still_serves(connection)
+    finally:
+        await connection.close()
+
+
+async def test_mutation_over_get_gets_405_with_its_code(server: RunningServer) -> None:
+    connection = await RawConnection.open(server.url)
+    try:
+        answer = await connection.request(
+            "GET", "/graphql?query=mutation%20M%20%7B%20__typename%20%7D", headers=JSON
+        )
+        assert (answer.status, answer.codes()) == (405, ["METHOD_NOT_ALLOWED"])
+        assert answer.headers["allow"] == "POST"
+        await still_serves(connection)
+    finally:
+        await connection.close()
+
+
+async def test_method_the_endpoint_does_not_take_gets_a_coded_405(server: RunningServer) -> None:
+    connection = await RawConnection.open(server.url)
+    try:
+        answer = await connection.request("PUT", "/graphql", VALID, JSON)
+        assert (answer.status, answer.codes()) == (405, ["METHOD_NOT_ALLOWED"])
+        await still_serves(connection)
+    finally:
+        await connection.close()
+
+
+async def test_request_without_a_query_gets_a_coded_400(server: RunningServer) -> None:
+    """A persisted-query extension that is not an object leaves no document to run."""
+    connection = await RawConnection.open(server.url)
+    try:
+        body = orjson.dumps({"extensions": {"persistedQuery": "not-an-object"}})
+        answer = await connection.request("POST", "/graphql", body, JSON)
+        assert (answer.status, answer.codes()) == (400, ["BAD_REQUEST"])
+        await still_serves(connection)
+    finally:
+        await connection.close()
+
+
+# 6. Malformed graphql-transport-ws frames --------------------------------------------
+
+BAD_FRAMES: dict[str, Any] = {
+    "payload a string": "query",
+    "payload null": None,
+    "payload a list": [],
+    "payload a number": 5,
+    "query a number": {"query": 5},
+    "query null": {"query": None},
+    "operationName a number": {"query": "subscription { __typename }", "operationName": 5},
+    "variables a list": {"query": "subscription { __typename }", "variables": []},
+    "extensions a string": {"query": "subscription { __typename }", "extensions": "x"},
+}
+
+
+async def close_of(url: str, *frames: Any) -> tuple[int | None, str]:
+    """The close code and reason after sending `frames` on an acknowledged connection."""
+    async with connect(
+        url.replace("http://", "ws://"), subprotocols=[Subprotocol("graphql-transport-ws")]
+    ) as ws:
+        await ws.send(orjson.dumps({"type": "connection_init", "payload": {}}).decode())
+        assert orjson.loads(await asyncio.wait_for(ws.recv(), GUARD_SECONDS))["type"] == (
+            "connection_ack"
+        )
+        for frame in frames:
+            await ws.send(orjson.dumps(frame).decode())
+        try:
+            while True:
+                await asyncio.wait_for(ws.recv(), GUARD_SECONDS)
+        except ConnectionClosed as closed:
+            received = closed.rcvd
+            return (received.code, received.reason) if received else (None, "")
+
+
+@pytest.mark.parametrize("name", list(BAD_FRAMES))
+async def test_malformed_subscribe_frame_closes_with_4400_and_a_reason(
+    server: RunningServer, name: str
+) -> None:
+    frame = {"id": "1", "type": "subscribe", "payload": BAD_FRAMES[name]}
+    code, reason = await close_of(server.graphql_url, frame)
+    assert code == 4400
+    assert reason
+
+
+@pytest.mark.parametrize("frame", [[1], "text", 5, {"type": 5}, {"type": "subscribe", "id": 1}])
+async def test_message_that_is_not_a_protocol_object_closes_with_4400(
+    server: RunningServer, frame: Any
+) -> None:
+    code, reason = await close_of(server.graphql_url, frame)
+    assert (code, bool(reason)) == (4400, True)
+
+
+async def test_subscription_limit_error_has_a_code(world: World, strict: RunningServer) -> None:
+    feed = await thread(world)
+    async with GraphQLWebSocket.open(strict.graphql_url, token=feed.staff.token) as ws:
+        await ws.feed(feed.conversation.gid)
+        await ws.feed(feed.conversation.gid)
+        refusal = await ws.next(await ws.feed(feed.conversation.gid))
+    assert refusal["type"] == "error"
+    assert refusal["payload"][0]["extensions"]["code"] == "SUBSCRIPTION_LIMIT_REACHED"
+
+
+# 7, 8. Which operation runs -----------------------------------------------------------
+
+
+async def test_subscription_over_http_is_refused_with_its_code(server: RunningServer) -> None:
+    async with httpx.AsyncClient(timeout=GUARD_SECONDS) as http:
+        response = await http.post(
+            server.graphql_url,
+            json={"query": 'subscription S { messageEvents(conversationId: "x") { kind } }'},
+            headers={"accept": "application/graphql-response+json"},
+        )
+    assert response.status_code == 400
+    assert [e["extensions"]["code"] for e in response.json()["errors"]] == [
+        "SUBSCRIPTION_OVER_HTTP"
+    ]
+
+
+POST_THEN_READ = """mutation Post($input: PostMessageInput!) {
+  postMessage(input: $input) { message { id } errors { code } }
+}
+query Read { __typename }"""
+
+
+async def test_two_operations_without_a_name_run_neither(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    feed = await thread(world)
+    variables = {"input": {"conversationId": feed.conversation.gid, "content": "twice?"}}
+    body = await gql.execute(POST_THEN_READ, variables, token=feed.staff.token)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["OPERATION_NAME_REQUIRED"]
+    assert body.get("data") is None
+    written = await count_where(
+        owner_engine, Message, Message.conversation_id == feed.conversation.id
+    )
+    assert written == 0
+
+
+async def test_an_operation_name_the_document_lacks_is_refused_with_its_code(
+    gql: GraphQLClient,
+) -> None:
+    response = await gql.http.post(
+        gql.url, json={"query": "query A { __typename }", "operationName": "B"}
+    )
+    assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["OPERATION_NOT_FOUND"]
+
+
+async def test_the_named_operation_of_several_runs(gql: GraphQLClient) -> None:
+    response = await gql.http.post(
+        gql.url,
+        json={"query": "query A { a: __typename } query B { b: __typename }", "operationName": "B"},
+    )
+    assert response.json()["data"] == {"b": "Query"}
+
+
+async def test_ambiguous_subscribe_frame_gets_a_coded_error(
+    world: World, server: RunningServer
+) -> None:
+    feed = await thread(world)
+    document = "subscription A { __typename } subscription B { __typename }"
+    async with GraphQLWebSocket.open(server.graphql_url, token=feed.staff.token) as ws:
+        answer = await ws.next(await ws.subscribe(document, {}))
+    assert answer["type"] == "error"
+    assert answer["payload"][0]["extensions"]["code"] == "OPERATION_NAME_REQUIRED"
+
+
+# 9. Header size ------------------------------------------------------------------------
+
+
+async def test_oversized_headers_get_431_without_being_read(server: RunningServer) -> None:
+    connection = await RawConnection.open(server.url)
+    try:
+        huge = "Bearer " + "a" * (4 * 1024 * 1024)
+        started = time.monotonic()
+        await connection.send_raw(
+            f"POST /graphql HTTP/1.1\r\nhost: x\r\nauthorization: {huge}\r\n".encode()
+        )
+        answer = await connection.answer()
+    except (ConnectionResetError, BrokenPipeError) as error:
+        pytest.fail(f"no answer: {error}")
+    finally:
+        await connection.close()
+    assert (answer.status, answer.codes()) == (431, ["HEADER_TOO_LARGE"])
+    assert time.monotonic() - started < GUARD_SECONDS
+    async with httpx.AsyncClient(timeout=GUARD_SECONDS) as http:
+        assert (await http.get(f"{server.url}/healthz")).status_code == 200
+
+
+# 10. Metrics ---------------------------------------------------------------------------
+
+
+async def test_metrics_labels_stay_bounded_whatever_the_operation_names(
+    server: RunningServer,
+) -> None:
+    names = [f"Probe{uuid.uuid4().hex}" for _ in range(30)]
+    async with httpx.AsyncClient(timeout=GUARD_SECONDS) as http:
+        for name in names:
+            await http.post(server.graphql_url, json={"query": f"query {name} {{ __typename }}"})
+        scraped = (await http.get(f"{server.url}/metrics")).text
+    assert not any(name in scraped for name in names)
+    assert 'operation_name="other"' in scraped
+
+
+async def test_metrics_need_the_token_when_one_is_set(strict: RunningServer) -> None:
+    async with httpx.AsyncClient(timeout=GUARD_SECONDS) as http:
+        anonymous = await http.get(f"{strict.url}/metrics")
+        wrong = await http.get(f"{strict.url}/metrics", headers={"authorization": "Bearer x"})
+        right = await http.get(
+            f"{strict.url}/metrics", headers={"authorization": f"Bearer {METRICS_TOKEN}"}
+        )
+    assert (anonymous.status_code, wrong.status_code) == (401, 401)
+    assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert right.status_code == 200
+    assert "graphql_operation_duration_seconds" in right.text
+
+
+# 11. Error messages quote bounded input -------------------------------------------------
+
+
+async def test_a_huge_cursor_is_not_echoed_back(world: World, gql: GraphQLClient) -> None:
+    org = await world.organization()
+    staff = await world.user(org, Role.STAFF)
+    document = "query Page($after: String) { engagements(first: 1, after: $after) { totalCount } }"
+    body = await gql.execute(document, {"after": "x" * 300_000}, token=staff.token)
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert len(error["message"]) < 1_000
+
+
+async def test_an_invalid_huge_variable_is_not_echoed_back(gql: GraphQLClient) -> None:
+    document = "query Nodes($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    body = await gql.execute(document, {"ids": {"not": "a list", "pad": "y" * 300_000}})
+    assert body["errors"]
+    assert all(len(error["message"]) < 1_100 for error in body["errors"])
+
+
+# 12. Token lifetime -----------------------------------------------------------------------
+
+
+async def test_a_token_living_beyond_the_maximum_is_refused(
+    world: World, gql: GraphQLClient
+) -> None:
+    org = await world.organization()
+    staff = await world.user(org, Role.STAFF)
+    now = int(time.time())
+    forever = jwt.encode(
+        {"sub": str(staff.id), "iat": now, "exp": 10**30}, LIMITS.jwt_secret, algorithm="HS256"
+    )
+    no_issue_time = jwt.encode(
+        {"sub": str(staff.id), "exp": now + LIMITS.jwt_max_lifetime_seconds + 3600},
+        LIMITS.jwt_secret,
+        algorithm="HS256",
+    )
+    for token in (forever, no_issue_time):
+        body = await gql.execute("{ viewer { role } }", token=token)
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
+    within = mint_token(staff.id, LIMITS, lifetime=LIMITS_LIFETIME)
+    assert await gql.data("{ viewer { role } }", token=within) == {"viewer": {"role": "STAFF"}}
+
+
+def test_tokens_beyond_the_maximum_are_not_minted(capsys: pytest.CaptureFixture[str]) -> None:
+    too_long = LIMITS_LIFETIME * 2
+    with pytest.raises(ValueError, match="JWT_MAX_LIFETIME_SECONDS"):
+        mint_token(uuid.uuid4(), LIMITS, lifetime=too_long)
+    hours = too_long.total_seconds() / 3600
+    assert print_token(user_id=str(uuid.uuid4()), hours=hours, settings=LIMITS) == 2
+    assert "JWT_MAX_LIFETIME_SECONDS" in capsys.readouterr().err

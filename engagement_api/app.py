@@ -47,7 +47,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             MaskUnexpectedErrors,
             *query_safety_extensions(settings),
             DocumentCache,
-        ]
+        ],
+        execution=settings.execution,
     )
     view = GraphQLView(
         schema,

@@ -127,6 +127,16 @@ class Settings(BaseSettings):
     max_subscriptions_per_connection: int = 20
     websocket_keepalive_seconds: float = 15.0
 
+    # Execution
+    execution: Literal["compiled", "stock"] = Field(
+        default="compiled",
+        description=(
+            "How queries execute: planned once per operation and run a level at a time"
+            " ('compiled'), or by graphql-core's executor ('stock'). Documents the compiler"
+            " does not plan run on stock execution either way."
+        ),
+    )
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

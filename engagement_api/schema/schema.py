@@ -8,8 +8,8 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types.execution import ExecutionContext
 
+from engagement_api.compiler.choice import ExecutionName, execution_context_class
 from engagement_api.extensions.hook_runner import HookRunner
-from engagement_api.schema.executor import AttributeReadingExecutor
 from engagement_api.schema.mutation import Mutation
 from engagement_api.schema.plain_fields import resolve_plain_fields_directly
 from engagement_api.schema.query import Query
@@ -42,6 +42,7 @@ class EngagementSchema(strawberry.Schema):
 
 def build_schema(
     extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
+    execution: ExecutionName = "compiled",
 ) -> strawberry.Schema:
     schema = EngagementSchema(
         query=Query,
@@ -49,7 +50,7 @@ def build_schema(
         subscription=Subscription,
         types=NODE_TYPES,
         extensions=extensions,
-        execution_context_class=AttributeReadingExecutor,
+        execution_context_class=execution_context_class(execution),
         scalar_overrides=SCALAR_OVERRIDES,
     )
     resolve_plain_fields_directly(schema._schema)

@@ -1,0 +1,388 @@
+"""Runs an operation plan a level at a time.
+
+For each level (one selection plan, all the rows that reach it): every resolver field is
+called for every row before anything is awaited, so the DataLoaders they call batch the
+whole level into one read; then the object fields' values of all rows become the next
+levels, completed together; then each row's result dict is built in one pass over the
+plan's fields. Errors are located, nulled to the nearest nullable position and reported as
+graphql-core reports them (`errors.ErrorLog`).
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    GraphQLResolveInfo,
+    get_argument_values,
+    located_error,
+)
+from graphql.pyutils import Path, inspect, is_iterable
+from strawberry.types.cast import get_strawberry_type_cast
+
+from engagement_api.compiler.errors import ErrorLog, Nulled, Order
+from engagement_api.compiler.levels import Level
+from engagement_api.compiler.plan import READ, TYPENAME, FieldPlan, OperationPlan, SelectionPlan
+
+BuildInfo = Callable[[Any, list[Any], Any, Path], GraphQLResolveInfo[Any]]
+
+Shape = None | int | list[Any] | Exception
+"""A row's value of an object field: null, the index of its object in the child level, a
+list of such entries (one per item), or the error that replaced it."""
+
+
+class Execution:
+    """One execution of a plan, with the executor's request state (variables, context)."""
+
+    def __init__(
+        self,
+        plan: OperationPlan,
+        root_value: Any,
+        variable_values: Any,
+        build_info: BuildInfo,
+        is_awaitable: Callable[[Any], bool],
+        hide_suggestions: bool,
+    ) -> None:
+        self.plan = plan
+        self.root_value = root_value
+        self.variable_values = variable_values
+        self.build_info = build_info
+        self.is_awaitable = is_awaitable
+        self.hide_suggestions = hide_suggestions
+        self.log = ErrorLog()
+        self._arguments: dict[int, dict[str, Any] | Exception] = {}
+
+    async def run(self) -> ExecutionResult:
+        root = Level(self.plan.root, [self.root_value])
+        (data,) = await self.complete(root)
+        if isinstance(data, Nulled):
+            self.log.nulled(data.errors, ())
+            data = None
+        errors = self.log.reported()
+        return ExecutionResult(data, errors or None)
+
+    async def complete(self, level: Level) -> list[Any]:
+        """Each row's result dict, or `Nulled` where a non-null field could not complete."""
+        plan = level.plan
+        columns: dict[int, list[Any]] = {}
+        waiting: list[tuple[list[Any], int, Awaitable[Any]]] = []
+        for field in plan.calls:
+            columns[field.index] = self._call(level, field, waiting)
+        if waiting:
+            settled = await asyncio.gather(*(item[2] for item in waiting), return_exceptions=True)
+            for (column, row, _), value in zip(waiting, settled, strict=True):
+                if isinstance(value, BaseException) and not isinstance(value, Exception):
+                    raise value
+                column[row] = value
+        shapes: dict[int, list[Shape]] = {}
+        children: list[Level] = []
+        for field in plan.objects:
+            child_plan: SelectionPlan = field.child  # type: ignore[assignment]
+            shape, child = self._child_level(level, field, child_plan, columns.get(field.index))
+            shapes[field.index] = shape
+            children.append(child)
+        completed: dict[int, list[Any]] = {}
+        if children:
+            if len(children) == 1:
+                results = [await self.complete(children[0])]
+            else:
+                results = await asyncio.gather(*(self.complete(child) for child in children))
+            for field, result in zip(plan.objects, results, strict=True):
+                completed[field.index] = result
+        return self._build(level, columns, shapes, completed)
+
+    def _arguments_of(self, field: FieldPlan) -> dict[str, Any] | Exception:
+        arguments = self._arguments.get(id(field))
+        if arguments is None:
+            try:
+                arguments = (
+                    get_argument_values(
+                        field.definition,  # type: ignore[arg-type]
+                        field.nodes[0],
+                        self.variable_values,
+                        None,
+                        self.hide_suggestions,
+                    )
+                    if field.has_arguments
+                    else {}
+                )
+            except Exception as error:
+                arguments = error
+            self._arguments[id(field)] = arguments
+        return arguments
+
+    def _call(
+        self,
+        level: Level,
+        field: FieldPlan,
+        waiting: list[tuple[list[Any], int, Awaitable[Any]]],
+    ) -> list[Any]:
+        """The field's resolver called for each row: values, awaitables (added to `waiting`)
+        or the exceptions raised."""
+        arguments = self._arguments_of(field)
+        sources = level.sources
+        if isinstance(arguments, Exception):
+            return [arguments] * len(sources)
+        column: list[Any] = [None] * len(sources)
+        resolve: Callable[..., Any] = field.resolve  # type: ignore[assignment]
+        build_info = self.build_info
+        is_awaitable = self.is_awaitable
+        definition, nodes, parent_type = field.definition, field.nodes, field.parent_type
+        key, type_name = field.key, parent_type.name
+        for row, source in enumerate(sources):
+            info = build_info(definition, nodes, parent_type, Path(level.path(row), key, type_name))
+            try:
+                value = resolve(source, info, **arguments)
+            except Exception as error:
+                column[row] = error
+                continue
+            if is_awaitable(value):
+                waiting.append((column, row, value))
+            column[row] = value
+        return column
+
+    def _child_level(
+        self, level: Level, field: FieldPlan, child_plan: SelectionPlan, column: list[Any] | None
+    ) -> tuple[list[Shape], Level]:
+        """The objects of `field` over all rows, as the next level, and where each row's
+        value went (`Shape`)."""
+        sources: list[Any] = []
+        parent_rows: list[int] = []
+        items: list[int | None] | None = [] if field.is_list else None
+        shapes: list[Shape] = []
+        attribute = field.attribute
+        check = _type_check(child_plan)
+        for row, source in enumerate(level.sources):
+            if column is None:
+                try:
+                    value = getattr(source, attribute)
+                except Exception as error:
+                    shapes.append(error)
+                    continue
+            else:
+                value = column[row]
+            if value is None:
+                shapes.append(None)
+            elif isinstance(value, Exception):
+                shapes.append(value)
+            elif items is None:
+                if not check(value, self, level, row, field):
+                    shapes.append(_wrong_type(child_plan, value, field))
+                    continue
+                shapes.append(len(sources))
+                sources.append(value)
+                parent_rows.append(row)
+            elif type(value) is not list and not is_iterable(value):
+                shapes.append(
+                    GraphQLError(
+                        f"Expected Iterable, but did not find one for field '{field.description}'."
+                    )
+                )
+            else:
+                entries: list[Any] = []
+                for index, item in enumerate(value):
+                    if item is None:
+                        entries.append(None)
+                    elif not check(item, self, level, row, field):
+                        entries.append(_wrong_type(child_plan, item, field))
+                    else:
+                        entries.append(len(sources))
+                        sources.append(item)
+                        parent_rows.append(row)
+                        items.append(index)
+                shapes.append(entries)
+        return shapes, Level(child_plan, sources, level, field, parent_rows, items)
+
+    def _build(
+        self,
+        level: Level,
+        columns: dict[int, list[Any]],
+        shapes: dict[int, list[Shape]],
+        completed: dict[int, list[Any]],
+    ) -> list[Any]:
+        fields = level.plan.fields
+        results: list[Any] = []
+        for row, source in enumerate(level.sources):
+            result: dict[str, Any] = {}
+            failed: list[tuple[Order, GraphQLError]] | None = None
+            for field in fields:
+                key = field.key
+                if field.how == TYPENAME:
+                    result[key] = field.typename
+                    continue
+                if field.child is not None:
+                    value = self._object(
+                        level, row, field, shapes[field.index][row], completed[field.index]
+                    )
+                elif field.how == READ:
+                    try:
+                        raw = getattr(source, field.attribute)
+                    except Exception as error:
+                        raw = error
+                    value = self._leaf(level, row, field, raw)
+                else:
+                    value = self._leaf(level, row, field, columns[field.index][row])
+                if type(value) is Nulled:
+                    if failed is None:
+                        failed = []
+                    failed.extend(value.errors)
+                    continue
+                result[key] = value
+            results.append(result if failed is None else Nulled(failed))
+        return results
+
+    # Completion of one value. `Nulled` means a non-null field failed: the row is nulled.
+
+    def _leaf(self, level: Level, row: int, field: FieldPlan, raw: Any) -> Any:
+        if raw is None:
+            return self._null(level, row, field)
+        if isinstance(raw, Exception):
+            return self._failed(level, row, field, raw)
+        if not field.is_list:
+            try:
+                return _coerce(field, raw)
+            except Exception as error:
+                return self._failed(level, row, field, error)
+        if type(raw) is not list and not is_iterable(raw):
+            not_iterable = GraphQLError(
+                f"Expected Iterable, but did not find one for field '{field.description}'."
+            )
+            return self._failed(level, row, field, not_iterable)
+        values: list[Any] = []
+        for index, item in enumerate(raw):
+            if item is None:
+                value: Any = None
+                if field.item_non_null:
+                    value = self._item_failed(level, row, field, index, _null_error(field))
+            else:
+                try:
+                    value = _coerce(field, item)
+                except Exception as error:
+                    value = self._item_failed(level, row, field, index, error)
+            if type(value) is Nulled:
+                return self._list_nulled(level, row, field, value)
+            values.append(value)
+        return values
+
+    def _object(
+        self, level: Level, row: int, field: FieldPlan, shape: Shape, results: list[Any]
+    ) -> Any:
+        if shape is None:
+            return self._null(level, row, field)
+        if isinstance(shape, Exception):
+            return self._failed(level, row, field, shape)
+        if type(shape) is int:
+            value = results[shape]
+            if type(value) is Nulled:
+                if field.non_null:
+                    return value
+                self.log.nulled(value.errors, _position(level, row, field))
+                return None
+            return value
+        values: list[Any] = []
+        for index, entry in enumerate(shape):  # type: ignore[arg-type]
+            if entry is None:
+                item: Any = None
+                if field.item_non_null:
+                    item = self._item_failed(level, row, field, index, _null_error(field))
+            elif isinstance(entry, Exception):
+                item = self._item_failed(level, row, field, index, entry)
+            else:
+                item = results[entry]
+                if type(item) is Nulled and not field.item_non_null:
+                    self.log.nulled(item.errors, _position(level, row, field, index))
+                    item = None
+            if type(item) is Nulled:
+                return self._list_nulled(level, row, field, item)
+            values.append(item)
+        return values
+
+    def _null(self, level: Level, row: int, field: FieldPlan) -> Any:
+        if field.non_null:
+            return self._failed(level, row, field, _null_error(field))
+        return None
+
+    def _failed(self, level: Level, row: int, field: FieldPlan, raw: Exception) -> Any:
+        """The field's value is an error: the row is nulled (non-null field), or the field."""
+        path = Path(level.path(row), field.key, field.parent_type.name)
+        error = located_error(raw, field.nodes, path.as_list())
+        order = (*level.order(row), field.index)
+        if field.non_null:
+            return Nulled([(order, error)])
+        self.log.nulled([(order, error)], tuple(path.as_list()))
+        return None
+
+    def _item_failed(
+        self, level: Level, row: int, field: FieldPlan, index: int, raw: Exception
+    ) -> Any:
+        """An item of the list is an error: the list is nulled (non-null items), or the item."""
+        path = Path(Path(level.path(row), field.key, field.parent_type.name), index, None)
+        error = located_error(raw, field.nodes, path.as_list())
+        order = (*level.order(row), field.index, index)
+        if field.item_non_null:
+            return Nulled([(order, error)])
+        self.log.nulled([(order, error)], tuple(path.as_list()))
+        return None
+
+    def _list_nulled(self, level: Level, row: int, field: FieldPlan, nulled: Nulled) -> Any:
+        if field.non_null:
+            return nulled
+        self.log.nulled(nulled.errors, _position(level, row, field))
+        return None
+
+
+def _position(
+    level: Level, row: int, field: FieldPlan, index: int | None = None
+) -> tuple[Any, ...]:
+    path = Path(level.path(row), field.key, field.parent_type.name)
+    if index is not None:
+        path = Path(path, index, None)
+    return tuple(path.as_list())
+
+
+def _null_error(field: FieldPlan) -> TypeError:
+    return TypeError(f"Cannot return null for non-nullable field {field.description}.")
+
+
+def _coerce(field: FieldPlan, value: Any) -> Any:
+    cls = value.__class__
+    if cls is field.passthrough:
+        return value
+    if cls is field.enum_class:
+        return field.enum_names[value]
+    if field.is_int and cls is int and -2_147_483_648 <= value <= 2_147_483_647:
+        return value
+    return field.coerce(value)
+
+
+def _wrong_type(plan: SelectionPlan, value: Any, field: FieldPlan) -> GraphQLError:
+    return GraphQLError(
+        f"Expected value of type '{plan.object_type}' but got: {inspect(value)}.", field.nodes
+    )
+
+
+def _type_check(plan: SelectionPlan) -> Callable[[Any, Execution, Level, int, FieldPlan], bool]:
+    """The object type's `is_type_of`, remembered per class for values that are not
+    `strawberry.cast` (Strawberry's check decides by class unless the value is cast)."""
+    is_type_of = plan.object_type.is_type_of
+    checked = plan.checked_classes
+    if is_type_of is None:
+        return _always
+
+    def check(value: Any, execution: Execution, level: Level, row: int, field: FieldPlan) -> bool:
+        if value.__class__ in checked and get_strawberry_type_cast(value) is None:
+            return True
+        path = Path(level.path(row), field.key, field.parent_type.name)
+        info = execution.build_info(field.definition, field.nodes, field.parent_type, path)
+        verdict = is_type_of(value, info)
+        if verdict is True and get_strawberry_type_cast(value) is None:
+            checked.add(value.__class__)
+        return bool(verdict)
+
+    return check
+
+
+def _always(*_: Any) -> bool:
+    return True

@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from graphql import GraphQLError
 
 Order = tuple[int, ...]
-"""Where an error arose, in document order: field indexes and list indexes from the root. A
-level executes all its rows at once, so errors are sorted by this rather than by time."""
+"""Where an error arose, in document order: field indexes and list indexes from the root."""
 
 Position = tuple[str | int, ...]
 """The path nulled by an error (the nearest nullable position); () is the whole data."""
@@ -32,11 +31,18 @@ class ErrorLog:
         self.entries.extend((order, error, position) for order, error in errors)
 
     def reported(self) -> list[GraphQLError]:
-        """The errors a response reports, in document order; an error whose position (or an
-        ancestor of it) an earlier error nulled is left out, as graphql-core leaves it out."""
+        """The errors a response reports, in the order graphql-core reports them; an error
+        whose position (or an ancestor of it) an earlier error nulled is left out, as
+        graphql-core leaves it out.
+
+        graphql-core reports an error when its nullable position takes it: at once for a
+        nullable field, and for a non-null one once it has been raised through the
+        awaiting parents, after the errors of the same depth that needed no propagation.
+        A level runs all its rows at once, so the errors are put in that order: by depth,
+        unpropagated first, then in document order."""
         nulled: set[Position] = set()
         reported = []
-        for _order, error, position in sorted(self.entries, key=_order_of):
+        for _order, error, position in sorted(self.entries, key=_reporting_order):
             if any(position[:length] in nulled for length in range(len(position) + 1)):
                 continue
             nulled.add(position)
@@ -44,5 +50,8 @@ class ErrorLog:
         return reported
 
 
-def _order_of(entry: tuple[Order, GraphQLError, Position]) -> Order:
-    return entry[0]
+def _reporting_order(entry: tuple[Order, GraphQLError, Position]) -> tuple[int, bool, Order]:
+    order, error, position = entry
+    path = error.path or ()
+    depth = sum(1 for key in path if isinstance(key, str))
+    return depth, len(position) < len(path), order

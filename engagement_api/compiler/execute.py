@@ -15,7 +15,10 @@ from typing import Any
 from graphql import (
     ExecutionResult,
     GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
     GraphQLResolveInfo,
+    GraphQLSchema,
     get_argument_values,
     located_error,
 )
@@ -28,9 +31,10 @@ from engagement_api.compiler.plan import READ, TYPENAME, FieldPlan, OperationPla
 
 BuildInfo = Callable[[Any, list[Any], Any, Path], GraphQLResolveInfo[Any]]
 
-Shape = None | int | list[Any] | Exception
-"""A row's value of an object field: null, the index of its object in the child level, a
-list of such entries (one per item), or the error that replaced it."""
+Shape = None | int | tuple[int, int] | list[Any] | Exception
+"""A row's value of an object field: null, the index of its object in the child level (with
+the variant's, for an interface), a list of such entries (one per item), or the error that
+replaced it."""
 
 
 class Execution:
@@ -44,7 +48,11 @@ class Execution:
         build_info: BuildInfo,
         is_awaitable: Callable[[Any], bool],
         hide_suggestions: bool,
+        type_resolver: Callable[..., Any],
+        schema: GraphQLSchema,
     ) -> None:
+        self.type_resolver = type_resolver
+        self.schema = schema
         self.plan = plan
         self.root_value = root_value
         self.variable_values = variable_values
@@ -65,6 +73,8 @@ class Execution:
 
     async def complete(self, level: Level) -> list[Any]:
         """Each row's result dict, or `Nulled` where a non-null field could not complete."""
+        if not level.sources:
+            return []
         plan = level.plan
         columns: dict[int, list[Any]] = {}
         waiting: list[tuple[list[Any], int, Awaitable[Any]]] = []
@@ -79,18 +89,20 @@ class Execution:
         shapes: dict[int, list[Shape]] = {}
         children: list[Level] = []
         for field in plan.objects:
-            child_plan: SelectionPlan = field.child  # type: ignore[assignment]
-            shape, child = self._child_level(level, field, child_plan, columns.get(field.index))
+            shape, levels = self._child_levels(level, field, columns.get(field.index))
             shapes[field.index] = shape
-            children.append(child)
-        completed: dict[int, list[Any]] = {}
+            children += levels
+        completed: dict[int, list[list[Any]]] = {}
         if children:
             if len(children) == 1:
                 results = [await self.complete(children[0])]
             else:
                 results = await asyncio.gather(*(self.complete(child) for child in children))
-            for field, result in zip(plan.objects, results, strict=True):
-                completed[field.index] = result
+            start = 0
+            for field in plan.objects:
+                end = start + len(field.variants)
+                completed[field.index] = results[start:end]
+                start = end
         return self._build(level, columns, shapes, completed)
 
     def _arguments_of(self, field: FieldPlan) -> dict[str, Any] | Exception:
@@ -143,17 +155,37 @@ class Execution:
             column[row] = value
         return column
 
-    def _child_level(
-        self, level: Level, field: FieldPlan, child_plan: SelectionPlan, column: list[Any] | None
-    ) -> tuple[list[Shape], Level]:
-        """The objects of `field` over all rows, as the next level, and where each row's
-        value went (`Shape`)."""
-        sources: list[Any] = []
-        parent_rows: list[int] = []
-        items: list[int | None] | None = [] if field.is_list else None
+    def _child_levels(
+        self, level: Level, field: FieldPlan, column: list[Any] | None
+    ) -> tuple[list[Shape], list[Level]]:
+        """The objects of `field` over all rows, as the next levels (one per variant), and
+        where each row's value went (`Shape`)."""
+        variants = field.variants
+        abstract = field.interface is not None
+        sources: list[list[Any]] = [[] for _ in variants]
+        parent_rows: list[list[int]] = [[] for _ in variants]
+        items: list[list[int | None]] | None = [[] for _ in variants] if field.is_list else None
+        checks = [_type_check(variant) for variant in variants]
+
+        def place(value: Any, row: int, index: int | None) -> Any:
+            slot = 0
+            if abstract:
+                found = self._slot(level, row, field, value, index)
+                if isinstance(found, Exception):
+                    return found
+                slot = found
+            if not checks[slot](value, self, level, row, field):
+                return _wrong_type(variants[slot], value, field)
+            placed = sources[slot]
+            position = len(placed)
+            placed.append(value)
+            parent_rows[slot].append(row)
+            if items is not None:
+                items[slot].append(index)
+            return (slot, position) if abstract else position
+
         shapes: list[Shape] = []
         attribute = field.attribute
-        check = _type_check(child_plan)
         for row, source in enumerate(level.sources):
             if column is None:
                 try:
@@ -163,17 +195,10 @@ class Execution:
                     continue
             else:
                 value = column[row]
-            if value is None:
-                shapes.append(None)
-            elif isinstance(value, Exception):
+            if value is None or isinstance(value, Exception):
                 shapes.append(value)
             elif items is None:
-                if not check(value, self, level, row, field):
-                    shapes.append(_wrong_type(child_plan, value, field))
-                    continue
-                shapes.append(len(sources))
-                sources.append(value)
-                parent_rows.append(row)
+                shapes.append(place(value, row, None))
             elif type(value) is not list and not is_iterable(value):
                 shapes.append(
                     GraphQLError(
@@ -181,19 +206,49 @@ class Execution:
                     )
                 )
             else:
-                entries: list[Any] = []
-                for index, item in enumerate(value):
-                    if item is None:
-                        entries.append(None)
-                    elif not check(item, self, level, row, field):
-                        entries.append(_wrong_type(child_plan, item, field))
-                    else:
-                        entries.append(len(sources))
-                        sources.append(item)
-                        parent_rows.append(row)
-                        items.append(index)
-                shapes.append(entries)
-        return shapes, Level(child_plan, sources, level, field, parent_rows, items)
+                shapes.append(
+                    [
+                        None if item is None else place(item, row, index)
+                        for index, item in enumerate(value)
+                    ]
+                )
+        levels = [
+            Level(
+                variant,
+                sources[slot],
+                level,
+                field,
+                parent_rows[slot],
+                None if items is None else items[slot],
+            )
+            for slot, variant in enumerate(variants)
+        ]
+        return shapes, levels
+
+    def _slot(
+        self, level: Level, row: int, field: FieldPlan, value: Any, index: int | None
+    ) -> int | Exception:
+        """The variant of an interface field's value: its runtime type, as graphql-core
+        resolves and checks it."""
+        interface: GraphQLInterfaceType = field.interface  # type: ignore[assignment]
+        path = Path(level.path(row), field.key, field.parent_type.name)
+        if index is not None:
+            path = Path(path, index, None)
+        info = self.build_info(field.definition, field.nodes, field.parent_type, path)
+        resolve_type = interface.resolve_type or self.type_resolver
+        try:
+            name = resolve_type(value, info, interface)
+        except Exception as error:
+            return error
+        if self.is_awaitable(name):
+            close = getattr(name, "close", None)
+            if close is not None:
+                close()
+            return TypeError(f"The type of a '{interface}' value resolved asynchronously.")
+        slot = field.slots.get(name) if isinstance(name, str) else None
+        if slot is not None:
+            return slot
+        return _invalid_runtime_type(self.schema, interface, field, value, name)
 
     def _build(
         self,
@@ -212,7 +267,7 @@ class Execution:
                 if field.how == TYPENAME:
                     result[key] = field.typename
                     continue
-                if field.child is not None:
+                if field.variants:
                     value = self._object(
                         level, row, field, shapes[field.index][row], completed[field.index]
                     )
@@ -267,14 +322,14 @@ class Execution:
         return values
 
     def _object(
-        self, level: Level, row: int, field: FieldPlan, shape: Shape, results: list[Any]
+        self, level: Level, row: int, field: FieldPlan, shape: Shape, results: list[list[Any]]
     ) -> Any:
         if shape is None:
             return self._null(level, row, field)
         if isinstance(shape, Exception):
             return self._failed(level, row, field, shape)
-        if type(shape) is int:
-            value = results[shape]
+        if type(shape) is int or type(shape) is tuple:
+            value = _result(results, shape)
             if type(value) is Nulled:
                 if field.non_null:
                     return value
@@ -290,7 +345,7 @@ class Execution:
             elif isinstance(entry, Exception):
                 item = self._item_failed(level, row, field, index, entry)
             else:
-                item = results[entry]
+                item = _result(results, entry)
                 if type(item) is Nulled and not field.item_non_null:
                     self.log.nulled(item.errors, _position(level, row, field, index))
                     item = None
@@ -342,6 +397,51 @@ def _position(
     return tuple(path.as_list())
 
 
+def _result(results: list[list[Any]], entry: Any) -> Any:
+    """The completed object an entry of a `Shape` points to."""
+    if type(entry) is int:
+        return results[0][entry]
+    slot, position = entry
+    return results[slot][position]
+
+
+def _invalid_runtime_type(
+    schema: GraphQLSchema, interface: GraphQLInterfaceType, field: FieldPlan, value: Any, name: Any
+) -> GraphQLError:
+    """graphql-core's error for a runtime type that is no possible type of the interface."""
+    nodes = field.nodes
+    where = f"for field '{field.description}'"
+    if name is None:
+        return GraphQLError(
+            f"Abstract type '{interface}' must resolve to an Object type at runtime {where}."
+            f" Either the '{interface}' type should provide a 'resolve_type' function or"
+            " each possible type should provide an 'is_type_of' function.",
+            nodes,
+        )
+    if not isinstance(name, str):
+        return GraphQLError(
+            f"Abstract type '{interface}' must resolve to an Object type at runtime {where}"
+            f" with value {inspect(value)}, received '{inspect(name)}', which is not a"
+            " valid Object type name.",
+            nodes,
+        )
+    runtime_type = schema.get_type(name)
+    if runtime_type is None:
+        return GraphQLError(
+            f"Abstract type '{interface}' was resolved to a type '{name}' that does not"
+            " exist inside the schema.",
+            nodes,
+        )
+    if not isinstance(runtime_type, GraphQLObjectType):
+        return GraphQLError(
+            f"Abstract type '{interface}' was resolved to a non-object type '{name}'.", nodes
+        )
+    return GraphQLError(
+        f"Runtime Object type '{runtime_type}' is not a possible type for '{interface}'.",
+        nodes,
+    )
+
+
 def _null_error(field: FieldPlan) -> TypeError:
     return TypeError(f"Cannot return null for non-nullable field {field.description}.")
 
@@ -366,9 +466,12 @@ def _wrong_type(plan: SelectionPlan, value: Any, field: FieldPlan) -> GraphQLErr
 def _type_check(plan: SelectionPlan) -> Callable[[Any, Execution, Level, int, FieldPlan], bool]:
     """The object type's `is_type_of`, remembered per class for values that are not
     `strawberry.cast` (Strawberry's check decides by class unless the value is cast)."""
+    if plan.check is not None:
+        return plan.check  # type: ignore[no-any-return]
     is_type_of = plan.object_type.is_type_of
     checked = plan.checked_classes
     if is_type_of is None:
+        plan.check = _always
         return _always
 
     def check(value: Any, execution: Execution, level: Level, row: int, field: FieldPlan) -> bool:
@@ -381,6 +484,7 @@ def _type_check(plan: SelectionPlan) -> Callable[[Any, Execution, Level, int, Fi
             checked.add(value.__class__)
         return bool(verdict)
 
+    plan.check = check
     return check
 
 

@@ -59,6 +59,8 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             self.build_resolve_info,
             self.is_awaitable,
             self.hide_suggestions,
+            self.type_resolver,
+            self.schema,
         ).run()
 
     def _plain(self) -> bool:

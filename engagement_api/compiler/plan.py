@@ -10,6 +10,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     GraphQLField,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -63,8 +64,11 @@ class FieldPlan:
     is_int: bool = False
     enum_class: type | None = None
     enum_names: dict[Any, str] = field(default_factory=dict)
-    # objects
-    child: "SelectionPlan | None" = None
+    # objects: one plan, or one per possible type of an interface
+    variants: "list[SelectionPlan]" = field(default_factory=list)
+    interface: GraphQLInterfaceType | None = None
+    slots: dict[str, int] = field(default_factory=dict)
+    """For an interface: the variant of each possible type, by name."""
     typename: str = ""
 
     @property
@@ -82,6 +86,8 @@ class SelectionPlan:
     objects: list[FieldPlan]
     checked_classes: set[type] = field(default_factory=set)
     """Classes whose values the type's `is_type_of` accepted (it decides by class)."""
+    check: Any = None
+    """The type check the execution made for this plan (`execute._type_check`)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -121,7 +127,7 @@ def _plan_selection(
         object_type,
         fields,
         calls=[plan for plan in fields if plan.how == CALL],
-        objects=[plan for plan in fields if plan.child is not None],
+        objects=[plan for plan in fields if plan.variants],
     )
 
 
@@ -166,10 +172,16 @@ def _plan_field(
         plan.is_int = is_int(inner)
         plan.enum_class, plan.enum_names = enum_table(inner)
         return plan
-    if not is_object_type(inner):
-        raise UnsupportedDocumentError("abstract type")
     selection_sets = [node.selection_set for node in nodes if node.selection_set is not None]
-    plan.child = _plan_selection(schema, inner, selection_sets, fragments)
+    if is_object_type(inner):
+        plan.variants = [_plan_selection(schema, inner, selection_sets, fragments)]
+        return plan
+    if not isinstance(inner, GraphQLInterfaceType):
+        raise UnsupportedDocumentError("union")
+    plan.interface = inner
+    for slot, object_type in enumerate(schema.get_possible_types(inner)):
+        plan.variants.append(_plan_selection(schema, object_type, selection_sets, fragments))
+        plan.slots[object_type.name] = slot
     return plan
 
 

@@ -28,6 +28,7 @@ from strawberry.types.cast import get_strawberry_type_cast
 from engagement_api.compiler.errors import ErrorLog, Nulled, Order
 from engagement_api.compiler.levels import Level
 from engagement_api.compiler.plan import READ, TYPENAME, FieldPlan, OperationPlan, SelectionPlan
+from engagement_api.compiler.rows import row_builder
 
 BuildInfo = Callable[[Any, list[Any], Any, Path], GraphQLResolveInfo[Any]]
 
@@ -255,38 +256,66 @@ class Execution:
         level: Level,
         columns: dict[int, list[Any]],
         shapes: dict[int, list[Shape]],
-        completed: dict[int, list[Any]],
+        completed: dict[int, list[list[Any]]],
     ) -> list[Any]:
-        fields = level.plan.fields
-        results: list[Any] = []
-        for row, source in enumerate(level.sources):
-            result: dict[str, Any] = {}
-            failed: list[tuple[Order, GraphQLError]] | None = None
-            for field in fields:
-                key = field.key
-                if field.how == TYPENAME:
-                    result[key] = field.typename
-                    continue
-                if field.variants:
-                    value = self._object(
-                        level, row, field, shapes[field.index][row], completed[field.index]
-                    )
-                elif field.how == READ:
-                    try:
-                        raw = getattr(source, field.attribute)
-                    except Exception as error:
-                        raw = error
-                    value = self._leaf(level, row, field, raw)
-                else:
-                    value = self._leaf(level, row, field, columns[field.index][row])
-                if type(value) is Nulled:
-                    if failed is None:
-                        failed = []
-                    failed.extend(value.errors)
-                    continue
-                result[key] = value
-            results.append(result if failed is None else Nulled(failed))
-        return results
+        """The level's result dicts: by the plan's generated builder when no child object
+        was nulled, each row that builder finds unusual (and every row otherwise) field by
+        field."""
+        plan = level.plan
+        builder = plan.rows
+        if builder is None:
+            builder = plan.rows = row_builder(plan) or False
+        if builder and all(
+            Nulled not in set(map(type, results))
+            for field in plan.objects
+            for results in completed[field.index]
+        ):
+
+            def slow(row: int) -> Any:
+                return self._build_row(level, row, columns, shapes, completed)
+
+            return builder(level.sources, columns, shapes, completed, slow)  # type: ignore[no-any-return]
+        return [
+            self._build_row(level, row, columns, shapes, completed)
+            for row in range(len(level.sources))
+        ]
+
+    def _build_row(
+        self,
+        level: Level,
+        row: int,
+        columns: dict[int, list[Any]],
+        shapes: dict[int, list[Shape]],
+        completed: dict[int, list[list[Any]]],
+    ) -> Any:
+        """One row's result dict, field by field, or `Nulled`."""
+        source = level.sources[row]
+        result: dict[str, Any] = {}
+        failed: list[tuple[Order, GraphQLError]] | None = None
+        for field in level.plan.fields:
+            key = field.key
+            if field.how == TYPENAME:
+                result[key] = field.typename
+                continue
+            if field.variants:
+                value = self._object(
+                    level, row, field, shapes[field.index][row], completed[field.index]
+                )
+            elif field.how == READ:
+                try:
+                    raw = getattr(source, field.attribute)
+                except Exception as error:
+                    raw = error
+                value = self._leaf(level, row, field, raw)
+            else:
+                value = self._leaf(level, row, field, columns[field.index][row])
+            if type(value) is Nulled:
+                if failed is None:
+                    failed = []
+                failed.extend(value.errors)
+                continue
+            result[key] = value
+        return result if failed is None else Nulled(failed)
 
     # Completion of one value. `Nulled` means a non-null field failed: the row is nulled.
 

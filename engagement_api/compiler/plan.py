@@ -88,6 +88,8 @@ class SelectionPlan:
     """Classes whose values the type's `is_type_of` accepted (it decides by class)."""
     check: Any = None
     """The type check the execution made for this plan (`execute._type_check`)."""
+    rows: Any = None
+    """The generated builder of its result dicts (`rows.row_builder`), False if none."""
 
 
 @dataclass(slots=True, eq=False)

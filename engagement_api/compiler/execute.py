@@ -10,6 +10,7 @@ graphql-core reports them (`errors.ErrorLog`).
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from itertools import repeat
 from typing import Any
 
 from graphql import (
@@ -23,7 +24,7 @@ from graphql import (
     located_error,
 )
 from graphql.pyutils import Path, inspect, is_iterable
-from strawberry.types.cast import get_strawberry_type_cast
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE, get_strawberry_type_cast
 
 from engagement_api.compiler.errors import ErrorLog, Nulled, Order
 from engagement_api.compiler.levels import Level
@@ -144,8 +145,8 @@ class Execution:
         is_awaitable = self.is_awaitable
         definition, nodes, parent_type = field.definition, field.nodes, field.parent_type
         key, type_name = field.key, parent_type.name
-        for row, source in enumerate(sources):
-            info = build_info(definition, nodes, parent_type, Path(level.path(row), key, type_name))
+        for row, (source, path) in enumerate(zip(sources, level.paths(), strict=True)):
+            info = build_info(definition, nodes, parent_type, Path(path, key, type_name))
             try:
                 value = resolve(source, info, **arguments)
             except Exception as error:
@@ -187,6 +188,10 @@ class Execution:
 
         shapes: list[Shape] = []
         attribute = field.attribute
+        # The common case inline: one variant, values of classes its check already passed.
+        checked = variants[0].checked_classes if not abstract else set()
+        placed, rows_of = sources[0], parent_rows[0]
+        indexes = items[0] if items is not None else None
         for row, source in enumerate(level.sources):
             if column is None:
                 try:
@@ -198,14 +203,29 @@ class Execution:
                 value = column[row]
             if value is None or isinstance(value, Exception):
                 shapes.append(value)
-            elif items is None:
-                shapes.append(place(value, row, None))
+            elif indexes is None:
+                if value.__class__ in checked and getattr(value, TYPE_CAST_ATTRIBUTE, None) is None:
+                    shapes.append(len(placed))
+                    placed.append(value)
+                    rows_of.append(row)
+                else:
+                    shapes.append(place(value, row, None))
             elif type(value) is not list and not is_iterable(value):
                 shapes.append(
                     GraphQLError(
                         f"Expected Iterable, but did not find one for field '{field.description}'."
                     )
                 )
+            elif (
+                type(value) is list
+                and set(map(type, value)) <= checked
+                and not any(map(getattr, value, repeat(TYPE_CAST_ATTRIBUTE), repeat(None)))
+            ):
+                start, count = len(placed), len(value)
+                placed.extend(value)
+                rows_of.extend(repeat(row, count))
+                indexes.extend(range(count))
+                shapes.append(list(range(start, start + count)))
             else:
                 shapes.append(
                     [

@@ -8,8 +8,6 @@ from graphql.pyutils import Path
 from engagement_api.compiler.errors import Order
 from engagement_api.compiler.plan import FieldPlan, SelectionPlan
 
-_UNKNOWN: Any = object()
-
 
 class Level:
     """`sources[i]` is the object of row i; it is item `items[i]` (None: no list) of field
@@ -36,20 +34,32 @@ class Level:
 
     def path(self, row: int) -> Path | None:
         """The row's response path (None at the root)."""
+        return self.paths()[row]
+
+    def paths(self) -> list[Path | None]:
+        """Every row's response path, made once (the items of one list share their
+        field's path)."""
+        paths = self._paths
+        if paths is not None:
+            return paths
         parent = self.parent
         if parent is None:
-            return None
-        paths = self._paths
-        if paths is None:
-            paths = self._paths = [_UNKNOWN] * len(self.sources)
-        path = paths[row]
-        if path is _UNKNOWN:
-            field: FieldPlan = self.field  # type: ignore[assignment]
-            path = Path(parent.path(self.parent_rows[row]), field.key, field.parent_type.name)
-            if self.items is not None:
-                path = Path(path, self.items[row], None)  # type: ignore[arg-type]
-            paths[row] = path
-        return path  # type: ignore[no-any-return]
+            paths = self._paths = [None] * len(self.sources)
+            return paths
+        field: FieldPlan = self.field  # type: ignore[assignment]
+        key, type_name = field.key, field.parent_type.name
+        above = parent.paths()
+        if self.items is None:
+            paths = [Path(above[row], key, type_name) for row in self.parent_rows]
+        else:
+            paths = []
+            last, field_path = -1, None
+            for row, index in zip(self.parent_rows, self.items, strict=True):
+                if row != last:
+                    last, field_path = row, Path(above[row], key, type_name)
+                paths.append(Path(field_path, index, None))  # type: ignore[arg-type]
+        self._paths = paths
+        return paths
 
     def order(self, row: int) -> Order:
         """The row's place in document order (see `errors.Order`)."""

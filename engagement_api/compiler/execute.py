@@ -11,6 +11,7 @@ graphql-core reports them (`errors.ErrorLog`).
 import asyncio
 from collections.abc import Awaitable, Callable
 from itertools import repeat
+from operator import is_
 from typing import Any
 
 from graphql import (
@@ -190,6 +191,7 @@ class Execution:
         attribute = field.attribute
         # The common case inline: one variant, values of classes its check already passed.
         checked = variants[0].checked_classes if not abstract else set()
+        unchecked = not abstract and variants[0].object_type.is_type_of is None
         placed, rows_of = sources[0], parent_rows[0]
         indexes = items[0] if items is not None else None
         for row, source in enumerate(level.sources):
@@ -204,7 +206,9 @@ class Execution:
             if value is None or isinstance(value, Exception):
                 shapes.append(value)
             elif indexes is None:
-                if value.__class__ in checked and getattr(value, TYPE_CAST_ATTRIBUTE, None) is None:
+                if unchecked or (
+                    value.__class__ in checked and getattr(value, TYPE_CAST_ATTRIBUTE, None) is None
+                ):
                     shapes.append(len(placed))
                     placed.append(value)
                     rows_of.append(row)
@@ -216,10 +220,12 @@ class Execution:
                         f"Expected Iterable, but did not find one for field '{field.description}'."
                     )
                 )
-            elif (
-                type(value) is list
-                and set(map(type, value)) <= checked
-                and not any(map(getattr, value, repeat(TYPE_CAST_ATTRIBUTE), repeat(None)))
+            elif type(value) is list and (
+                (unchecked and not any(map(is_, value, repeat(None))))
+                or (
+                    set(map(type, value)) <= checked
+                    and not any(map(getattr, value, repeat(TYPE_CAST_ATTRIBUTE), repeat(None)))
+                )
             ):
                 start, count = len(placed), len(value)
                 placed.extend(value)

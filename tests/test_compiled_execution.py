@@ -146,9 +146,9 @@ class Document:
 
     def selection(self, parent: GraphQLObjectType | GraphQLInterfaceType, depth: int) -> str:
         names = sorted(parent.fields)
-        chosen = self.draw(st.lists(st.sampled_from(names), min_size=1, max_size=4))
+        chosen = self.draw(st.lists(st.sampled_from(names), min_size=0, max_size=4))
         parts = [self.field(parent, name, depth) for name in chosen]
-        if self.draw(st.booleans()):
+        if not parts or self.draw(st.booleans()):
             parts.insert(self.draw(st.integers(0, len(parts))), "__typename")
         if isinstance(parent, GraphQLObjectType) and self.draw(st.integers(0, 5)) == 0:
             parts = [self.wrapped(parent, parts)]

@@ -51,7 +51,7 @@ def row_builder(plan: SelectionPlan) -> RowBuilder | None:
             "    for src in sources:",
             "        row += 1",
             "        try:",
-            *(f"            {line}" for line in body),
+            *(f"            {line}" for line in body or ["pass"]),
             "        except Exception:",
             "            append(slow(row))",
             "            continue",

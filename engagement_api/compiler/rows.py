@@ -59,7 +59,10 @@ def row_builder(plan: SelectionPlan) -> RowBuilder | None:
             "    return out",
         ]
     )
-    exec(compile(source, f"<rows of {plan.object_type.name}>", "exec"), names)
+    try:
+        exec(compile(source, f"<rows of {plan.object_type.name}>", "exec"), names)
+    except SyntaxError:  # a name the generator did not foresee: the general way builds them
+        return None
     builder: RowBuilder = names["build"]
     return builder
 

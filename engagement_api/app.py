@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             DocumentCache,
         ],
         fast_path=fastpath.enabled(settings),
+        execution=settings.execution,
     )
     view = GraphiQLView(
         schema,

@@ -224,6 +224,16 @@ class Settings(BaseSettings):
             )
         return None
 
+    # Execution
+    execution: Literal["compiled", "stock"] = Field(
+        default="compiled",
+        description=(
+            "How queries execute: planned once per operation and run a level at a time"
+            " ('compiled'), or by graphql-core's executor ('stock'). Documents the compiler"
+            " does not plan run on stock execution either way."
+        ),
+    )
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -53,7 +53,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--stock",
         action="store_true",
-        help="run the suite on stock Strawberry/graphql-core execution (FAST_PATH=false)",
+        help="run the suite on stock Strawberry/graphql-core execution (FAST_PATH=false, EXECUTION=stock)",
     )
 
 
@@ -63,12 +63,16 @@ def pytest_configure(config: pytest.Config) -> None:
     if missing:
         pytest.exit("\n".join(tool.missing_message() for tool in missing), returncode=4)
     if config.getoption("--stock"):
-        os.environ["FAST_PATH"] = "false"  # the servers the tests start inherit it
+        # The servers the tests start inherit them.
+        os.environ["FAST_PATH"] = "false"
+        os.environ["EXECUTION"] = "stock"
 
 
 def pytest_report_header(config: pytest.Config) -> str:
     return "execution: " + (
-        "stock (FAST_PATH=false)" if config.getoption("--stock") else "fast path"
+        "stock (FAST_PATH=false, EXECUTION=stock)"
+        if config.getoption("--stock")
+        else "compiled, fast path"
     )
 
 

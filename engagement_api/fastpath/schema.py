@@ -26,10 +26,11 @@ class _HookRunnerSchema(FastPathSchema):
 def fast_schema(
     schema_class: type[strawberry.Schema], options: Mapping[str, Any]
 ) -> strawberry.Schema:
-    """`schema_class(**options)`, executed by the fast path."""
+    """`schema_class(**options)`, executed by the fast path (its planned executor unless the
+    options name another, the operation compiler's)."""
     fast_class: type[strawberry.Schema] = type(
         f"Fast{schema_class.__name__}", (_HookRunnerSchema, schema_class), {}
     )
-    schema = fast_class(**options, execution_context_class=AttributeReadingExecutor)
+    schema = fast_class(**{"execution_context_class": AttributeReadingExecutor, **options})
     resolve_plain_fields_directly(schema)
     return schema

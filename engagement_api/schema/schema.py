@@ -10,6 +10,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import ExecutionContext
 from strawberry.types.graphql import OperationType
 
+from engagement_api.compiler.choice import ExecutionName, execution_context_class
 from engagement_api.extensions.operation_selection import REQUESTED, Requested
 from engagement_api.schema.mutation import Mutation
 from engagement_api.schema.query import Query
@@ -64,10 +65,13 @@ def build_schema(
     extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
     *,
     fast_path: bool = False,
+    execution: ExecutionName = "stock",
 ) -> strawberry.Schema:
-    """The schema, executed by stock Strawberry and graphql-core or, with `fast_path` (the
-    server passes `fastpath.enabled(settings)`), by the fast path (`engagement_api/fastpath/`)."""
-    options = {
+    """The schema. `execution="compiled"` runs the queries the compiler plans by their plan
+    (`engagement_api/compiler/`), the rest as below. With `fast_path` (the server passes
+    `fastpath.enabled(settings)`) the fast path (`engagement_api/fastpath/`) runs the rest;
+    without, stock Strawberry and graphql-core execution."""
+    options: dict[str, Any] = {
         "query": Query,
         "mutation": Mutation,
         "subscription": Subscription,
@@ -75,8 +79,10 @@ def build_schema(
         "extensions": extensions,
         "scalar_overrides": SCALAR_OVERRIDES,
     }
+    if execution == "compiled":
+        options["execution_context_class"] = execution_context_class(execution)
     if not fast_path:
-        return EngagementSchema(**options)  # type: ignore[arg-type]
+        return EngagementSchema(**options)
     # Imported only when the installed versions are the verified ones: it reaches into
     # the libraries' internals.
     from engagement_api.fastpath.schema import fast_schema

@@ -1,0 +1,19 @@
+"""Which execution runs queries (the EXECUTION setting): the compiler, or stock execution."""
+
+from typing import Any, Literal
+
+from graphql import Executor
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from engagement_api.compiler.executor import CompiledExecutor
+
+ExecutionName = Literal["compiled", "stock"]
+
+EXECUTION_CONTEXTS: dict[str, type[Executor[Any]]] = {
+    "compiled": CompiledExecutor,
+    "stock": StrawberryGraphQLCoreExecutionContext,
+}
+
+
+def execution_context_class(name: ExecutionName) -> type[Executor[Any]]:
+    return EXECUTION_CONTEXTS[name]

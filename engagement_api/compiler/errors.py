@@ -1,0 +1,57 @@
+"""Field errors of a compiled execution, reported as graphql-core reports them: each error
+once, unless an earlier one already nulled its position or an ancestor of it."""
+
+from dataclasses import dataclass, field
+
+from graphql import GraphQLError
+
+Order = tuple[int, ...]
+"""Where an error arose, in document order: field indexes and list indexes from the root."""
+
+Position = tuple[str | int, ...]
+"""The path nulled by an error (the nearest nullable position); () is the whole data."""
+
+
+class Nulled:
+    """A non-null value that could not be completed: its parent is nulled in turn. Holds the
+    errors that caused it, until a nullable position takes them."""
+
+    __slots__ = ("errors",)
+
+    def __init__(self, errors: list[tuple[Order, GraphQLError]]) -> None:
+        self.errors = errors
+
+
+@dataclass(slots=True)
+class ErrorLog:
+    entries: list[tuple[Order, GraphQLError, Position]] = field(default_factory=list)
+
+    def nulled(self, errors: list[tuple[Order, GraphQLError]], position: Position) -> None:
+        """`errors` made the value at `position` null."""
+        self.entries.extend((order, error, position) for order, error in errors)
+
+    def reported(self) -> list[GraphQLError]:
+        """The errors a response reports, in the order graphql-core reports them; an error
+        whose position (or an ancestor of it) an earlier error nulled is left out, as
+        graphql-core leaves it out.
+
+        graphql-core reports an error when its nullable position takes it: at once for a
+        nullable field, and for a non-null one once it has been raised through the
+        awaiting parents, after the errors of the same depth that needed no propagation.
+        A level runs all its rows at once, so the errors are put in that order: by depth,
+        unpropagated first, then in document order."""
+        nulled: set[Position] = set()
+        reported = []
+        for _order, error, position in sorted(self.entries, key=_reporting_order):
+            if any(position[:length] in nulled for length in range(len(position) + 1)):
+                continue
+            nulled.add(position)
+            reported.append(error)
+        return reported
+
+
+def _reporting_order(entry: tuple[Order, GraphQLError, Position]) -> tuple[int, bool, Order]:
+    order, error, position = entry
+    path = error.path or ()
+    depth = sum(1 for key in path if isinstance(key, str))
+    return depth, len(position) < len(path), order

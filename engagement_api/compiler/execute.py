@@ -1,0 +1,547 @@
+"""Runs an operation plan a level at a time.
+
+For each level (one selection plan, all the rows that reach it): every resolver field is
+called for every row before anything is awaited, so the DataLoaders they call batch the
+whole level into one read; then the object fields' values of all rows become the next
+levels, completed together; then each row's result dict is built in one pass over the
+plan's fields. Errors are located, nulled to the nearest nullable position and reported as
+graphql-core reports them (`errors.ErrorLog`).
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from itertools import repeat
+from operator import is_
+from typing import Any
+
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    get_argument_values,
+    located_error,
+)
+from graphql.pyutils import Path, inspect, is_iterable
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE, get_strawberry_type_cast
+
+from engagement_api.compiler.errors import ErrorLog, Nulled, Order
+from engagement_api.compiler.levels import Level
+from engagement_api.compiler.plan import READ, TYPENAME, FieldPlan, OperationPlan, SelectionPlan
+from engagement_api.compiler.rows import row_builder
+
+BuildInfo = Callable[[Any, list[Any], Any, Path], GraphQLResolveInfo[Any]]
+
+Shape = None | int | tuple[int, int] | list[Any] | Exception
+"""A row's value of an object field: null, the index of its object in the child level (with
+the variant's, for an interface), a list of such entries (one per item), or the error that
+replaced it."""
+
+
+class Execution:
+    """One execution of a plan, with the executor's request state (variables, context)."""
+
+    def __init__(
+        self,
+        plan: OperationPlan,
+        root_value: Any,
+        variable_values: Any,
+        build_info: BuildInfo,
+        is_awaitable: Callable[[Any], bool],
+        hide_suggestions: bool,
+        type_resolver: Callable[..., Any],
+        schema: GraphQLSchema,
+    ) -> None:
+        self.type_resolver = type_resolver
+        self.schema = schema
+        self.plan = plan
+        self.root_value = root_value
+        self.variable_values = variable_values
+        self.build_info = build_info
+        self.is_awaitable = is_awaitable
+        self.hide_suggestions = hide_suggestions
+        self.log = ErrorLog()
+        self._arguments: dict[int, dict[str, Any] | Exception] = {}
+
+    async def run(self) -> ExecutionResult:
+        root = Level(self.plan.root, [self.root_value])
+        (data,) = await self.complete(root)
+        if isinstance(data, Nulled):
+            self.log.nulled(data.errors, ())
+            data = None
+        errors = self.log.reported()
+        return ExecutionResult(data, errors or None)
+
+    async def complete(self, level: Level) -> list[Any]:
+        """Each row's result dict, or `Nulled` where a non-null field could not complete."""
+        if not level.sources:
+            return []
+        plan = level.plan
+        columns: dict[int, list[Any]] = {}
+        waiting: list[tuple[list[Any], int, Awaitable[Any]]] = []
+        for field in plan.calls:
+            columns[field.index] = self._call(level, field, waiting)
+        if waiting:
+            settled = await asyncio.gather(*(item[2] for item in waiting), return_exceptions=True)
+            for (column, row, _), value in zip(waiting, settled, strict=True):
+                if isinstance(value, BaseException) and not isinstance(value, Exception):
+                    raise value
+                column[row] = value
+        shapes: dict[int, list[Shape]] = {}
+        children: list[Level] = []
+        for field in plan.objects:
+            shape, levels = self._child_levels(level, field, columns.get(field.index))
+            shapes[field.index] = shape
+            children += levels
+        completed: dict[int, list[list[Any]]] = {}
+        if children:
+            if len(children) == 1:
+                results = [await self.complete(children[0])]
+            else:
+                results = await asyncio.gather(*(self.complete(child) for child in children))
+            start = 0
+            for field in plan.objects:
+                end = start + len(field.variants)
+                completed[field.index] = results[start:end]
+                start = end
+        return self._build(level, columns, shapes, completed)
+
+    def _arguments_of(self, field: FieldPlan) -> dict[str, Any] | Exception:
+        arguments = self._arguments.get(id(field))
+        if arguments is None:
+            try:
+                arguments = (
+                    get_argument_values(
+                        field.definition,  # type: ignore[arg-type]
+                        field.nodes[0],
+                        self.variable_values,
+                        None,
+                        self.hide_suggestions,
+                    )
+                    if field.has_arguments
+                    else {}
+                )
+            except Exception as error:
+                arguments = error
+            self._arguments[id(field)] = arguments
+        return arguments
+
+    def _call(
+        self,
+        level: Level,
+        field: FieldPlan,
+        waiting: list[tuple[list[Any], int, Awaitable[Any]]],
+    ) -> list[Any]:
+        """The field's resolver called for each row: values, awaitables (added to `waiting`)
+        or the exceptions raised."""
+        arguments = self._arguments_of(field)
+        sources = level.sources
+        if isinstance(arguments, Exception):
+            return [arguments] * len(sources)
+        column: list[Any] = [None] * len(sources)
+        resolve: Callable[..., Any] = field.resolve  # type: ignore[assignment]
+        build_info = self.build_info
+        is_awaitable = self.is_awaitable
+        definition, nodes, parent_type = field.definition, field.nodes, field.parent_type
+        key, type_name = field.key, parent_type.name
+        for row, (source, path) in enumerate(zip(sources, level.paths(), strict=True)):
+            info = build_info(definition, nodes, parent_type, Path(path, key, type_name))
+            try:
+                value = resolve(source, info, **arguments)
+            except Exception as error:
+                column[row] = error
+                continue
+            if is_awaitable(value):
+                waiting.append((column, row, value))
+            column[row] = value
+        return column
+
+    def _child_levels(
+        self, level: Level, field: FieldPlan, column: list[Any] | None
+    ) -> tuple[list[Shape], list[Level]]:
+        """The objects of `field` over all rows, as the next levels (one per variant), and
+        where each row's value went (`Shape`)."""
+        variants = field.variants
+        abstract = field.interface is not None
+        sources: list[list[Any]] = [[] for _ in variants]
+        parent_rows: list[list[int]] = [[] for _ in variants]
+        items: list[list[int | None]] | None = [[] for _ in variants] if field.is_list else None
+        checks = [_type_check(variant) for variant in variants]
+
+        def place(value: Any, row: int, index: int | None) -> Any:
+            slot = 0
+            if abstract:
+                found = self._slot(level, row, field, value, index)
+                if isinstance(found, Exception):
+                    return found
+                slot = found
+            if not checks[slot](value, self, level, row, field):
+                return _wrong_type(variants[slot], value, field)
+            placed = sources[slot]
+            position = len(placed)
+            placed.append(value)
+            parent_rows[slot].append(row)
+            if items is not None:
+                items[slot].append(index)
+            return (slot, position) if abstract else position
+
+        shapes: list[Shape] = []
+        attribute = field.attribute
+        # The common case inline: one variant, values of classes its check already passed.
+        checked = variants[0].checked_classes if not abstract else set()
+        unchecked = not abstract and variants[0].object_type.is_type_of is None
+        placed, rows_of = sources[0], parent_rows[0]
+        indexes = items[0] if items is not None else None
+        for row, source in enumerate(level.sources):
+            if column is None:
+                try:
+                    value = getattr(source, attribute)
+                except Exception as error:
+                    shapes.append(error)
+                    continue
+            else:
+                value = column[row]
+            if value is None or isinstance(value, Exception):
+                shapes.append(value)
+            elif indexes is None:
+                if unchecked or (
+                    value.__class__ in checked and getattr(value, TYPE_CAST_ATTRIBUTE, None) is None
+                ):
+                    shapes.append(len(placed))
+                    placed.append(value)
+                    rows_of.append(row)
+                else:
+                    shapes.append(place(value, row, None))
+            elif type(value) is not list and not is_iterable(value):
+                shapes.append(
+                    GraphQLError(
+                        f"Expected Iterable, but did not find one for field '{field.description}'."
+                    )
+                )
+            elif type(value) is list and (
+                (unchecked and not any(map(is_, value, repeat(None))))
+                or (
+                    set(map(type, value)) <= checked
+                    and not any(map(getattr, value, repeat(TYPE_CAST_ATTRIBUTE), repeat(None)))
+                )
+            ):
+                start, count = len(placed), len(value)
+                placed.extend(value)
+                rows_of.extend(repeat(row, count))
+                indexes.extend(range(count))
+                shapes.append(list(range(start, start + count)))
+            else:
+                shapes.append(
+                    [
+                        None if item is None else place(item, row, index)
+                        for index, item in enumerate(value)
+                    ]
+                )
+        levels = [
+            Level(
+                variant,
+                sources[slot],
+                level,
+                field,
+                parent_rows[slot],
+                None if items is None else items[slot],
+            )
+            for slot, variant in enumerate(variants)
+        ]
+        return shapes, levels
+
+    def _slot(
+        self, level: Level, row: int, field: FieldPlan, value: Any, index: int | None
+    ) -> int | Exception:
+        """The variant of an interface field's value: its runtime type, as graphql-core
+        resolves and checks it."""
+        interface: GraphQLInterfaceType = field.interface  # type: ignore[assignment]
+        path = Path(level.path(row), field.key, field.parent_type.name)
+        if index is not None:
+            path = Path(path, index, None)
+        info = self.build_info(field.definition, field.nodes, field.parent_type, path)
+        resolve_type = interface.resolve_type or self.type_resolver
+        try:
+            name = resolve_type(value, info, interface)
+        except Exception as error:
+            return error
+        if self.is_awaitable(name):
+            close = getattr(name, "close", None)
+            if close is not None:
+                close()
+            return TypeError(f"The type of a '{interface}' value resolved asynchronously.")
+        slot = field.slots.get(name) if isinstance(name, str) else None
+        if slot is not None:
+            return slot
+        return _invalid_runtime_type(self.schema, interface, field, value, name)
+
+    def _build(
+        self,
+        level: Level,
+        columns: dict[int, list[Any]],
+        shapes: dict[int, list[Shape]],
+        completed: dict[int, list[list[Any]]],
+    ) -> list[Any]:
+        """The level's result dicts: by the plan's generated builder when no child object
+        was nulled, each row that builder finds unusual (and every row otherwise) field by
+        field."""
+        plan = level.plan
+        builder = plan.rows
+        if builder is None:
+            builder = plan.rows = row_builder(plan) or False
+        if builder and all(
+            Nulled not in set(map(type, results))
+            for field in plan.objects
+            for results in completed[field.index]
+        ):
+
+            def slow(row: int) -> Any:
+                return self._build_row(level, row, columns, shapes, completed)
+
+            return builder(level.sources, columns, shapes, completed, slow)  # type: ignore[no-any-return]
+        return [
+            self._build_row(level, row, columns, shapes, completed)
+            for row in range(len(level.sources))
+        ]
+
+    def _build_row(
+        self,
+        level: Level,
+        row: int,
+        columns: dict[int, list[Any]],
+        shapes: dict[int, list[Shape]],
+        completed: dict[int, list[list[Any]]],
+    ) -> Any:
+        """One row's result dict, field by field, or `Nulled`."""
+        source = level.sources[row]
+        result: dict[str, Any] = {}
+        failed: list[tuple[Order, GraphQLError]] | None = None
+        for field in level.plan.fields:
+            key = field.key
+            if field.how == TYPENAME:
+                result[key] = field.typename
+                continue
+            if field.variants:
+                value = self._object(
+                    level, row, field, shapes[field.index][row], completed[field.index]
+                )
+            elif field.how == READ:
+                try:
+                    raw = getattr(source, field.attribute)
+                except Exception as error:
+                    raw = error
+                value = self._leaf(level, row, field, raw)
+            else:
+                value = self._leaf(level, row, field, columns[field.index][row])
+            if type(value) is Nulled:
+                if failed is None:
+                    failed = []
+                failed.extend(value.errors)
+                continue
+            result[key] = value
+        return result if failed is None else Nulled(failed)
+
+    # Completion of one value. `Nulled` means a non-null field failed: the row is nulled.
+
+    def _leaf(self, level: Level, row: int, field: FieldPlan, raw: Any) -> Any:
+        if raw is None:
+            return self._null(level, row, field)
+        if isinstance(raw, Exception):
+            return self._failed(level, row, field, raw)
+        if not field.is_list:
+            try:
+                return _coerce(field, raw)
+            except Exception as error:
+                return self._failed(level, row, field, error)
+        if type(raw) is not list and not is_iterable(raw):
+            not_iterable = GraphQLError(
+                f"Expected Iterable, but did not find one for field '{field.description}'."
+            )
+            return self._failed(level, row, field, not_iterable)
+        values: list[Any] = []
+        for index, item in enumerate(raw):
+            if item is None:
+                value: Any = None
+                if field.item_non_null:
+                    value = self._item_failed(level, row, field, index, _null_error(field))
+            else:
+                try:
+                    value = _coerce(field, item)
+                except Exception as error:
+                    value = self._item_failed(level, row, field, index, error)
+            if type(value) is Nulled:
+                return self._list_nulled(level, row, field, value)
+            values.append(value)
+        return values
+
+    def _object(
+        self, level: Level, row: int, field: FieldPlan, shape: Shape, results: list[list[Any]]
+    ) -> Any:
+        if shape is None:
+            return self._null(level, row, field)
+        if isinstance(shape, Exception):
+            return self._failed(level, row, field, shape)
+        if type(shape) is int or type(shape) is tuple:
+            value = _result(results, shape)
+            if type(value) is Nulled:
+                if field.non_null:
+                    return value
+                self.log.nulled(value.errors, _position(level, row, field))
+                return None
+            return value
+        values: list[Any] = []
+        for index, entry in enumerate(shape):  # type: ignore[arg-type]
+            if entry is None:
+                item: Any = None
+                if field.item_non_null:
+                    item = self._item_failed(level, row, field, index, _null_error(field))
+            elif isinstance(entry, Exception):
+                item = self._item_failed(level, row, field, index, entry)
+            else:
+                item = _result(results, entry)
+                if type(item) is Nulled and not field.item_non_null:
+                    self.log.nulled(item.errors, _position(level, row, field, index))
+                    item = None
+            if type(item) is Nulled:
+                return self._list_nulled(level, row, field, item)
+            values.append(item)
+        return values
+
+    def _null(self, level: Level, row: int, field: FieldPlan) -> Any:
+        if field.non_null:
+            return self._failed(level, row, field, _null_error(field))
+        return None
+
+    def _failed(self, level: Level, row: int, field: FieldPlan, raw: Exception) -> Any:
+        """The field's value is an error: the row is nulled (non-null field), or the field."""
+        path = Path(level.path(row), field.key, field.parent_type.name)
+        error = located_error(raw, field.nodes, path.as_list())
+        order = (*level.order(row), field.index)
+        if field.non_null:
+            return Nulled([(order, error)])
+        self.log.nulled([(order, error)], tuple(path.as_list()))
+        return None
+
+    def _item_failed(
+        self, level: Level, row: int, field: FieldPlan, index: int, raw: Exception
+    ) -> Any:
+        """An item of the list is an error: the list is nulled (non-null items), or the item."""
+        path = Path(Path(level.path(row), field.key, field.parent_type.name), index, None)
+        error = located_error(raw, field.nodes, path.as_list())
+        order = (*level.order(row), field.index, index)
+        if field.item_non_null:
+            return Nulled([(order, error)])
+        self.log.nulled([(order, error)], tuple(path.as_list()))
+        return None
+
+    def _list_nulled(self, level: Level, row: int, field: FieldPlan, nulled: Nulled) -> Any:
+        if field.non_null:
+            return nulled
+        self.log.nulled(nulled.errors, _position(level, row, field))
+        return None
+
+
+def _position(
+    level: Level, row: int, field: FieldPlan, index: int | None = None
+) -> tuple[Any, ...]:
+    path = Path(level.path(row), field.key, field.parent_type.name)
+    if index is not None:
+        path = Path(path, index, None)
+    return tuple(path.as_list())
+
+
+def _result(results: list[list[Any]], entry: Any) -> Any:
+    """The completed object an entry of a `Shape` points to."""
+    if type(entry) is int:
+        return results[0][entry]
+    slot, position = entry
+    return results[slot][position]
+
+
+def _invalid_runtime_type(
+    schema: GraphQLSchema, interface: GraphQLInterfaceType, field: FieldPlan, value: Any, name: Any
+) -> GraphQLError:
+    """graphql-core's error for a runtime type that is no possible type of the interface."""
+    nodes = field.nodes
+    where = f"for field '{field.description}'"
+    if name is None:
+        return GraphQLError(
+            f"Abstract type '{interface}' must resolve to an Object type at runtime {where}."
+            f" Either the '{interface}' type should provide a 'resolve_type' function or"
+            " each possible type should provide an 'is_type_of' function.",
+            nodes,
+        )
+    if not isinstance(name, str):
+        return GraphQLError(
+            f"Abstract type '{interface}' must resolve to an Object type at runtime {where}"
+            f" with value {inspect(value)}, received '{inspect(name)}', which is not a"
+            " valid Object type name.",
+            nodes,
+        )
+    runtime_type = schema.get_type(name)
+    if runtime_type is None:
+        return GraphQLError(
+            f"Abstract type '{interface}' was resolved to a type '{name}' that does not"
+            " exist inside the schema.",
+            nodes,
+        )
+    if not isinstance(runtime_type, GraphQLObjectType):
+        return GraphQLError(
+            f"Abstract type '{interface}' was resolved to a non-object type '{name}'.", nodes
+        )
+    return GraphQLError(
+        f"Runtime Object type '{runtime_type}' is not a possible type for '{interface}'.",
+        nodes,
+    )
+
+
+def _null_error(field: FieldPlan) -> TypeError:
+    return TypeError(f"Cannot return null for non-nullable field {field.description}.")
+
+
+def _coerce(field: FieldPlan, value: Any) -> Any:
+    cls = value.__class__
+    if cls is field.passthrough:
+        return value
+    if cls is field.enum_class:
+        return field.enum_names[value]
+    if field.is_int and cls is int and -2_147_483_648 <= value <= 2_147_483_647:
+        return value
+    return field.coerce(value)
+
+
+def _wrong_type(plan: SelectionPlan, value: Any, field: FieldPlan) -> GraphQLError:
+    return GraphQLError(
+        f"Expected value of type '{plan.object_type}' but got: {inspect(value)}.", field.nodes
+    )
+
+
+def _type_check(plan: SelectionPlan) -> Callable[[Any, Execution, Level, int, FieldPlan], bool]:
+    """The object type's `is_type_of`, remembered per class for values that are not
+    `strawberry.cast` (Strawberry's check decides by class unless the value is cast)."""
+    if plan.check is not None:
+        return plan.check  # type: ignore[no-any-return]
+    is_type_of = plan.object_type.is_type_of
+    checked = plan.checked_classes
+    if is_type_of is None:
+        plan.check = _always
+        return _always
+
+    def check(value: Any, execution: Execution, level: Level, row: int, field: FieldPlan) -> bool:
+        if value.__class__ in checked and get_strawberry_type_cast(value) is None:
+            return True
+        path = Path(level.path(row), field.key, field.parent_type.name)
+        info = execution.build_info(field.definition, field.nodes, field.parent_type, path)
+        verdict = is_type_of(value, info)
+        if verdict is True and get_strawberry_type_cast(value) is None:
+            checked.add(value.__class__)
+        return bool(verdict)
+
+    plan.check = check
+    return check
+
+
+def _always(*_: Any) -> bool:
+    return True

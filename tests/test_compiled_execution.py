@@ -1,0 +1,299 @@
+"""Compiled execution answers exactly what stock execution answers.
+
+Two servers on the same database, one with `EXECUTION=compiled` and one with
+`EXECUTION=stock`, get the same generated documents: any query the contract allows (fields,
+arguments inline or as variables, good and bad values, aliases, `__typename`, inline
+fragments and named fragments, the `node` interface), as every kind of viewer (ADMIN,
+STAFF, CLIENT, anonymous). Their answers must be the same JSON, errors included (messages,
+paths, locations, codes; the request id of a masked error is per request and left out).
+Bounded: `COMPILED_EXAMPLES` documents (default 150).
+"""
+
+import itertools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputType,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    build_schema,
+    get_named_type,
+    is_leaf_type,
+)
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from engagement_api.db.enums import ProposalStatus, Role
+from tests.conftest import RunningServer, start_server, stop_server
+from tests.factories import BASE_TIME, World
+
+EXAMPLES = int(os.environ.get("COMPILED_EXAMPLES", "150"))
+CONTRACT: GraphQLSchema = build_schema(
+    (Path(__file__).resolve().parent.parent / "schema.graphql").read_text()
+)
+MAX_DEPTH = 7
+"""Object levels below the root (a connection's node is three levels below it)."""
+
+
+@dataclass
+class Pools:
+    """Values the generated arguments draw from: ids and cursors of the world (each kind,
+    another organization's, malformed ones) and the viewers' tokens."""
+
+    ids: list[str] = field(default_factory=list)
+    cursors: list[str] = field(default_factory=lambda: ["bogus", ""])
+    tokens: dict[str, str | None] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module")
+async def pools(owner_engine: Any) -> Pools:
+    world = World(owner_engine)
+    org = await world.organization("Differential")
+    admin = await world.user(org, Role.ADMIN)
+    staff = await world.user(org, Role.STAFF)
+    clients = [await world.user(org, Role.CLIENT) for _ in range(2)]
+    service = await world.service(org)
+    made = [org, admin, staff, *clients, service]
+    for n, client in enumerate(clients * 2):
+        proposal = await world.proposal(org, client, ProposalStatus.SENT)
+        engagement = await world.engagement(org, client, name=f"E{n}", proposal_id=proposal.id)
+        project = await world.project(engagement, service_id=service.id, description="d")
+        order = await world.order(org, client, engagement)
+        conversation = await world.conversation(engagement, subject=f"S{n}")
+        for m in range(3):
+            sender = staff if m % 2 else client
+            await world.message(
+                conversation,
+                sender,
+                f"m{m}",
+                is_internal=m == 1,
+                at=BASE_TIME.replace(hour=n, minute=m),
+                attachments=[{"name": "a.txt", "url": "https://x.test/a", "size": m}],
+            )
+        made += [proposal, engagement, project, order, conversation]
+    other = await world.organization("Elsewhere")
+    outsider = await world.user(other, Role.CLIENT)
+    made += [other, outsider, await world.engagement(other, outsider)]
+    pools = Pools(ids=[item.gid for item in made] + ["bogus", "VXNlcjo="])
+    pools.tokens = {
+        "ADMIN": admin.token,
+        "STAFF": staff.token,
+        "CLIENT": clients[0].token,
+        "anonymous": None,
+    }
+    return pools
+
+
+@pytest.fixture(scope="module")
+def servers(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[RunningServer, RunningServer]]:
+    logs = tmp_path_factory.mktemp("differential")
+    compiled = start_server(database_url, str(logs / "compiled.log"), EXECUTION="compiled")
+    stock = start_server(database_url, str(logs / "stock.log"), EXECUTION="stock")
+    yield compiled, stock
+    stop_server(compiled)
+    stop_server(stock)
+
+
+@pytest.fixture(scope="module")
+def cursors(pools: Pools, servers: tuple[RunningServer, RunningServer]) -> Pools:
+    """Real cursors of every connection, read once (by stock execution) as STAFF."""
+    query = """{ engagements(first: 3) { edges { cursor node {
+        projects { edges { cursor } } orders { edges { cursor } }
+        conversations { edges { cursor node { messages(last: 2) { edges { cursor } } } } } } } }
+      proposals(first: 2) { edges { cursor } } }"""
+    with httpx.Client(timeout=30) as http:
+        body = _post(http, servers[1], query, {}, pools.tokens["STAFF"])
+    pools.cursors += sorted(set(_values_of(body, "cursor")))
+    return pools
+
+
+def _values_of(value: Any, key: str) -> Iterator[Any]:
+    if isinstance(value, dict):
+        for name, item in value.items():
+            if name == key:
+                yield item
+            yield from _values_of(item, key)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _values_of(item, key)
+
+
+# Documents ------------------------------------------------------------------------------
+
+
+class Document:
+    """A document being drawn: its variables and named fragments."""
+
+    def __init__(self, draw: st.DrawFn, pools: Pools) -> None:
+        self.draw = draw
+        self.pools = pools
+        self.names = itertools.count()
+        self.variables: dict[str, tuple[str, Any]] = {}
+        self.fragments: list[str] = []
+
+    def selection(self, parent: GraphQLObjectType | GraphQLInterfaceType, depth: int) -> str:
+        names = sorted(parent.fields)
+        chosen = self.draw(st.lists(st.sampled_from(names), min_size=0, max_size=4))
+        parts = [self.field(parent, name, depth) for name in chosen]
+        if not parts or self.draw(st.booleans()):
+            parts.insert(self.draw(st.integers(0, len(parts))), "__typename")
+        if isinstance(parent, GraphQLObjectType) and self.draw(st.integers(0, 5)) == 0:
+            parts = [self.wrapped(parent, parts)]
+        return " ".join(parts)
+
+    def wrapped(self, parent: GraphQLObjectType, parts: list[str]) -> str:
+        """The selections in an inline fragment, or in a named fragment spread."""
+        if self.draw(st.booleans()):
+            return f"... on {parent.name} {{ {' '.join(parts)} }}"
+        name = f"F{next(self.names)}"
+        self.fragments.append(f"fragment {name} on {parent.name} {{ {' '.join(parts)} }}")
+        return f"...{name}"
+
+    def field(self, parent: GraphQLNamedType, name: str, depth: int) -> str:
+        definition = parent.fields[name]  # type: ignore[attr-defined]
+        alias = f"a{next(self.names)}: " if self.draw(st.integers(0, 4)) == 0 else ""
+        arguments = self.arguments(definition.args)
+        named = get_named_type(definition.type)
+        if is_leaf_type(named):
+            return f"{alias}{name}{arguments}"
+        if depth >= MAX_DEPTH:
+            return "__typename"
+        if isinstance(named, GraphQLInterfaceType):
+            return f"{alias}{name}{arguments} {{ {self.abstract(named, depth + 1)} }}"
+        return f"{alias}{name}{arguments} {{ {self.selection(named, depth + 1)} }}"  # type: ignore[arg-type]
+
+    def abstract(self, interface: GraphQLInterfaceType, depth: int) -> str:
+        types = sorted(CONTRACT.get_possible_types(interface), key=lambda item: item.name)
+        chosen = self.draw(st.lists(st.sampled_from(types), min_size=0, max_size=2, unique=True))
+        parts = [self.selection(interface, depth)]
+        parts += [f"... on {item.name} {{ {self.selection(item, depth)} }}" for item in chosen]
+        return " ".join(parts)
+
+    def arguments(self, definitions: dict[str, Any]) -> str:
+        given = []
+        for name, argument in sorted(definitions.items()):
+            required = isinstance(argument.type, GraphQLNonNull)
+            if not required and self.draw(st.integers(0, 2)) == 0:
+                continue
+            value = self.draw(self.values(name, argument.type))
+            if self.draw(st.booleans()):
+                variable = f"v{next(self.names)}"
+                self.variables[variable] = (str(argument.type), value)
+                given.append(f"{name}: ${variable}")
+            else:
+                given.append(f"{name}: {_literal(value, argument.type)}")
+        return f"({', '.join(given)})" if given else ""
+
+    def values(self, name: str, input_type: GraphQLInputType) -> st.SearchStrategy[Any]:
+        if isinstance(input_type, GraphQLNonNull):
+            return self.values(name, input_type.of_type)
+        if isinstance(input_type, GraphQLList):
+            return st.lists(self.values(name, input_type.of_type), max_size=3)
+        if isinstance(input_type, GraphQLEnumType):
+            return st.sampled_from(sorted(input_type.values))
+        if name in ("after", "before"):
+            return st.sampled_from(self.pools.cursors)
+        if input_type.name == "ID":  # type: ignore[union-attr]
+            return st.sampled_from(self.pools.ids)
+        if input_type.name == "Int":  # type: ignore[union-attr]
+            return st.sampled_from([0, 1, 2, 3, 10, 100, 101, -1])
+        return st.sampled_from(["x", ""])
+
+    def text(self, selection: str) -> str:
+        declared = ", ".join(f"${name}: {kind}" for name, (kind, _) in self.variables.items())
+        head = f"query Q({declared})" if declared else "query Q"
+        return " ".join([f"{head} {{ {selection} }}", *self.fragments])
+
+
+def _literal(value: Any, input_type: GraphQLInputType) -> str:
+    named = get_named_type(input_type)
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(item, input_type) for item in value) + "]"
+    if isinstance(named, GraphQLEnumType):
+        return str(value)
+    if isinstance(value, str):
+        return '"' + value.replace('"', '\\"') + '"'
+    return str(value)
+
+
+@st.composite
+def documents(draw: st.DrawFn, pools: Pools) -> tuple[str, dict[str, Any]]:
+    document = Document(draw, pools)
+    selection = document.selection(CONTRACT.query_type, 0)  # type: ignore[arg-type]
+    variables = {name: value for name, (_, value) in document.variables.items()}
+    return document.text(selection), variables
+
+
+# The comparison -------------------------------------------------------------------------
+
+
+def _post(
+    http: httpx.Client,
+    server: RunningServer,
+    query: str,
+    variables: dict[str, Any],
+    token: str | None,
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = http.post(
+        server.graphql_url, json={"query": query, "variables": variables}, headers=headers
+    )
+    if not response.headers.get("content-type", "").startswith("application/"):
+        return {"status": response.status_code, "text": response.text}
+    body: dict[str, Any] = response.json()
+    body["status"] = response.status_code
+    body.pop("extensions", None)  # the statement count: how, not what
+    for error in body.get("errors", ()):
+        error.get("extensions", {}).pop("requestId", None)
+    return body
+
+
+BOUNDED = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+
+
+@BOUNDED
+@given(data=st.data())
+def test_compiled_and_stock_execution_answer_the_same(
+    data: st.DataObject, cursors: Pools, servers: tuple[RunningServer, RunningServer]
+) -> None:
+    query, variables = data.draw(documents(cursors), label="document")
+    viewer = data.draw(st.sampled_from(sorted(cursors.tokens)), label="viewer")
+    token = cursors.tokens[viewer]
+    compiled, stock = servers
+    with httpx.Client(timeout=30) as http:
+        expected = _post(http, stock, query, variables, token)
+        answered = _post(http, compiled, query, variables, token)
+    event("data" if expected.get("data") else "no data")
+    event(f"{len(expected.get('errors', ()))} errors")
+    if "text" in expected:
+        # Stock execution cancels the sibling tasks of a failed non-null field; a task
+        # awaiting a DataLoader's future cancels that future for every other waiter, and the
+        # request fails (500). The compiled answer must still be a GraphQL response.
+        event("stock execution failed")
+        assert expected["status"] == 500
+        assert "text" not in answered
+        assert answered["status"] == 200
+        return
+    assert answered == expected

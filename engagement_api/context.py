@@ -12,7 +12,7 @@ from engagement_api.db.enums import Role
 from engagement_api.db.scope import Scope
 from engagement_api.db.session import DatabaseSession
 from engagement_api.errors import UnauthenticatedError
-from engagement_api.events import MessageEvent
+from engagement_api.events import Announcement
 from engagement_api.settings import Settings
 
 if TYPE_CHECKING:
@@ -54,8 +54,8 @@ class RequestContext:
         self.engine = engine
         self.request_id = request_id
         self.db = DatabaseSession(engine)
-        self.events: list[MessageEvent] = []
-        """Recorded by mutations; published by the view after the transaction commits."""
+        self.events: list[Announcement] = []
+        """Written to the outbox by mutations; announced again after the commit (Redis)."""
         self._token = token
         self._authentication_error = authentication_error
         self._loaders: dict[type[Any], Any] = {}
@@ -130,6 +130,32 @@ class RequestContext:
             authentication_error=self._authentication_error,
             broadcaster=self.broadcaster,
         )
+        return fresh
+
+    def token_is_valid(self) -> bool:
+        """Whether the operation's token still verifies (signature, expiry): no database."""
+        if self._token is None or self._authentication_error is not None:
+            return False
+        try:
+            verify_token(self._token, self.settings)
+        except AuthenticationError:
+            return False
+        return True
+
+    def primed_scope(
+        self, viewer: Viewer, primed: dict[type[Any], dict[Any, Any]]
+    ) -> "RequestContext":
+        """A context for `viewer`, already known, whose loaders start with `primed` rows
+        (keyed by loader class): a subscription event resolved once for its audience. A
+        field that needs more opens the transaction as this viewer, on first use."""
+        fresh = self.fresh_scope()
+        fresh._viewer = asyncio.get_running_loop().create_future()
+        fresh._viewer.set_result(viewer)
+        fresh.db.open_as(viewer.user.id)
+        for loader_class, rows in primed.items():
+            loader = fresh.loader(loader_class)
+            for key, row in rows.items():
+                loader.prime(key, row)
         return fresh
 
 

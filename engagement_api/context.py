@@ -2,6 +2,7 @@
 
 import asyncio
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -11,7 +12,7 @@ from engagement_api.auth import AuthenticationError, verify_token
 from engagement_api.db.enums import Role
 from engagement_api.db.scope import Scope
 from engagement_api.db.session import DatabaseSession
-from engagement_api.errors import UnauthenticatedError
+from engagement_api.errors import ClientError, UnauthenticatedError
 from engagement_api.events import Announcement
 from engagement_api.settings import Settings
 
@@ -117,7 +118,22 @@ class RequestContext:
         a full garbage collection (6,600 objects per dashboard, which those collections
         walked with every other request in flight)."""
         self.forget_loaded()
+        pending = self._viewer
+        if pending is not None and not pending.done():
+            # The viewer's lookup is shielded from the operation's cancellation and may
+            # still take a connection after this close: that connection is given back
+            # when the lookup ends.
+            pending.add_done_callback(self._close_after_lookup)
         await self.db.close(commit=commit)
+
+    def _close_after_lookup(self, _lookup: "asyncio.Future[Viewer]") -> None:
+        task = asyncio.get_running_loop().create_task(self._roll_back_quietly())
+        _CLOSING.add(task)
+        task.add_done_callback(_CLOSING.discard)
+
+    async def _roll_back_quietly(self) -> None:
+        with suppress(ClientError):
+            await self.db.close(commit=False)
 
     def fresh_scope(self) -> "RequestContext":
         """A context for the same viewer with its own transaction and empty loaders
@@ -157,6 +173,10 @@ class RequestContext:
             for key, row in rows.items():
                 loader.prime(key, row)
         return fresh
+
+
+_CLOSING: set["asyncio.Task[None]"] = set()
+"""Late closes in flight (the event loop keeps only weak references to tasks)."""
 
 
 def new_request_id() -> str:

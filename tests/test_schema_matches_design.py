@@ -29,8 +29,7 @@ from tests.catalog import (
 PREEXISTING_TABLES_SQL = Path(__file__).resolve().parent / "design" / "preexisting_tables.sql"
 
 OUTBOX = (
-    "0005: the live feed's transactional outbox and its retention horizon (domain rules, "
-    "section 7)"
+    "0005: the live feed's transactional outbox and its retention horizon (domain rules, section 7)"
 )
 INTENDED_DIFFERENCES: dict[str, str] = {
     "only in migrations: column conversations.last_public_message_at": (

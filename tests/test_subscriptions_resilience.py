@@ -3,7 +3,6 @@ reads from the outbox what was committed meanwhile, and the same subscriptions r
 every event, in order, with no gap and no notice. A subscriber that falls behind is
 closed without holding up others."""
 
-import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any

@@ -182,6 +182,8 @@ class Fanout:
                             followed.position = followed.announced
                             break
                         subscribers = tuple(followed.subscribers)
+                        if not subscribers:  # all gone while the rows were read
+                            break
                         deliveries = await subscribers[0].resolve(subscribers, events)
                         self.resolutions += 1
                 except Exception:

@@ -12,7 +12,7 @@ once the load has stopped (0). The figures are in docs/security.md ("Faults").
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -236,8 +236,8 @@ POSTS = 3
 
 
 @pytest.fixture(scope="module")
-def storm_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    yield tmp_path_factory.mktemp("storm")
+def storm_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("storm")
 
 
 async def test_sockets_closed_mid_delivery_leave_no_connection_checked_out(

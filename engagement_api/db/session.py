@@ -78,6 +78,7 @@ class DatabaseSession:
         self._writes_through_sqlalchemy = False
         self._savepoints = itertools.count(1)
         self._open_as: uuid.UUID | None = None
+        self._closed = False
         self.statements = StatementCounter()
 
     def open_as(self, user_id: uuid.UUID) -> None:
@@ -146,6 +147,7 @@ class DatabaseSession:
         """Commit (or roll back) and give the connection back to the pool. A commit of
         writes that PostgreSQL turns into a rollback (a later statement of the transaction
         failed) is SERVICE_UNAVAILABLE: nothing was saved, and the client must know."""
+        self._closed = True
         connection, driver = self._connection, self._driver
         self._connection = self._driver = None
         if connection is None:
@@ -230,6 +232,8 @@ class DatabaseSession:
         request."""
         if self._connection is not None:
             return []
+        if self._closed:  # a late statement (a loader batch of a cancelled operation)
+            raise ServiceUnavailableError("The operation has ended.")
         statement = opening if opening is not None else _ASSUME_APP_ROLE
         as_viewer = opening is None and self._open_as is not None
         if as_viewer:

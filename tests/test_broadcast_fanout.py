@@ -121,9 +121,11 @@ def test_subscriptions_are_counted_per_viewer_and_unregistered_when_their_block_
         queue_size=2, concurrent_resolutions=1, reader=OutboxReader("", connect_timeout=1)
     )
     viewer = uuid.uuid4()
-    with fanout.subscription(uuid.uuid4(), viewer, None, _as_they_are, 0):
-        with fanout.subscription(uuid.uuid4(), viewer, None, _as_they_are, 0):
-            assert (fanout.count, fanout.subscriptions_of(viewer)) == (2, 2)
+    with (
+        fanout.subscription(uuid.uuid4(), viewer, None, _as_they_are, 0),
+        fanout.subscription(uuid.uuid4(), viewer, None, _as_they_are, 0),
+    ):
+        assert (fanout.count, fanout.subscriptions_of(viewer)) == (2, 2)
     assert (fanout.count, fanout.started, fanout.subscriptions_of(viewer)) == (0, 2, 0)
 
 

@@ -150,12 +150,14 @@ async def _for_audience(
         return []
     conversation_id = events[0].conversation_id
     conversation = await context.loader(ConversationByIdLoader).load(conversation_id)
-    if conversation is None:
-        return []
     wanted = [
         event
         for event in events
-        if event.org_id == scope.org_id and not (event.is_internal and scope.is_client)
+        if event.org_id == scope.org_id
+        and not (event.is_internal and scope.is_client)
+        # A conversation gone (a cascade delete) still tells its subscribers, who were
+        # authorized for it, which messages went with it; nothing else.
+        and (conversation is not None or event.kind is MessageEventKind.DELETED)
     ]
     ids = list({e.message_id for e in wanted if e.kind is not MessageEventKind.DELETED})
     rows = await context.loader(MessageByIdLoader).load_many(ids)
@@ -163,7 +165,7 @@ async def _for_audience(
     senders = list({row.sender_id for row in messages.values()})
     users = await context.loader(UserByIdLoader).load_many(senders)
     primed: Primed = {
-        ConversationByIdLoader: {conversation_id: conversation},
+        ConversationByIdLoader: {} if conversation is None else {conversation_id: conversation},
         MessageByIdLoader: messages,
         UserByIdLoader: {key: row for key, row in zip(senders, users, strict=True)},
     }

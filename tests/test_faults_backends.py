@@ -183,6 +183,14 @@ async def terminations(tmp_path_factory: pytest.TempPathFactory) -> TerminationO
                         seen.add(event["message"]["id"])
             received.append(seen & wanted)
         busy_after = await _settled(fw.url)
+        refused = sum(1 for o in load.outcomes if o.codes)
+        print(  # the figures of docs/security.md ("Faults"), with `-s`
+            f"\nterminations: {terminated} backends terminated in {TERMINATIONS} rounds;"
+            f" {len(load.outcomes)} requests, {len(acknowledged)} writes acknowledged,"
+            f" {refused} refused; {len(feeds)} subscriptions received"
+            f" {sorted({len(seen) for seen in received})} of {len(wanted)} messages;"
+            f" busy connections after: {len(busy_after)}"
+        )
         return TerminationOutcome(
             acknowledged=acknowledged,
             stored=stored,

@@ -129,6 +129,7 @@ async def _message_ids(url: str, conversation: Made) -> dict[str, str]:
 @dataclass
 class TerminationOutcome:
     acknowledged: set[str]
+    refused: set[str]
     stored: dict[str, str]
     statuses: set[tuple[int | None, str | None]]
     codes: set[str]
@@ -193,6 +194,7 @@ async def terminations(tmp_path_factory: pytest.TempPathFactory) -> TerminationO
         )
         return TerminationOutcome(
             acknowledged=acknowledged,
+            refused={o.content for o in load.outcomes if o.codes and o.content},
             stored=stored,
             statuses={(o.status, o.transport_error) for o in load.outcomes},
             codes={code for o in load.outcomes for code in o.codes},
@@ -210,6 +212,12 @@ def test_terminations_hit_the_servers_connections(terminations: TerminationOutco
 def test_no_acknowledged_write_is_lost(terminations: TerminationOutcome) -> None:
     assert len(terminations.acknowledged) >= 20
     assert terminations.acknowledged - set(terminations.stored) == set()
+
+
+def test_no_refused_write_was_committed(terminations: TerminationOutcome) -> None:
+    """A write answered as a failure must not be in the database (the client retries it)."""
+    assert terminations.refused
+    assert terminations.refused & set(terminations.stored) == set()
 
 
 def test_every_failure_is_a_retryable_service_unavailable(

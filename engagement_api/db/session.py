@@ -181,9 +181,15 @@ class DatabaseSession:
         try:
             async with self._engine.connect() as other:
                 raw = await other.get_raw_connection()
-                status = await raw.driver_connection.fetchval(  # type: ignore[union-attr]
-                    TRANSACTION_STATUS, transaction
-                )
+                status = "in progress"
+                # The COMMIT may still be on its way (bounded wait for PostgreSQL to decide).
+                for _ in range(COMMIT_OUTCOME_POLLS):
+                    status = await raw.driver_connection.fetchval(  # type: ignore[union-attr]
+                        TRANSACTION_STATUS, transaction
+                    )
+                    if status != "in progress":
+                        break
+                    await asyncio.sleep(0.05)
         except (DBAPIError, OSError, TimeoutError, PoolTimeoutError, *DRIVER_ERRORS):
             logger.error("the outcome of a cut-off COMMIT is unknown", exc_info=True)
             return False
@@ -346,7 +352,8 @@ def _is_unavailability(error: DBAPIError) -> bool:
 
 
 CURRENT_TRANSACTION = "SELECT pg_current_xact_id()::text"
-TRANSACTION_STATUS = "SELECT pg_xact_status($1::xid8)"
+COMMIT_OUTCOME_POLLS = 40
+TRANSACTION_STATUS = "SELECT pg_xact_status($1::text::xid8)"
 
 
 _ASSUME_APP_ROLE = select(

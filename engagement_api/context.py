@@ -2,6 +2,7 @@
 
 import asyncio
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -11,8 +12,8 @@ from engagement_api.auth import AuthenticationError, verify_token
 from engagement_api.db.enums import Role
 from engagement_api.db.scope import Scope
 from engagement_api.db.session import DatabaseSession
-from engagement_api.errors import UnauthenticatedError
-from engagement_api.events import MessageEvent
+from engagement_api.errors import ClientError, UnauthenticatedError
+from engagement_api.events import Announcement
 from engagement_api.settings import Settings
 
 if TYPE_CHECKING:
@@ -54,8 +55,8 @@ class RequestContext:
         self.engine = engine
         self.request_id = request_id
         self.db = DatabaseSession(engine)
-        self.events: list[MessageEvent] = []
-        """Recorded by mutations; published by the view after the transaction commits."""
+        self.events: list[Announcement] = []
+        """Written to the outbox by mutations; announced again after the commit (Redis)."""
         self._token = token
         self._authentication_error = authentication_error
         self._loaders: dict[type[Any], Any] = {}
@@ -117,7 +118,22 @@ class RequestContext:
         a full garbage collection (6,600 objects per dashboard, which those collections
         walked with every other request in flight)."""
         self.forget_loaded()
+        pending = self._viewer
+        if pending is not None and not pending.done():
+            # The viewer's lookup is shielded from the operation's cancellation and may
+            # still take a connection after this close: that connection is given back
+            # when the lookup ends.
+            pending.add_done_callback(self._close_after_lookup)
         await self.db.close(commit=commit)
+
+    def _close_after_lookup(self, _lookup: "asyncio.Future[Viewer]") -> None:
+        task = asyncio.get_running_loop().create_task(self._roll_back_quietly())
+        _CLOSING.add(task)
+        task.add_done_callback(_CLOSING.discard)
+
+    async def _roll_back_quietly(self) -> None:
+        with suppress(ClientError):
+            await self.db.close(commit=False)
 
     def fresh_scope(self) -> "RequestContext":
         """A context for the same viewer with its own transaction and empty loaders
@@ -131,6 +147,36 @@ class RequestContext:
             broadcaster=self.broadcaster,
         )
         return fresh
+
+    def token_is_valid(self) -> bool:
+        """Whether the operation's token still verifies (signature, expiry): no database."""
+        if self._token is None or self._authentication_error is not None:
+            return False
+        try:
+            verify_token(self._token, self.settings)
+        except AuthenticationError:
+            return False
+        return True
+
+    def primed_scope(
+        self, viewer: Viewer, primed: dict[type[Any], dict[Any, Any]]
+    ) -> "RequestContext":
+        """A context for `viewer`, already known, whose loaders start with `primed` rows
+        (keyed by loader class): a subscription event resolved once for its audience. A
+        field that needs more opens the transaction as this viewer, on first use."""
+        fresh = self.fresh_scope()
+        fresh._viewer = asyncio.get_running_loop().create_future()
+        fresh._viewer.set_result(viewer)
+        fresh.db.open_as(viewer.user.id)
+        for loader_class, rows in primed.items():
+            loader = fresh.loader(loader_class)
+            for key, row in rows.items():
+                loader.prime(key, row)
+        return fresh
+
+
+_CLOSING: set["asyncio.Task[None]"] = set()
+"""Late closes in flight (the event loop keeps only weak references to tasks)."""
 
 
 def new_request_id() -> str:

@@ -234,6 +234,35 @@ class Settings(BaseSettings):
         ),
     )
 
+    # Live feed: the outbox, its retention, resumable and capped subscriptions
+    # (engagement_api/broadcast/, db/outbox.py; README, "Live feed").
+    max_subscriptions_per_viewer: int = Field(
+        default=50,
+        description="Live subscriptions one user may hold at once in one process, across sockets.",
+    )
+    outbox_retention_seconds: float = Field(
+        default=7 * 24 * 3600.0,
+        description="Outbox events older than this are pruned (resuming from before: refused).",
+    )
+    outbox_retention_count: int = Field(
+        default=1_000_000, description="At most this many newest outbox events are kept."
+    )
+    outbox_prune_interval_seconds: float = Field(
+        default=60.0, description="How often a process (one at a time) prunes the outbox."
+    )
+    live_feed_sweep_seconds: float = Field(
+        default=1.0,
+        description=(
+            "How often a process reads the outbox's newest positions of the conversations it"
+            " follows: the bound on the delay of an event whose announcement was lost."
+        ),
+    )
+    fault_kill_after_commit: bool = Field(
+        default=False,
+        description="Testing only: the process kills itself (SIGKILL) between a commit and its "
+        "announcement.",
+    )
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -53,7 +53,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--stock",
         action="store_true",
-        help="run the suite on stock Strawberry/graphql-core execution (FAST_PATH=false, EXECUTION=stock)",
+        help="run the suite on stock execution (FAST_PATH=false, EXECUTION=stock)",
     )
 
 

@@ -1,56 +1,155 @@
-"""The process-local fan-out and the wire codec of the live feed."""
+"""The process-local fan-out and the wire codec of the live feed.
 
+The relay is driven by announcements that may arrive late, twice, out of order or never;
+whatever their order, once the last one (or a sweep) has been handled, every subscriber
+has received exactly the conversation's outbox rows after its start, in position order
+(compared with a plain reference: the rows themselves). The rows are real outbox rows in
+PostgreSQL, read by the real reader; the resolver hands them on unchanged.
+"""
+
+import asyncio
 import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
 
-from engagement_api.broadcast import EventsMissed, Fanout, FellBehind
+import asyncpg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engagement_api.broadcast import Fanout, FellBehind, Subscriber
 from engagement_api.broadcast.codec import decode, encode
-from engagement_api.events import MessageEvent, MessageEventKind
+from engagement_api.db.outbox import OutboxReader
+from engagement_api.events import Announcement, OutboxEvent
 
 
-def _event(
-    conversation_id: uuid.UUID, kind: MessageEventKind = MessageEventKind.POSTED
-) -> MessageEvent:
-    return MessageEvent(kind, uuid.uuid4(), conversation_id, uuid.uuid4(), is_internal=False)
+async def _as_they_are(
+    subscribers: Sequence[Subscriber], events: Sequence[OutboxEvent]
+) -> Mapping[Subscriber, list[Any]]:
+    return {subscriber: list(events) for subscriber in subscribers}
 
 
-async def test_events_reach_only_the_subscribers_of_their_conversation() -> None:
-    fanout = Fanout(queue_size=4, concurrent_resolutions=1)
-    followed, other = uuid.uuid4(), uuid.uuid4()
-    with fanout.subscription(followed) as subscriber, fanout.subscription(other) as bystander:
-        event = _event(followed)
-        fanout.deliver(_event(uuid.uuid4()))
-        fanout.deliver(event)
-        assert await subscriber.next() == event
-        fanout.announce_gap()
-        assert await bystander.next() == EventsMissed()
+@pytest.fixture
+async def reader(database_url: str) -> AsyncIterator[OutboxReader]:
+    outbox = OutboxReader(database_url, connect_timeout=5)
+    yield outbox
+    await outbox.close()
 
 
-async def test_a_full_queue_drops_its_events_and_closes_the_subscriber() -> None:
-    fanout = Fanout(queue_size=2, concurrent_resolutions=1)
+async def _write(url: str, conversation: uuid.UUID, count: int) -> list[int]:
+    connection = await asyncpg.connect(url)
+    try:
+        rows = await connection.fetch(
+            "INSERT INTO message_events (conversation_id, org_id, kind, message_id, is_internal)"
+            " SELECT $1, gen_random_uuid(), 'POSTED', gen_random_uuid(), false"
+            " FROM generate_series(1, $2) RETURNING position",
+            conversation,
+            count,
+        )
+    finally:
+        await connection.close()
+    return [int(row[0]) for row in rows]
+
+
+async def _drain(subscriber: Subscriber) -> list[int]:
+    received: list[int] = []
+    while True:
+        try:
+            item = await asyncio.wait_for(subscriber.next(), 0.2)
+        except TimeoutError:
+            return received
+        received.append(item.position)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    batches=st.lists(st.integers(1, 4), min_size=1, max_size=5),
+    announced=st.lists(st.tuples(st.integers(0, 4), st.booleans()), max_size=8),
+)
+async def test_every_row_arrives_once_and_in_order_whatever_the_announcements(
+    reader: OutboxReader,
+    database_url: str,
+    batches: list[int],
+    announced: list[tuple[int, bool]],
+) -> None:
+    fanout = Fanout(queue_size=100, concurrent_resolutions=2, reader=reader)
     conversation = uuid.uuid4()
-    with fanout.subscription(conversation) as slow:
-        for _ in range(3):
-            fanout.deliver(_event(conversation))
-        fanout.deliver(_event(conversation))  # after closing: ignored
+    before = await _write(database_url, conversation, 1)
+    with fanout.subscription(conversation, uuid.uuid4(), None, _as_they_are, before[-1]) as sub:
+        written: list[int] = []
+        for count in batches:
+            written += await _write(database_url, conversation, count)
+        # Announcements of any written position, any number of times, in any order.
+        for index, twice in announced:
+            position = written[min(index, len(written) - 1)]
+            for _ in range(2 if twice else 1):
+                fanout.announce(Announcement(conversation, position))
+            await asyncio.sleep(0)
+        await fanout.sweep()  # what a lost announcement waits for
+        assert await _drain(sub) == written
+
+
+async def test_announcements_of_other_conversations_deliver_nothing(
+    reader: OutboxReader, database_url: str
+) -> None:
+    fanout = Fanout(queue_size=4, concurrent_resolutions=1, reader=reader)
+    followed, other = uuid.uuid4(), uuid.uuid4()
+    with fanout.subscription(followed, uuid.uuid4(), None, _as_they_are, 0) as subscriber:
+        (position,) = await _write(database_url, other, 1)
+        fanout.announce(Announcement(other, position))
+        assert await _drain(subscriber) == []
+
+
+async def test_a_full_queue_drops_its_events_and_closes_the_subscriber(
+    reader: OutboxReader, database_url: str
+) -> None:
+    fanout = Fanout(queue_size=2, concurrent_resolutions=1, reader=reader)
+    conversation = uuid.uuid4()
+    with fanout.subscription(conversation, uuid.uuid4(), None, _as_they_are, 0) as slow:
+        positions = await _write(database_url, conversation, 4)
+        fanout.announce(Announcement(conversation, positions[-1]))
         assert await slow.next() == FellBehind(queue_size=2)
         assert slow.closed
 
 
-def test_a_subscription_is_unregistered_when_its_block_ends() -> None:
-    fanout = Fanout(queue_size=2, concurrent_resolutions=1)
-    with fanout.subscription(uuid.uuid4()):
-        assert fanout.count == 1
-    assert (fanout.count, fanout.started) == (0, 1)
+def test_subscriptions_are_counted_per_viewer_and_unregistered_when_their_block_ends() -> None:
+    fanout = Fanout(
+        queue_size=2, concurrent_resolutions=1, reader=OutboxReader("", connect_timeout=1)
+    )
+    viewer = uuid.uuid4()
+    with (
+        fanout.subscription(uuid.uuid4(), viewer, None, _as_they_are, 0),
+        fanout.subscription(uuid.uuid4(), viewer, None, _as_they_are, 0),
+    ):
+        assert (fanout.count, fanout.subscriptions_of(viewer)) == (2, 2)
+    assert (fanout.count, fanout.started, fanout.subscriptions_of(viewer)) == (0, 2, 0)
 
 
-def test_payload_round_trips_and_stays_far_below_the_notify_limit() -> None:
-    event = _event(uuid.uuid4(), MessageEventKind.DELETED)
-    payload = encode(event)
-    assert decode(payload) == event
+@given(conversation=st.uuids(), position=st.integers(0, 2**63 - 1))
+def test_payload_round_trips_and_stays_far_below_the_notify_limit(
+    conversation: uuid.UUID, position: int
+) -> None:
+    announcement = Announcement(conversation, position)
+    payload = encode(announcement)
+    assert decode(payload) == announcement
+    assert decode(payload.encode()) == announcement
     assert len(payload.encode()) < 8000 // 40
 
 
+@given(payload=st.one_of(st.text(max_size=80), st.binary(max_size=80)))
+def test_arbitrary_payloads_decode_to_nothing_or_to_what_they_encode(
+    payload: str | bytes,
+) -> None:
+    announcement = decode(payload)
+    if announcement is not None:
+        assert decode(encode(announcement)) == announcement
+
+
 def test_malformed_payloads_decode_to_nothing() -> None:
-    assert decode("not json") is None
-    assert decode('{"k": "POSTED"}') is None
-    assert decode('{"k": "SHOUTED", "m": "x", "c": "x", "o": "x", "i": false}') is None
+    assert decode("not an announcement") is None
+    assert decode(f"{uuid.uuid4()}:x") is None
+    assert decode(b"\xff\xfe") is None

@@ -1,25 +1,27 @@
-"""The broadcaster: publishes committed message events to every server process and feeds
-them to this process's subscribers.
+"""The broadcaster: carries announcements of committed outbox rows to every server process
+and hands them to this process's `Fanout`, which reads the rows from the outbox.
 
-Each backend holds ONE listening connection per process and hands what it receives to the
-process's `Fanout`. The connection is supervised here, the same way for every backend:
-when it is lost, it is re-established with exponential backoff (with jitter); once it
-listens again, every local subscriber is told that events may have been missed
-(`EventsMissed`), and keeps its stream.
+Each backend holds ONE listening connection per process. The connection is supervised
+here, the same way for every backend: when it is lost, it is re-established with
+exponential backoff (with jitter); once it listens again, the fanout sweeps the outbox for
+what was committed meanwhile, so subscribers keep their streams without a gap. A periodic
+sweep catches announcements that were never sent (a process killed between its commit
+and its publication), and one process at a time prunes the outbox to its retention.
 """
 
 import asyncio
 import logging
+import os
 import random
-import uuid
+import signal
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 
 from engagement_api.broadcast.codec import decode
-from engagement_api.broadcast.fanout import Fanout, Subscriber
-from engagement_api.events import MessageEvent
+from engagement_api.broadcast.fanout import Fanout
+from engagement_api.events import Announcement
 
 logger = logging.getLogger("engagement_api.broadcast")
 
@@ -52,6 +54,7 @@ class Broadcaster(ABC):
         health_check_seconds: float = 10.0,
         connect_timeout: float = 5.0,
         backoff: Backoff = DEFAULT_BACKOFF,
+        maintenance: "Maintenance | None" = None,
     ) -> None:
         """Args:
         fanout: this process's subscribers.
@@ -59,7 +62,9 @@ class Broadcaster(ABC):
         health_check_seconds: an idle listener proves its connection alive this often.
         connect_timeout: bound of a connection attempt and of a health check.
         backoff: delays between reconnection attempts.
+        maintenance: sweep and retention periods.
         """
+        self.maintenance = maintenance or Maintenance()
         self.fanout = fanout
         self.channel = channel
         self.health_check_seconds = health_check_seconds
@@ -69,6 +74,8 @@ class Broadcaster(ABC):
         """How many times the listening connection was established (1 = never lost)."""
         self._listening = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._maintainer: asyncio.Task[None] | None = None
+        self._sweeps: set[asyncio.Task[None]] = set()
 
     @property
     def listening(self) -> bool:
@@ -82,12 +89,14 @@ class Broadcaster(ABC):
             "connections": self.connections,
             "subscribers": self.fanout.count,
             "subscriptionsStarted": self.fanout.started,
+            "resolutions": self.fanout.resolutions,
         }
 
     async def start(self, *, wait_seconds: float = 10.0) -> None:
         """Start listening; wait (bounded) for the first connection, then go on regardless:
         the supervisor keeps trying in the background."""
         self._task = asyncio.create_task(self._supervise(), name=f"{self.backend}-listener")
+        self._maintainer = asyncio.create_task(self._maintain(), name="outbox-maintenance")
         with suppress(TimeoutError):
             await asyncio.wait_for(self._listening.wait(), wait_seconds)
         if not self.listening:
@@ -96,20 +105,31 @@ class Broadcaster(ABC):
             )
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._maintainer):
+            if task is not None:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._maintainer = None
         await self.close_publisher()
+        await self.fanout.reader.close()
 
-    def subscription(self, conversation_id: uuid.UUID) -> AbstractContextManager[Subscriber]:
-        """A local subscriber of one conversation, registered for the block's duration."""
-        return self.fanout.subscription(conversation_id)
+    async def publish(self, announcements: Sequence[Announcement]) -> None:
+        """After a commit: announce its outbox rows to every process. Never raises (the
+        write is saved whatever happens here; a lost announcement only delays delivery
+        until the next sweep)."""
+        if not announcements:
+            return
+        if self.maintenance.fault_kill_after_commit:  # a test's fault: die before publishing
+            os.kill(os.getpid(), signal.SIGKILL)
+        try:
+            await self.send(announcements)
+        except Exception:
+            logger.error("could not announce %d event(s)", len(announcements), exc_info=True)
 
     @abstractmethod
-    async def publish(self, events: Sequence[MessageEvent]) -> None:
-        """Send committed events to every process (this one included); never raises."""
+    async def send(self, announcements: Sequence[Announcement]) -> None:
+        """Announce to every process (this one included)."""
 
     @abstractmethod
     async def close_publisher(self) -> None:
@@ -121,11 +141,31 @@ class Broadcaster(ABC):
         connection is lost (return or raise); always release the connection."""
 
     def receive(self, payload: str | bytes) -> None:
-        event = decode(payload)
-        if event is None:
+        announcement = decode(payload)
+        if announcement is None:
             logger.warning("ignored a malformed %s payload: %r", self.backend, payload[:200])
             return
-        self.fanout.deliver(event)
+        self.fanout.announce(announcement)
+
+    async def _maintain(self) -> None:
+        """Sweep often, prune seldom; neither may stop the other or the process."""
+        period = self.maintenance.sweep_seconds
+        loop = asyncio.get_running_loop()
+        next_prune = loop.time() + min(self.maintenance.prune_seconds, 5.0)
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.fanout.sweep()
+                if loop.time() >= next_prune:
+                    next_prune = loop.time() + self.maintenance.prune_seconds
+                    pruned = await self.fanout.reader.prune(
+                        keep=self.maintenance.retention_count,
+                        max_age_seconds=self.maintenance.retention_seconds,
+                    )
+                    if pruned:
+                        logger.info("pruned %d outbox event(s)", pruned)
+            except Exception:
+                logger.warning("outbox maintenance failed; retrying", exc_info=True)
 
     async def _supervise(self) -> None:
         attempt = 0
@@ -146,6 +186,25 @@ class Broadcaster(ABC):
     def _on_listening(self) -> None:
         self.connections += 1
         if self.connections > 1:
-            logger.warning("%s listener reconnected; announcing a gap", self.backend)
-            self.fanout.announce_gap()
+            logger.warning("%s listener reconnected; sweeping the outbox", self.backend)
+            task = asyncio.get_running_loop().create_task(self._sweep_once())
+            self._sweeps.add(task)
+            task.add_done_callback(self._sweeps.discard)
         self._listening.set()
+
+    async def _sweep_once(self) -> None:
+        try:
+            await self.fanout.sweep()
+        except Exception:
+            logger.warning("the sweep after a reconnection failed", exc_info=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Maintenance:
+    """The outbox's periods and retention (settings, "Live feed")."""
+
+    sweep_seconds: float = 1.0
+    prune_seconds: float = 60.0
+    retention_seconds: float = 7 * 24 * 3600.0
+    retention_count: int = 1_000_000
+    fault_kill_after_commit: bool = False

@@ -1,35 +1,21 @@
-"""The wire form of a message event: compact JSON of ids and flags (NOTIFY payloads are
-limited to 8,000 bytes; this one is about 170)."""
+"""The wire form of an announcement: `<conversation uuid>:<position>` (the same text that
+the outbox's NOTIFY sends from inside the writing transaction)."""
 
 import uuid
 
-import orjson
-
-from engagement_api.events import MessageEvent, MessageEventKind
+from engagement_api.events import Announcement
 
 
-def encode(event: MessageEvent) -> str:
-    return orjson.dumps(
-        {
-            "k": event.kind.value,
-            "m": str(event.message_id),
-            "c": str(event.conversation_id),
-            "o": str(event.org_id),
-            "i": event.is_internal,
-        }
-    ).decode()
+def encode(announcement: Announcement) -> str:
+    return f"{announcement.conversation_id}:{announcement.position}"
 
 
-def decode(payload: str | bytes) -> MessageEvent | None:
-    """The event of a well-formed payload; None for anything else (logged by the caller)."""
+def decode(payload: str | bytes) -> Announcement | None:
+    """The announcement of a well-formed payload; None for anything else (logged by the
+    caller)."""
     try:
-        data = orjson.loads(payload)
-        return MessageEvent(
-            kind=MessageEventKind(data["k"]),
-            message_id=uuid.UUID(data["m"]),
-            conversation_id=uuid.UUID(data["c"]),
-            org_id=uuid.UUID(data["o"]),
-            is_internal=bool(data["i"]),
-        )
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        text = payload.decode() if isinstance(payload, bytes) else payload
+        conversation, position = text.split(":")
+        return Announcement(uuid.UUID(conversation), int(position))
+    except (UnicodeDecodeError, ValueError):
         return None

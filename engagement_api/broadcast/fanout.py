@@ -1,24 +1,37 @@
-"""The process-local side of the live feed: which subscriber follows which conversation.
+"""The process-local side of the live feed: which subscriber follows which conversation,
+and the relay that turns announcements into deliveries.
 
-Every backend hands the events it receives to one `Fanout`, which puts them on the bounded
-queue of each local subscriber of the event's conversation without ever waiting: a slow
-subscriber cannot hold up the listener or the other subscribers. A subscriber whose queue
-is full is closed (its pending events are dropped and it receives `FellBehind`).
+An announcement (`<conversation>:<position>`) only says that a conversation has committed
+outbox rows up to a position. For each followed conversation the fanout keeps the
+position delivered through; one relay task per conversation reads the rows after it from
+the outbox (never from the announcement), has them resolved once per audience (the
+subscribers' `resolve`, see resolvers/event_audience.py) and puts the results on the
+subscribers' bounded queues without waiting. Rows are read in position order and a
+conversation's positions are committed in order (db/outbox.py), so nothing is skipped and
+nothing is delivered twice; a lost announcement only delays a delivery until the next one
+or the next sweep.
+
+A subscriber whose queue is full is closed (its pending deliveries are dropped and it
+receives `FellBehind`).
 """
 
 import asyncio
+import logging
 import uuid
-from collections import defaultdict
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from engagement_api.events import MessageEvent
+from engagement_api.db.outbox import OutboxReader
+from engagement_api.events import Announcement, OutboxEvent
 
+logger = logging.getLogger("engagement_api.broadcast")
 
-@dataclass(frozen=True, slots=True)
-class EventsMissed:
-    """The listening connection was lost and re-established: events may have been missed."""
+RELAY_BATCH = 500
+"""Outbox rows read and resolved at once for one conversation."""
+RETRY_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,19 +41,33 @@ class FellBehind:
     queue_size: int
 
 
-Delivery = MessageEvent | EventsMissed | FellBehind
+Resolver = Callable[
+    [Sequence["Subscriber"], Sequence[OutboxEvent]], Awaitable[Mapping["Subscriber", list[Any]]]
+]
+"""What each subscriber of a batch of events receives, resolved once per audience."""
 
 
 class Subscriber:
     """One subscription's bounded queue of deliveries."""
 
-    def __init__(self, conversation_id: uuid.UUID, queue_size: int) -> None:
+    def __init__(
+        self,
+        conversation_id: uuid.UUID,
+        viewer_id: uuid.UUID,
+        owner: Any,
+        resolve: Resolver,
+        queue_size: int,
+    ) -> None:
         self.conversation_id = conversation_id
+        self.viewer_id = viewer_id
+        self.owner = owner
+        """The subscription's own state, for `resolve` (its context and viewer)."""
+        self.resolve = resolve
         self.queue_size = queue_size
-        self._queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=queue_size + 1)
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_size + 1)
         self.closed = False
 
-    def offer(self, delivery: Delivery) -> None:
+    def offer(self, delivery: Any) -> None:
         """Enqueue without waiting; on overflow drop everything pending and close."""
         if self.closed:
             return
@@ -52,46 +79,121 @@ class Subscriber:
             self._queue.get_nowait()
         self._queue.put_nowait(FellBehind(self.queue_size))
 
-    async def next(self) -> Delivery:
+    async def next(self) -> Any:
         return await self._queue.get()
 
 
-class Fanout:
-    """Local subscribers by conversation id."""
+@dataclass(eq=False, slots=True)
+class _Followed:
+    """A conversation with local subscribers."""
 
-    def __init__(self, queue_size: int, concurrent_resolutions: int) -> None:
+    position: int
+    """Delivered through (every outbox row up to here was relayed)."""
+    announced: int
+    subscribers: set[Subscriber] = field(default_factory=set)
+    relay: asyncio.Task[None] | None = None
+
+
+class Fanout:
+    """Local subscribers by conversation id, and their relays."""
+
+    def __init__(self, queue_size: int, concurrent_resolutions: int, reader: OutboxReader) -> None:
         self.queue_size = queue_size
+        self.reader = reader
         self.resolving = asyncio.Semaphore(concurrent_resolutions)
-        """How many subscribers may resolve an event at once (each holds a connection)."""
-        self._subscribers: dict[uuid.UUID, set[Subscriber]] = defaultdict(set)
+        """How many batches are resolved at once, process-wide (each uses a connection)."""
+        self.delivering = asyncio.Semaphore(concurrent_resolutions)
+        """How many subscribers' selections execute at once (a few may need a connection)."""
+        self._followed: dict[uuid.UUID, _Followed] = {}
+        self._per_viewer: Counter[uuid.UUID] = Counter()
         self.started = 0
         """Subscriptions ever registered (monotonic: a readiness signal for tests)."""
+        self.resolutions = 0
+        """Batches resolved (each serves every subscriber of its conversation)."""
 
     @property
     def count(self) -> int:
-        return sum(len(group) for group in self._subscribers.values())
+        return sum(len(followed.subscribers) for followed in self._followed.values())
+
+    @property
+    def conversations(self) -> list[uuid.UUID]:
+        return list(self._followed)
+
+    def subscriptions_of(self, viewer_id: uuid.UUID) -> int:
+        return self._per_viewer[viewer_id]
 
     @contextmanager
-    def subscription(self, conversation_id: uuid.UUID) -> Iterator[Subscriber]:
-        """A subscriber registered for the block's duration."""
-        subscriber = Subscriber(conversation_id, self.queue_size)
-        self._subscribers[conversation_id].add(subscriber)
+    def subscription(
+        self,
+        conversation_id: uuid.UUID,
+        viewer_id: uuid.UUID,
+        owner: Any,
+        resolve: Resolver,
+        newest: int,
+    ) -> Iterator[Subscriber]:
+        """A subscriber registered for the block's duration; `newest` is the
+        conversation's newest position as read just before (where a relay starts)."""
+        subscriber = Subscriber(conversation_id, viewer_id, owner, resolve, self.queue_size)
+        followed = self._followed.get(conversation_id)
+        if followed is None:
+            followed = self._followed[conversation_id] = _Followed(newest, newest)
+        followed.subscribers.add(subscriber)
+        self._per_viewer[viewer_id] += 1
         self.started += 1
         try:
             yield subscriber
         finally:
-            group = self._subscribers.get(conversation_id)
-            if group is not None:
-                group.discard(subscriber)
-                if not group:
-                    del self._subscribers[conversation_id]
+            self._per_viewer[viewer_id] -= 1
+            if self._per_viewer[viewer_id] <= 0:
+                del self._per_viewer[viewer_id]
+            followed.subscribers.discard(subscriber)
+            if not followed.subscribers and self._followed.get(conversation_id) is followed:
+                del self._followed[conversation_id]
 
-    def deliver(self, event: MessageEvent) -> None:
-        for subscriber in tuple(self._subscribers.get(event.conversation_id, ())):
-            subscriber.offer(event)
+    def announce(self, announcement: Announcement) -> None:
+        followed = self._followed.get(announcement.conversation_id)
+        if followed is None or announcement.position <= followed.announced:
+            return
+        followed.announced = announcement.position
+        if followed.relay is None and followed.position < followed.announced:
+            followed.relay = asyncio.create_task(
+                self._relay(announcement.conversation_id, followed),
+                name=f"relay {announcement.conversation_id}",
+            )
 
-    def announce_gap(self) -> None:
-        """Tell every local subscriber that events may have been missed."""
-        for group in tuple(self._subscribers.values()):
-            for subscriber in tuple(group):
-                subscriber.offer(EventsMissed())
+    async def sweep(self) -> None:
+        """Announce every followed conversation's newest position as the outbox has it
+        (after a reconnection, and periodically: an announcement may have been lost)."""
+        if not self._followed:
+            return
+        newest = await self.reader.newest(self.conversations)
+        for conversation_id, position in newest.items():
+            self.announce(Announcement(conversation_id, position))
+
+    async def _relay(self, conversation_id: uuid.UUID, followed: _Followed) -> None:
+        try:
+            while followed.position < followed.announced and followed.subscribers:
+                try:
+                    async with self.resolving:
+                        events = await self.reader.events_after(
+                            conversation_id, followed.position, RELAY_BATCH
+                        )
+                        if not events:  # pruned meanwhile: nothing left to relay
+                            followed.position = followed.announced
+                            break
+                        subscribers = tuple(followed.subscribers)
+                        if not subscribers:  # all gone while the rows were read
+                            break
+                        deliveries = await subscribers[0].resolve(subscribers, events)
+                        self.resolutions += 1
+                except Exception:
+                    logger.warning("could not relay live events; retrying", exc_info=True)
+                    await asyncio.sleep(RETRY_SECONDS)
+                    continue
+                for subscriber, items in deliveries.items():
+                    for item in items:
+                        subscriber.offer(item)
+                followed.position = events[-1].position
+                followed.announced = max(followed.announced, followed.position)
+        finally:
+            followed.relay = None

@@ -1,9 +1,10 @@
 """The default backend: PostgreSQL LISTEN/NOTIFY (no extra component; works on the
 embedded database too).
 
-Events are NOTIFYed after the writing transaction has committed (the view publishes
-`context.events` once `close(commit=True)` succeeds), on a dedicated publishing
-connection; each process LISTENs on one dedicated connection, outside the request pool.
+The writing transaction itself NOTIFYs its outbox rows' announcement (db/outbox.py):
+PostgreSQL delivers it when, and only if, the transaction commits, so nothing is sent
+after the commit. Each process LISTENs on one dedicated connection, outside the request
+pool.
 """
 
 import asyncio
@@ -14,17 +15,12 @@ from typing import Any
 
 import asyncpg
 
-from engagement_api.broadcast.base import Broadcaster, logger
-from engagement_api.broadcast.codec import encode
+from engagement_api.broadcast.base import Broadcaster
 from engagement_api.broadcast.fanout import Fanout
-from engagement_api.events import MessageEvent
+from engagement_api.events import Announcement
 
 LISTENER_APPLICATION_NAME = f"engagement-api-listener {os.getpid()}"
 """How operators (and tests) find this process's listening backend in pg_stat_activity."""
-PUBLISHER_APPLICATION_NAME = f"engagement-api-publisher {os.getpid()}"
-CONNECTION_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
-NOTIFY_ALL = "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload"
-"""One round trip for all of an operation's events, delivered in order."""
 
 
 class PostgresBroadcaster(Broadcaster):
@@ -33,28 +29,12 @@ class PostgresBroadcaster(Broadcaster):
     def __init__(self, dsn: str, fanout: Fanout, **options: Any) -> None:
         super().__init__(fanout, **options)
         self.dsn = dsn
-        self._publisher: asyncpg.Connection | None = None
-        self._publish_lock = asyncio.Lock()
 
-    async def publish(self, events: Sequence[MessageEvent]) -> None:
-        if not events:
-            return
-        payloads = [encode(event) for event in events]
-        async with self._publish_lock:
-            for attempt in range(2):  # a stale connection gets one fresh retry
-                try:
-                    connection = await self._publishing_connection()
-                    await connection.execute(NOTIFY_ALL, self.channel, payloads)
-                    return
-                except CONNECTION_ERRORS as error:
-                    await self.close_publisher()
-                    if attempt == 1:
-                        logger.error("could not publish %d event(s): %r", len(events), error)
+    async def send(self, announcements: Sequence[Announcement]) -> None:
+        """Nothing to do: the transaction sent its NOTIFY as it committed."""
 
     async def close_publisher(self) -> None:
-        publisher, self._publisher = self._publisher, None
-        if publisher is not None and not publisher.is_closed():
-            publisher.terminate()
+        """No publishing connection."""
 
     async def listen(self, on_listening: Callable[[], None]) -> None:
         connection = await self._connect(LISTENER_APPLICATION_NAME)
@@ -76,11 +56,6 @@ class PostgresBroadcaster(Broadcaster):
         self, _connection: object, _pid: int, _channel: str, payload: object
     ) -> None:
         self.receive(str(payload))
-
-    async def _publishing_connection(self) -> asyncpg.Connection:
-        if self._publisher is None or self._publisher.is_closed():
-            self._publisher = await self._connect(PUBLISHER_APPLICATION_NAME)
-        return self._publisher
 
     async def _connect(self, application_name: str) -> asyncpg.Connection:
         return await asyncpg.connect(

@@ -1,6 +1,8 @@
-"""The Redis backend (`REDIS_URL`): PUBLISH after commit, one SUBSCRIBEd connection per
-process. Pub/sub channels are global to a Redis server (not per database number), so the
-channel name is a setting (`BROADCAST_CHANNEL`)."""
+"""The Redis backend (`REDIS_URL`): the announcement of a commit's outbox rows is
+PUBLISHed after the commit, one SUBSCRIBEd connection per process. A process that dies in
+between delays the delivery until some process's next sweep of the outbox. Pub/sub
+channels are global to a Redis server (not per database number), so the channel name is a
+setting (`BROADCAST_CHANNEL`)."""
 
 import os
 from collections.abc import Callable, Sequence
@@ -9,12 +11,11 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 
-from engagement_api.broadcast.base import Broadcaster, logger
+from engagement_api.broadcast.base import Broadcaster
 from engagement_api.broadcast.codec import encode
 from engagement_api.broadcast.fanout import Fanout
-from engagement_api.events import MessageEvent
+from engagement_api.events import Announcement
 
 LISTENER_CLIENT_NAME = f"engagement-api-listener-{os.getpid()}"
 """How operators (and tests) find this process's subscribed connection in CLIENT LIST."""
@@ -28,16 +29,11 @@ class RedisBroadcaster(Broadcaster):
         self.url = url
         self._publisher = aioredis.from_url(url, socket_connect_timeout=self.connect_timeout)
 
-    async def publish(self, events: Sequence[MessageEvent]) -> None:
-        if not events:
-            return
-        try:
-            async with self._publisher.pipeline(transaction=False) as pipe:
-                for event in events:
-                    pipe.publish(self.channel, encode(event))
-                await pipe.execute()
-        except (OSError, TimeoutError, RedisError) as error:
-            logger.error("could not publish %d event(s): %r", len(events), error)
+    async def send(self, announcements: Sequence[Announcement]) -> None:
+        async with self._publisher.pipeline(transaction=False) as pipe:
+            for announcement in announcements:
+                pipe.publish(self.channel, encode(announcement))
+            await pipe.execute()
 
     async def close_publisher(self) -> None:
         await self._publisher.aclose()

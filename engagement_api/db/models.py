@@ -10,9 +10,11 @@ from sqlalchemy import (
     CHAR,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Dialect,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -276,6 +278,35 @@ class Message(Base):
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MessageEventRow(Base):
+    """The live feed's outbox (db/outbox.py): one row per message change, committed with it."""
+
+    __tablename__ = "message_events"
+    __table_args__ = (
+        Index("idx_message_events_conversation_id_position", "conversation_id", "position"),
+    )
+
+    position: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    message_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    is_internal: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    created_at: Mapped[datetime] = _now()
+
+
+class MessageEventHorizon(Base):
+    """One row: the highest outbox position retention has pruned."""
+
+    __tablename__ = "message_event_horizon"
+    __table_args__ = (CheckConstraint("id = 1", name="message_event_horizon_single_row"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    pruned_through: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, server_default=text("0")
+    )
 
 
 TENANT_TABLES: tuple[str, ...] = tuple(

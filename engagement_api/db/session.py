@@ -39,8 +39,32 @@ from engagement_api.errors import ServiceUnavailableError
 
 logger = logging.getLogger(__name__)
 
-DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+DRIVER_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    OSError,
+    TimeoutError,
+)
 """What a statement on the driver's connection may raise."""
+
+LOST_CONNECTION_ERRORS = (
+    OSError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+)
+"""The connection is gone or in a state the driver cannot vouch for (a backend terminated
+by an administrator, a server restart, an operation interrupted mid-protocol): it is
+discarded, and the request answers the retryable SERVICE_UNAVAILABLE."""
+
+RETRYABLE_SQLSTATES = frozenset({"57014", "40001", "40P01", "57P01", "57P02", "57P03"})
+"""Statement timeout, serialization failure, deadlock, and the server shutting a backend:
+no bug of the statement; the transaction is undone and may be retried as it is."""
 
 
 class DatabaseSession:
@@ -53,7 +77,14 @@ class DatabaseSession:
         self._driver: Any = None
         self._writes_through_sqlalchemy = False
         self._savepoints = itertools.count(1)
+        self._open_as: uuid.UUID | None = None
+        self._closed = False
         self.statements = StatementCounter()
+
+    def open_as(self, user_id: uuid.UUID) -> None:
+        """Open the transaction, when a statement first needs it, as this viewer (its
+        settings for row-level security), instead of the anonymous app role."""
+        self._open_as = user_id
 
     async def open_for_viewer(self, user_id: uuid.UUID) -> Any:
         """Start the transaction as the token's subject: ONE statement assumes the app role,
@@ -90,6 +121,8 @@ class DatabaseSession:
                 return await connection.execute(statement, parameters)
             except DBAPIError as error:
                 if _is_unavailability(error):
+                    if _is_lost(error, self._driver):
+                        await _invalidate(connection)
                     raise ServiceUnavailableError() from error
                 raise
 
@@ -114,25 +147,53 @@ class DatabaseSession:
         """Commit (or roll back) and give the connection back to the pool. A commit of
         writes that PostgreSQL turns into a rollback (a later statement of the transaction
         failed) is SERVICE_UNAVAILABLE: nothing was saved, and the client must know."""
+        self._closed = True
         connection, driver = self._connection, self._driver
         self._connection = self._driver = None
         if connection is None:
             return
+        transaction: str | None = None
         try:
             async with self._lock:
                 if connection.invalidated or driver.is_closed():
                     if commit:  # lost mid-request: nothing of it was committed
                         raise ServiceUnavailableError()
                     return
+                if commit and self._writes_through_sqlalchemy:
+                    self.statements.count += 1
+                    transaction = await driver.fetchval(CURRENT_TRANSACTION)
                 self.statements.count += 1
                 status = await driver.execute("COMMIT" if commit else "ROLLBACK")
                 if commit and status != "COMMIT" and self._writes_through_sqlalchemy:
                     raise ServiceUnavailableError()
         except DRIVER_ERRORS as error:
             await _invalidate(connection)
+            if transaction is not None and await self._committed(transaction):
+                logger.warning("the connection was lost as its COMMIT succeeded", exc_info=True)
+                return  # the writes are saved: the request must not answer a failure
             raise ServiceUnavailableError() from error
         finally:
             await _release(connection)
+
+    async def _committed(self, transaction: str) -> bool:
+        """Whether the transaction whose COMMIT was cut off committed (asked on another
+        connection; False when that cannot be known either)."""
+        try:
+            async with self._engine.connect() as other:
+                raw = await other.get_raw_connection()
+                status = "in progress"
+                # The COMMIT may still be on its way (bounded wait for PostgreSQL to decide).
+                for _ in range(COMMIT_OUTCOME_POLLS):
+                    status = await raw.driver_connection.fetchval(  # type: ignore[union-attr]
+                        TRANSACTION_STATUS, transaction
+                    )
+                    if status != "in progress":
+                        break
+                    await asyncio.sleep(0.05)
+        except (DBAPIError, OSError, TimeoutError, PoolTimeoutError, *DRIVER_ERRORS):
+            logger.error("the outcome of a cut-off COMMIT is unknown", exc_info=True)
+            return False
+        return bool(status == "committed")
 
     async def _fetch(
         self, statement: Select[Any], parameters: Mapping[str, Any] | None
@@ -177,14 +238,22 @@ class DatabaseSession:
         request."""
         if self._connection is not None:
             return []
+        if self._closed:  # a late statement (a loader batch of a cancelled operation)
+            raise ServiceUnavailableError("The operation has ended.")
         statement = opening if opening is not None else _ASSUME_APP_ROLE
+        as_viewer = opening is None and self._open_as is not None
+        if as_viewer:
+            statement, parameters = VIEWER_STATEMENT, {"viewer_id": self._open_as}
         try:
-            return await self._open(statement, parameters)
+            rows = await self._open(statement, parameters)
         except _DeadConnectionError:
             try:
-                return await self._open(statement, parameters)
+                rows = await self._open(statement, parameters)
             except _DeadConnectionError as error:
                 raise ServiceUnavailableError() from error.__cause__
+        if as_viewer and not rows:  # the viewer is gone: no tenant, RLS shows nothing
+            await self._fetch(_ASSUME_APP_ROLE, None)
+        return [] if as_viewer else rows
 
     async def _open(
         self, statement: Select[Any], parameters: dict[str, Any] | None
@@ -229,8 +298,11 @@ class _DeadConnectionError(Exception):
 
 def _is_lost(error: BaseException, driver: Any) -> bool:
     """Whether `error` means the connection is gone (PostgreSQL restarted or crashed)."""
-    return isinstance(error, (OSError, asyncpg.ConnectionDoesNotExistError)) or bool(
-        driver.is_closed()
+    cause = error.orig.__cause__ if isinstance(error, DBAPIError) and error.orig else error
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(cause, LOST_CONNECTION_ERRORS) or bool(
+        driver is not None and driver.is_closed()
     )
 
 
@@ -266,14 +338,22 @@ async def _release(connection: AsyncConnection) -> None:
         logger.warning("discarding a broken database connection", exc_info=True)
 
 
-QUERY_CANCELED = "57014"
-"""SQLSTATE of a statement cancelled by `statement_timeout` (or an administrator)."""
-
-
 def _is_unavailability(error: DBAPIError) -> bool:
-    """A lost connection or a statement cancelled by its timeout, not a bug in the statement."""
-    sqlstate = getattr(error.orig, "sqlstate", None)
-    return bool(error.connection_invalidated) or sqlstate == QUERY_CANCELED
+    """A lost connection, a statement cancelled by its timeout, a deadlock or serialization
+    failure: not a bug in the statement."""
+    sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
+    cause = error.orig.__cause__ if error.orig is not None else None
+    return (
+        bool(error.connection_invalidated)
+        or sqlstate in RETRYABLE_SQLSTATES
+        or sqlstate.startswith("08")
+        or isinstance(cause, LOST_CONNECTION_ERRORS)
+    )
+
+
+CURRENT_TRANSACTION = "SELECT pg_current_xact_id()::text"
+COMMIT_OUTCOME_POLLS = 40
+TRANSACTION_STATUS = "SELECT pg_xact_status($1::text::xid8)"
 
 
 _ASSUME_APP_ROLE = select(

@@ -1,6 +1,6 @@
-"""One subscriber's scope for one event: a fresh transaction and loaders for the same
-viewer, held while the event is resolved and its selection executed, and given back just
-before the result is sent.
+"""One subscriber's scope for one event: its context (the audience's rows primed in its
+loaders; a transaction only if the selection needs more), held while the event's
+selection executes, and given back just before the result is sent.
 
 Giving it back before the send matters: a client that reads slowly makes the send wait,
 and must not hold a pooled connection meanwhile. The WebSocket handler calls
@@ -8,8 +8,8 @@ and must not hold a pooled connection meanwhile. The WebSocket handler calls
 sent is found through a context variable (each operation runs in its own task, and an
 async generator's body runs in the context of the task that iterates it).
 
-A process-wide gate bounds how many events are resolved at once, so that a burst to many
-subscribers queues here rather than timing out in the connection pool.
+A process-wide gate bounds how many selections execute at once, so that a burst of
+selections that need the database queues here rather than timing out in the pool.
 """
 
 import asyncio
@@ -26,17 +26,15 @@ _current: ContextVar["EventScope | None"] = ContextVar("event_scope", default=No
 class EventScope:
     """`async with EventScope(context, gate) as scope:` then `scope.context`."""
 
-    def __init__(self, parent: RequestContext, gate: asyncio.Semaphore) -> None:
-        self._parent = parent
+    def __init__(self, context: RequestContext, gate: asyncio.Semaphore) -> None:
         self._gate = gate
         self._token: Token[EventScope | None] | None = None
         self._held = False
-        self.context = parent
+        self.context = context
 
     async def __aenter__(self) -> "EventScope":
         await self._gate.acquire()
         self._held = True
-        self.context = self._parent.fresh_scope()
         self._token = _current.set(self)
         return self
 

@@ -1,27 +1,34 @@
-"""`messageEvents`: authorized once when it starts, then every event is filtered and
-resolved with the subscriber's own permissions.
+"""`messageEvents`: authorized once when it starts; then the missed events (after the
+client's cursor) are replayed from the outbox, then the live stream follows, every event
+filtered with the subscriber's permissions and resolved once per audience
+(event_audience.py).
 
-Each event gets a fresh scope (`event_scope.EventScope`: its own transaction and loaders
-for the same viewer). The scope stays open while the event's selection resolves (the
-generator yields inside it) and is given back just before the result is sent.
+The seam: the subscriber is registered before the replay reads the outbox, so an event
+committed meanwhile is both replayed and queued; it is delivered once, as every delivery
+at or below the last position sent is skipped.
 """
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from engagement_api.broadcast import Broadcaster, EventsMissed, FellBehind
+from engagement_api.broadcast import Broadcaster, FellBehind, Subscriber
 from engagement_api.context import RequestContext
 from engagement_api.db.scope import Scope
 from engagement_api.errors import ClientError, ServiceUnavailableError, UnauthenticatedError
-from engagement_api.events import MessageEvent, MessageEventKind
+from engagement_api.events import OutboxEvent
+from engagement_api.resolvers import event_audience, event_cursor
+from engagement_api.resolvers.event_audience import FeedOwner, Personal
 from engagement_api.resolvers.event_scope import EventScope
-from engagement_api.resolvers.loaders import ConversationByIdLoader, MessageByIdLoader
+from engagement_api.resolvers.loaders import ConversationByIdLoader
 from engagement_api.schema.ids import parse_global_id
 
 logger = logging.getLogger("engagement_api.subscriptions")
+
+REPLAY_BATCH = 500
 
 
 class ConversationNotFoundError(ClientError):
@@ -31,48 +38,59 @@ class ConversationNotFoundError(ClientError):
     default_message = "No conversation with this id."
 
 
-class EventsMissedError(ClientError):
-    """Delivered in the stream (which goes on) after the feed was interrupted."""
-
-    code = "EVENTS_MISSED"
-    default_message = (
-        "The live feed was interrupted: events may have been missed. The subscription goes "
-        "on; resync with `messages(after:)` from the newest message you have."
-    )
-
-
 class SubscriberTooSlowError(ClientError):
     """The last message of a subscription that fell too far behind."""
 
     code = "SUBSCRIBER_TOO_SLOW"
     default_message = (
-        "This subscription fell too far behind and was closed. Subscribe again, then resync "
-        "with `messages(after:)` from the newest message you have."
+        "This subscription fell too far behind and was closed. Subscribe again with `after` "
+        "set to the cursor of the last event received."
     )
+
+
+class SubscriptionLimitError(ClientError):
+    code = "SUBSCRIPTION_LIMIT_REACHED"
+    default_message = "Too many live subscriptions for this user; complete some first."
 
 
 @dataclass(frozen=True, slots=True)
 class VisibleEvent:
     """An event this subscriber may receive, with the scope its selection resolves in."""
 
-    event: MessageEvent
+    event: OutboxEvent
     row: Any
     """The message as this viewer sees it; None for DELETED."""
     context: RequestContext
+    cursor: str
 
 
 FeedItem = VisibleEvent | ClientError
 
 
 async def open_message_feed(
-    context: RequestContext, conversation_id: str
+    context: RequestContext, conversation_id: str, after: str | None = None
 ) -> AsyncIterator[FeedItem]:
     """Authorize now (errors here refuse the subscription), then stream the feed."""
     broadcaster = context.broadcaster
     if broadcaster is None:
         raise ServiceUnavailableError("The live feed is not available.")
     conversation, viewer = await _authorize(context, conversation_id)
-    return _feed(context, broadcaster, conversation, viewer)
+    fanout = broadcaster.fanout
+    if fanout.subscriptions_of(viewer.user_id) >= context.settings.max_subscriptions_per_viewer:
+        raise SubscriptionLimitError(limit=context.settings.max_subscriptions_per_viewer)
+    try:
+        start = None if after is None else event_cursor.decode(after, conversation)
+        if start is not None and start < await fanout.reader.horizon():
+            raise event_cursor.CursorExpiredError()
+        newest = (await fanout.reader.newest([conversation]))[conversation]
+    except ClientError:
+        raise
+    except Exception as error:
+        logger.warning("could not read the outbox to start a subscription", exc_info=True)
+        raise ServiceUnavailableError() from error
+    return _feed(
+        context, broadcaster, conversation, viewer, newest if start is None else start, newest
+    )
 
 
 async def _authorize(context: RequestContext, conversation_id: str) -> tuple[uuid.UUID, Scope]:
@@ -89,53 +107,90 @@ async def _authorize(context: RequestContext, conversation_id: str) -> tuple[uui
 
 
 async def _feed(
-    context: RequestContext, broadcaster: Broadcaster, conversation: uuid.UUID, viewer: Scope
+    context: RequestContext,
+    broadcaster: Broadcaster,
+    conversation: uuid.UUID,
+    viewer: Scope,
+    start: int,
+    newest: int,
 ) -> AsyncIterator[FeedItem]:
-    with broadcaster.subscription(conversation) as subscriber:
-        while True:
-            delivery = await subscriber.next()
-            if isinstance(delivery, EventsMissed):
-                yield EventsMissedError()
-                continue
-            if isinstance(delivery, FellBehind):
-                logger.warning(
-                    "closing a subscriber that fell %d events behind", delivery.queue_size
-                )
-                yield SubscriberTooSlowError(queueSize=delivery.queue_size)
+    fanout = broadcaster.fanout
+    limit = context.settings.max_subscriptions_per_viewer
+    if fanout.subscriptions_of(viewer.user_id) >= limit:  # checked again: no await since
+        yield SubscriptionLimitError(limit=limit)
+        return
+    owner = FeedOwner(context, initially_staff=not viewer.is_client)
+    with fanout.subscription(
+        conversation, viewer.user_id, owner, event_audience.resolve, newest
+    ) as subscriber:
+        last = start
+        while True:  # the replay, in batches
+            try:
+                async with fanout.resolving:
+                    events = await fanout.reader.events_after(conversation, last, REPLAY_BATCH)
+                    replayed = (
+                        (await event_audience.resolve((subscriber,), events))[subscriber]
+                        if events
+                        else []
+                    )
+            except ClientError as error:
+                yield error
                 return
-            if not _may_receive(viewer, delivery):
-                continue
-            async with EventScope(context, broadcaster.fanout.resolving) as scope:
-                try:
-                    visible = await _resolve(scope.context, delivery)
-                except UnauthenticatedError as error:  # the token expired, or the user is gone
-                    yield error
+            except Exception:
+                logger.warning("could not replay missed events", exc_info=True)
+                yield ServiceUnavailableError("Missed events could not be replayed; resume later.")
+                return
+            for delivery in replayed:
+                if isinstance(delivery, ClientError):
+                    yield delivery
                     return
-                except ServiceUnavailableError:
-                    logger.warning("could not resolve a live event; announcing a gap")
-                    yield EventsMissedError()
-                    continue
-                if visible is not None:
-                    yield visible  # the scope serves the selection, until the send
+                last = delivery.position
+                async with EventScope(
+                    _event_context(context, delivery), fanout.delivering
+                ) as scope:
+                    yield _visible(delivery, scope.context)
+            if events:
+                last = max(last, events[-1].position)
+            if len(events) < REPLAY_BATCH:
+                break
+        async for item in _live(context, subscriber, fanout.delivering, last):
+            yield item
 
 
-def _may_receive(viewer: Scope, event: MessageEvent) -> bool:
-    """The payload's own filter, before any database work: the tenant, and never an
-    internal message's event for a CLIENT (DELETED events have no message to check)."""
-    return event.org_id == viewer.org_id and not (event.is_internal and viewer.is_client)
+async def _live(
+    context: RequestContext, subscriber: Subscriber, gate: asyncio.Semaphore, last: int
+) -> AsyncIterator[FeedItem]:
+    while True:
+        delivery = await subscriber.next()
+        if isinstance(delivery, FellBehind):
+            logger.warning("closing a subscriber that fell %d events behind", delivery.queue_size)
+            yield SubscriberTooSlowError(queueSize=delivery.queue_size)
+            return
+        if isinstance(delivery, ClientError):  # the token expired, or the user is gone
+            yield delivery
+            return
+        if not isinstance(delivery, Personal) or delivery.position <= last:
+            continue  # already replayed
+        last = delivery.position
+        async with EventScope(_event_context(context, delivery), gate) as scope:
+            yield _visible(delivery, scope.context)
 
 
-async def _resolve(scope: RequestContext, event: MessageEvent) -> VisibleEvent | None:
-    """The event as this viewer sees it, or None when it is not for this viewer: POSTED and
-    EDITED carry the message if the viewer sees it; DELETED needs the conversation visible.
-    The payload's filter applies again to the viewer as it is now (its role may change)."""
-    viewer = await scope.viewer()
-    if not _may_receive(viewer.scope, event):
-        return None
-    if event.kind is MessageEventKind.DELETED:
-        conversation = await scope.loader(ConversationByIdLoader).load(event.conversation_id)
-        return None if conversation is None else VisibleEvent(event, None, scope)
-    row = await scope.loader(MessageByIdLoader).load(event.message_id)
-    if row is None or row.conversation_id != event.conversation_id:
-        return None
-    return VisibleEvent(event, row, scope)
+def _event_context(context: RequestContext, delivery: Personal) -> RequestContext:
+    return context.primed_scope(delivery.viewer, delivery.shared.primed)
+
+
+def _visible(delivery: Personal, context: RequestContext) -> VisibleEvent:
+    shared = delivery.shared
+    return VisibleEvent(shared.event, shared.row, context, shared.cursor)
+
+
+__all__ = [
+    "ConversationNotFoundError",
+    "FeedItem",
+    "SubscriberTooSlowError",
+    "SubscriptionLimitError",
+    "UnauthenticatedError",
+    "VisibleEvent",
+    "open_message_feed",
+]

@@ -20,6 +20,12 @@ MessageEventKind = strawberry.enum(events.MessageEventKind, name="MessageEventKi
 class MessageEvent:
     kind: MessageEventKind  # type: ignore[valid-type]
     message_id: strawberry.ID
+    cursor: str = strawberry.field(
+        description=(
+            "Opaque position of this event in its conversation's feed: subscribe again with "
+            "`after` set to it to receive, in order, every event since."
+        )
+    )
     row: strawberry.Private[Any]
     event_context: strawberry.Private[RequestContext]
     """The subscriber's scope for this event: every field below resolves in it."""
@@ -36,6 +42,7 @@ class MessageEvent:
         return cls(
             kind=item.event.kind,
             message_id=strawberry.ID(to_global_id("Message", item.event.message_id)),
+            cursor=item.cursor,
             row=item.row,
             event_context=item.context,
         )
@@ -52,12 +59,16 @@ class Subscription:
     @strawberry.subscription(
         description=describe(
             "Live feed of one conversation, over graphql-transport-ws. "
-            "Filtered per viewer like every read.",
+            "Filtered per viewer like every read. With `after` (an event's `cursor`), the "
+            "events since that one come first, in order, then the live stream.",
             IsAuthenticated,
         )
     )
     async def message_events(
-        self, info: strawberry.Info, conversation_id: strawberry.ID
+        self,
+        info: strawberry.Info,
+        conversation_id: strawberry.ID,
+        after: str | None = None,
     ) -> AsyncIterator[MessageEvent]:
-        feed = await open_message_feed(request_context(info), conversation_id)
+        feed = await open_message_feed(request_context(info), conversation_id, after)
         return _events(feed)

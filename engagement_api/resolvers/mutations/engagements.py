@@ -5,7 +5,7 @@ from typing import Any
 import strawberry
 
 from engagement_api.context import RequestContext
-from engagement_api.db import visibility, writes
+from engagement_api.db import outbox, visibility, writes
 from engagement_api.db.enums import Role
 from engagement_api.db.models import Engagement, Proposal
 from engagement_api.db.writes import Lock
@@ -192,5 +192,9 @@ async def _delete(context: RequestContext, data: DeleteEngagement) -> DeletePayl
     `engagement_id` NULL; proposals converted into it stay, unlinked."""
     row = await _lock(context, data, Lock.DELETE)
     await context.db.execute(writes.unlink_converted_proposals(row.id))
+    statement, parameters = outbox.record_cascade(row.id, context.settings.broadcast_channel)
+    context.events.extend(
+        outbox.announcements((await context.db.execute(statement, parameters)).all())
+    )
     await context.db.execute(writes.delete_engagement(row.id))
     return DeletePayload(deleted_id=strawberry.ID(to_global_id("Engagement", row.id)))

@@ -1,4 +1,4 @@
-"""Message mutations: post, edit, soft delete; each records its event for after commit."""
+"""Message mutations: post, edit, soft delete; each writes its event to the outbox."""
 
 from typing import Annotated, Any
 
@@ -7,10 +7,10 @@ from pydantic import Field
 from sqlalchemy import Row
 
 from engagement_api.context import RequestContext
-from engagement_api.db import visibility, writes
+from engagement_api.db import outbox, visibility, writes
 from engagement_api.db.enums import ConversationStatus, EngagementStatus
 from engagement_api.db.models import Conversation, Message
-from engagement_api.events import MessageEvent, MessageEventKind
+from engagement_api.events import MessageEventKind
 from engagement_api.refusals import INPUT, forbidden, invalid_transition
 from engagement_api.resolvers.loaders import EngagementByIdLoader
 from engagement_api.resolvers.mutations.common import (
@@ -114,11 +114,11 @@ Info = strawberry.Info[Any, Any]
 CONVERSATION_FIELD = (*INPUT, "conversationId")
 
 
-def record(context: RequestContext, kind: MessageEventKind, message: Row[Any]) -> None:
-    """Remember the event; the view publishes it once the transaction has committed."""
-    context.events.append(
-        MessageEvent(kind, message.id, message.conversation_id, message.org_id, message.is_internal)
-    )
+async def record(context: RequestContext, kind: MessageEventKind, message: Row[Any]) -> None:
+    """Write the event to the outbox in the mutation's transaction (db/outbox.py)."""
+    statement, parameters = outbox.record_one(kind, message, context.settings.broadcast_channel)
+    rows = (await context.db.execute(statement, parameters)).all()
+    context.events.extend(outbox.announcements(rows))
 
 
 async def insert_message(
@@ -147,7 +147,7 @@ async def insert_message(
         conversation_id, message.created_at, internal=internal
     )
     conversation = await one(context, activity)
-    record(context, MessageEventKind.POSTED, message)
+    await record(context, MessageEventKind.POSTED, message)
     return message, conversation
 
 
@@ -200,7 +200,7 @@ async def _edit(context: RequestContext, data: EditMessage) -> MessagePayload:
     require_author_or_admin(context, row.sender_id)
     edited = await update_changed(context, Message, row, {"content": data.content})
     if edited is not row:
-        record(context, MessageEventKind.EDITED, edited)
+        await record(context, MessageEventKind.EDITED, edited)
     return MessagePayload(message=MessageType.from_row(edited))
 
 
@@ -214,5 +214,5 @@ async def _delete(context: RequestContext, data: DeleteMessage) -> DeletePayload
     require_author_or_admin(context, row.sender_id)
     await context.db.execute(writes.soft_delete(Message, row.id))
     await context.db.execute(writes.recompute_message_activity(row.conversation_id))
-    record(context, MessageEventKind.DELETED, row)
+    await record(context, MessageEventKind.DELETED, row)
     return DeletePayload(deleted_id=strawberry.ID(to_global_id("Message", row.id)))

@@ -1,0 +1,181 @@
+"""Live events resolved once per audience, not once per subscriber.
+
+The subscribers of one conversation fall into at most two audiences: the organization's
+staff (who see every message), and the engagement's CLIENT (who never sees an internal
+one). For a batch of outbox events, each audience's messages, senders and conversation are
+read once, in one short transaction as one of its members, which ends before anything is
+delivered; every subscriber of that audience then receives the same `AudienceEvent`, and
+its selection resolves from those rows without a connection of its own.
+
+Each subscriber's viewer is checked again on every batch, as any read would: its token
+must still verify, and its user must still exist (its current role decides its audience).
+"""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+from engagement_api.broadcast import Subscriber
+from engagement_api.context import RequestContext, Viewer
+from engagement_api.db.scope import Scope
+from engagement_api.errors import ClientError, ServiceUnavailableError, UnauthenticatedError
+from engagement_api.events import MessageEventKind, OutboxEvent
+from engagement_api.resolvers import event_cursor
+from engagement_api.resolvers.loaders import (
+    ConversationByIdLoader,
+    MessageByIdLoader,
+    UserByIdLoader,
+)
+
+Primed = dict[type[Any], dict[Any, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOwner:
+    """What a subscription tells the resolver about itself."""
+
+    context: RequestContext
+    """The subscription's own context (its credentials)."""
+    initially_staff: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceEvent:
+    """One event as one audience sees it, shared by all its subscribers."""
+
+    event: OutboxEvent
+    row: Any
+    """The message as the audience sees it; None for DELETED."""
+    primed: Primed
+    cursor: str
+
+    @property
+    def position(self) -> int:
+        return self.event.position
+
+
+@dataclass(frozen=True, slots=True)
+class Personal:
+    """An audience's event for one subscriber (its viewer as of this batch)."""
+
+    shared: AudienceEvent
+    viewer: Viewer
+
+    @property
+    def position(self) -> int:
+        return self.shared.event.position
+
+
+Delivery = Personal | ClientError
+
+
+def _audience(scope: Scope) -> tuple[str, uuid.UUID]:
+    return ("client", scope.user_id) if scope.is_client else ("staff", scope.org_id)
+
+
+async def resolve(
+    subscribers: Sequence[Subscriber], events: Sequence[OutboxEvent]
+) -> Mapping[Subscriber, list[Delivery]]:
+    """What each subscriber receives of `events` (one conversation's, in order)."""
+    result: dict[Subscriber, list[Delivery]] = {s: [] for s in subscribers}
+    pending: list[Subscriber] = []
+    for subscriber in subscribers:
+        if _owner(subscriber).context.token_is_valid():
+            pending.append(subscriber)
+        else:
+            result[subscriber] = [UnauthenticatedError("The token is no longer valid.")]
+    # A staff member sees every user of the organization: the best representative.
+    pending.sort(key=lambda s: not _owner(s).initially_staff)
+    audiences: dict[tuple[str, uuid.UUID], list[tuple[Subscriber, Viewer]]] = {}
+    shared: dict[tuple[str, uuid.UUID], list[AudienceEvent]] = {}
+    while pending:
+        representative = pending[0]
+        context = _owner(representative).context.fresh_scope()
+        try:
+            try:
+                viewer = await context.viewer()
+            except UnauthenticatedError as error:
+                result[representative] = [error]
+                pending.pop(0)
+                continue
+            users = await context.loader(UserByIdLoader).load_many([s.viewer_id for s in pending])
+            for subscriber, user in zip(pending, users, strict=True):
+                if user is None:
+                    result[subscriber] = [UnauthenticatedError("The token's user does not exist.")]
+                    continue
+                current = Viewer(user, Scope(viewer.scope.org_id, user.id, user.role))
+                audiences.setdefault(_audience(current.scope), []).append((subscriber, current))
+            pending = []
+            key = _audience(viewer.scope)
+            if key in audiences:
+                shared[key] = await _for_audience(context, viewer.scope, events)
+        finally:
+            await _close(context)
+    for key, members in audiences.items():
+        if key not in shared:
+            shared[key] = await _as_member(members[0][0], events)
+        for subscriber, viewer in members:
+            result[subscriber] = [Personal(item, viewer) for item in shared[key]]
+    return result
+
+
+def _owner(subscriber: Subscriber) -> FeedOwner:
+    owner: FeedOwner = subscriber.owner
+    return owner
+
+
+async def _as_member(member: Subscriber, events: Sequence[OutboxEvent]) -> list[AudienceEvent]:
+    context = _owner(member).context.fresh_scope()
+    try:
+        viewer = await context.viewer()
+        return await _for_audience(context, viewer.scope, events)
+    except UnauthenticatedError:
+        return []
+    finally:
+        await _close(context)
+
+
+async def _close(context: RequestContext) -> None:
+    with suppress(ServiceUnavailableError):
+        await context.close(commit=False)
+
+
+async def _for_audience(
+    context: RequestContext, scope: Scope, events: Sequence[OutboxEvent]
+) -> list[AudienceEvent]:
+    """The events this audience receives, with the rows their selections read."""
+    if not events:
+        return []
+    conversation_id = events[0].conversation_id
+    conversation = await context.loader(ConversationByIdLoader).load(conversation_id)
+    wanted = [
+        event
+        for event in events
+        if event.org_id == scope.org_id
+        and not (event.is_internal and scope.is_client)
+        # A conversation gone (a cascade delete) still tells its subscribers, who were
+        # authorized for it, which messages went with it; nothing else.
+        and (conversation is not None or event.kind is MessageEventKind.DELETED)
+    ]
+    ids = list({e.message_id for e in wanted if e.kind is not MessageEventKind.DELETED})
+    rows = await context.loader(MessageByIdLoader).load_many(ids)
+    messages = {key: row for key, row in zip(ids, rows, strict=True) if row is not None}
+    senders = list({row.sender_id for row in messages.values()})
+    users = await context.loader(UserByIdLoader).load_many(senders)
+    primed: Primed = {
+        ConversationByIdLoader: {} if conversation is None else {conversation_id: conversation},
+        MessageByIdLoader: messages,
+        UserByIdLoader: {key: row for key, row in zip(senders, users, strict=True)},
+    }
+    resolved = []
+    for event in wanted:
+        row = None
+        if event.kind is not MessageEventKind.DELETED:
+            row = messages.get(event.message_id)
+            if row is None or row.conversation_id != conversation_id:
+                continue
+        cursor = event_cursor.encode(conversation_id, event.position)
+        resolved.append(AudienceEvent(event, row, primed, cursor))
+    return resolved

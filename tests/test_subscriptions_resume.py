@@ -1,0 +1,327 @@
+"""Resumable subscriptions: `messageEvents(after:)` replays, in order and filtered per
+viewer, every event since the cursor, then the live stream follows with no gap and no
+duplicate; cursors that cannot be honoured are refused with a code; a cascade delete
+tells each subscriber of the messages it removed; a process killed between its commit
+and its announcement loses nothing.
+
+Replays are compared with a plain reference model of the operations applied (which
+events each viewer may see, given what exists when the replay is read)."""
+
+import asyncio
+import os
+import signal
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engagement_api.db.enums import Role
+from engagement_api.db.outbox import OutboxReader
+from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
+from tests.factories import World
+from tests.live_feed import DELETE, EDIT, REDIS_URL, Thread, post, servers, thread
+from tests.ws_client import GraphQLWebSocket, subscriptions_started, wait_until_subscribed
+
+FEED = """subscription Feed($id: ID!, $after: String) {
+  messageEvents(conversationId: $id, after: $after) {
+    kind messageId cursor message { id isInternal }
+  }
+}"""
+
+
+async def _open_feed(ws: GraphQLWebSocket, conversation: str, after: str | None) -> str:
+    return await ws.subscribe(FEED, {"id": conversation, "after": after})
+
+
+async def _anchor(gql: GraphQLClient, server: RunningServer, feed: Thread) -> tuple[str, str]:
+    """(message id, cursor) of a first message, as both viewers' feeds report it."""
+    before = await subscriptions_started(server.url)
+    async with GraphQLWebSocket.open(server.graphql_url, token=feed.staff.token) as ws:
+        operation = await _open_feed(ws, feed.conversation.gid, None)
+        await wait_until_subscribed(server.url, before + 1)
+        message = await post(gql, feed.staff, feed.conversation, "anchor")
+        event = await ws.event(operation)
+    assert event["messageId"] == message
+    return message, str(event["cursor"])
+
+
+@dataclass
+class Reference:
+    """The events of the operations applied, and which messages are internal or gone."""
+
+    events: list[tuple[str, str]] = field(default_factory=list)
+    internal: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)
+    live: list[str] = field(default_factory=list)
+
+    def seen_by(self, *, client: bool) -> list[tuple[str, str]]:
+        return [
+            (kind, message)
+            for kind, message in self.events
+            if not (client and message in self.internal)
+            and (kind == "DELETED" or message not in self.deleted)
+        ]
+
+
+Operation = tuple[str, int, bool]
+OPERATIONS = st.lists(
+    st.tuples(st.sampled_from(["post", "edit", "delete"]), st.integers(0, 20), st.booleans()),
+    min_size=1,
+    max_size=8,
+)
+
+
+async def _apply(
+    gql: GraphQLClient, feed: Thread, operations: list[Operation], reference: Reference
+) -> None:
+    for action, pick, internal in operations:
+        if action == "post" or not reference.live:
+            message = await post(gql, feed.staff, feed.conversation, "m", internal=internal)
+            reference.events.append(("POSTED", message))
+            reference.live.append(message)
+            if internal:
+                reference.internal.add(message)
+            continue
+        message = reference.live[pick % len(reference.live)]
+        if action == "edit":
+            data = await gql.data(
+                EDIT, {"input": {"id": message, "content": f"e{pick}"}}, token=feed.staff.token
+            )
+            assert data["editMessage"]["errors"] == []
+            reference.events.append(("EDITED", message))
+        else:
+            data = await gql.data(DELETE, {"input": {"id": message}}, token=feed.staff.token)
+            assert data["deleteMessage"]["errors"] == []
+            reference.events.append(("DELETED", message))
+            reference.live.remove(message)
+            reference.deleted.add(message)
+
+
+async def _replayed(
+    server: RunningServer,
+    gql: GraphQLClient,
+    feed: Thread,
+    token: str,
+    cursor: str,
+    count: int,
+) -> tuple[list[tuple[str, str]], str]:
+    """`count` replayed events, then a live marker that must come next (nothing extra)."""
+    before = await subscriptions_started(server.url)
+    async with GraphQLWebSocket.open(server.graphql_url, token=token) as ws:
+        operation = await _open_feed(ws, feed.conversation.gid, cursor)
+        received = [await ws.event(operation) for _ in range(count)]
+        await wait_until_subscribed(server.url, before + 1)
+        marker = await post(gql, feed.staff, feed.conversation, "marker")
+        after = await ws.event(operation)
+    assert (after["kind"], after["messageId"]) == ("POSTED", marker)
+    for event in received:
+        if event["message"] is not None:
+            assert event["message"]["id"] == event["messageId"]
+    return [(event["kind"], event["messageId"]) for event in received], marker
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(operations=OPERATIONS)
+async def test_resume_replays_what_each_viewer_missed_in_order_and_nothing_else(
+    world: World, server: RunningServer, gql: GraphQLClient, operations: list[Operation]
+) -> None:
+    feed = await thread(world)
+    _, cursor = await _anchor(gql, server, feed)
+    reference = Reference()
+    await _apply(gql, feed, operations, reference)
+    for token, client in ((feed.staff.token, False), (feed.client.token, True)):
+        expected = reference.seen_by(client=client)
+        replayed, marker = await _replayed(server, gql, feed, token, cursor, len(expected))
+        assert replayed == expected
+        reference.events.append(("POSTED", marker))  # replayed to the next viewer too
+
+
+async def test_resume_during_a_stream_of_posts_has_no_gap_and_no_duplicate(
+    world: World, server: RunningServer, gql: GraphQLClient
+) -> None:
+    feed = await thread(world)
+    _, cursor = await _anchor(gql, server, feed)
+    missed = [await post(gql, feed.staff, feed.conversation, f"missed {n}") for n in range(5)]
+    posted: list[str] = []
+
+    async def writer() -> None:
+        for n in range(15):
+            posted.append(await post(gql, feed.staff, feed.conversation, f"during {n}"))
+
+    async with GraphQLWebSocket.open(server.graphql_url, token=feed.client.token) as ws:
+        writing = asyncio.create_task(writer())
+        operation = await _open_feed(ws, feed.conversation.gid, cursor)
+        await writing
+        received = [(await ws.event(operation))["messageId"] for _ in range(20)]
+    assert received == missed + posted
+
+
+async def test_cursors_that_cannot_be_honoured_are_refused_with_a_code(
+    world: World, server: RunningServer, gql: GraphQLClient, database_url: str
+) -> None:
+    feed, other = await thread(world), await thread(world)
+    _, cursor = await _anchor(gql, server, feed)
+    _, other_cursor = await _anchor(gql, server, other)
+    refusals = {}
+    async with GraphQLWebSocket.open(server.graphql_url, token=feed.staff.token) as ws:
+        for name, after in (
+            ("malformed", "not-a-cursor"),
+            ("long", "x" * 100_000),
+            ("other conversation", other_cursor),
+        ):
+            message = await ws.next(await _open_feed(ws, feed.conversation.gid, after))
+            assert message["type"] == "error", message
+            refusals[name] = message["payload"][0]["extensions"]["code"]
+            assert len(str(message)) < 1_000
+        reader = OutboxReader(database_url, connect_timeout=5)
+        try:
+            await post(gql, feed.staff, feed.conversation, "newest")
+            await reader.prune(keep=1, max_age_seconds=3600)  # only the newest event stays
+        finally:
+            await reader.close()
+        message = await ws.next(await _open_feed(ws, feed.conversation.gid, cursor))
+        refusals["pruned"] = message["payload"][0]["extensions"]["code"]
+    assert refusals == {
+        "malformed": "BAD_USER_INPUT",
+        "long": "BAD_USER_INPUT",
+        "other conversation": "BAD_USER_INPUT",
+        "pruned": "CURSOR_EXPIRED",
+    }
+
+
+async def test_deleting_an_engagement_emits_deleted_for_each_of_its_live_messages(
+    world: World, server: RunningServer, gql: GraphQLClient
+) -> None:
+    feed = await thread(world)
+    admin = await world.user(feed.org, Role.ADMIN)
+    public = await post(gql, feed.staff, feed.conversation, "public")
+    internal = await post(gql, feed.staff, feed.conversation, "internal", internal=True)
+    gone = await post(gql, feed.staff, feed.conversation, "already deleted")
+    await gql.data(DELETE, {"input": {"id": gone}}, token=feed.staff.token)
+    before = await subscriptions_started(server.url)
+    async with (
+        GraphQLWebSocket.open(server.graphql_url, token=feed.staff.token) as staff_ws,
+        GraphQLWebSocket.open(server.graphql_url, token=feed.client.token) as client_ws,
+    ):
+        staff_feed = await _open_feed(staff_ws, feed.conversation.gid, None)
+        client_feed = await _open_feed(client_ws, feed.conversation.gid, None)
+        await wait_until_subscribed(server.url, before + 2)
+        engagement = await _engagement_of(gql, feed)
+        data = await gql.data(
+            "mutation($i: DeleteInput!) { deleteEngagement(input: $i) { errors { code } } }",
+            {"i": {"id": engagement}},
+            token=admin.token,
+        )
+        assert data["deleteEngagement"]["errors"] == []
+        staff_events = [await staff_ws.event(staff_feed) for _ in range(2)]
+        client_event = await client_ws.event(client_feed)
+        await post_elsewhere_then_expect_nothing(client_ws, client_feed)
+    assert [(e["kind"], e["messageId"]) for e in staff_events] == [
+        ("DELETED", public),
+        ("DELETED", internal),
+    ]
+    assert (client_event["kind"], client_event["messageId"]) == ("DELETED", public)
+
+
+async def _engagement_of(gql: GraphQLClient, feed: Thread) -> str:
+    data = await gql.data(
+        "query($id: ID!) { conversation(id: $id) { engagement { id } } }",
+        {"id": feed.conversation.gid},
+        token=feed.staff.token,
+    )
+    engagement: str = data["conversation"]["engagement"]["id"]
+    return engagement
+
+
+async def post_elsewhere_then_expect_nothing(ws: GraphQLWebSocket, operation: str) -> None:
+    """Nothing more arrives on the operation (bounded wait: the cascade's events are all
+    in one batch, delivered together)."""
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(ws.next(operation), 1.0)
+
+
+# A per-viewer cap across connections --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def capped(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    log = tmp_path_factory.mktemp("capped") / "server.log"
+    running = start_server(database_url, str(log), MAX_SUBSCRIPTIONS_PER_VIEWER="3")
+    yield running
+    stop_server(running)
+
+
+async def test_subscriptions_beyond_the_viewers_cap_across_sockets_are_refused(
+    world: World, capped: RunningServer
+) -> None:
+    feed = await thread(world)
+    before = await subscriptions_started(capped.url)
+    async with (
+        GraphQLWebSocket.open(capped.graphql_url, token=feed.client.token) as first,
+        GraphQLWebSocket.open(capped.graphql_url, token=feed.client.token) as second,
+        GraphQLWebSocket.open(capped.graphql_url, token=feed.staff.token) as staff,
+    ):
+        opened = [await _open_feed(first, feed.conversation.gid, None) for _ in range(2)]
+        opened.append(await _open_feed(second, feed.conversation.gid, None))
+        await wait_until_subscribed(capped.url, before + 3)
+        refused = await second.next(await _open_feed(second, feed.conversation.gid, None))
+        await _open_feed(staff, feed.conversation.gid, None)  # another viewer: not capped
+        await wait_until_subscribed(capped.url, before + 4)
+        await first.send({"id": opened[0], "type": "complete"})
+        await asyncio.sleep(0.2)  # the completion is processed by the server in turn
+        await _open_feed(second, feed.conversation.gid, None)
+        await wait_until_subscribed(capped.url, before + 5)
+    assert refused["type"] == "error"
+    assert refused["payload"][0]["extensions"]["code"] == "SUBSCRIPTION_LIMIT_REACHED"
+
+
+# A process killed between its commit and its announcement ------------------------------
+
+
+async def test_an_event_whose_process_died_after_commit_still_reaches_subscribers(
+    world: World, database_url: str, tmp_path: Path
+) -> None:
+    channel = {"REDIS_URL": REDIS_URL, "BROADCAST_CHANNEL": f"test_{uuid.uuid4().hex}"}
+    feed = await thread(world)
+    doomed_log = str(tmp_path / "doomed.log")
+    with servers(database_url, tmp_path, 1, **channel) as (survivor,):
+        doomed = start_server(database_url, doomed_log, FAULT_KILL_AFTER_COMMIT="true", **channel)
+        try:
+            async with httpx.AsyncClient(timeout=30) as http:
+                survivor_gql = GraphQLClient(http, survivor.graphql_url)
+                _, cursor = await _anchor(survivor_gql, survivor, feed)
+                before = await subscriptions_started(survivor.url)
+                async with GraphQLWebSocket.open(
+                    survivor.graphql_url, token=feed.client.token
+                ) as live_ws:
+                    live = await _open_feed(live_ws, feed.conversation.gid, None)
+                    await wait_until_subscribed(survivor.url, before + 1)
+                    with pytest.raises(httpx.TransportError):
+                        await GraphQLClient(http, doomed.graphql_url).post(
+                            "mutation($i: PostMessageInput!) { postMessage(input: $i)"
+                            " { message { id } } }",
+                            {"i": {"conversationId": feed.conversation.gid, "content": "last"}},
+                            token=feed.staff.token,
+                        )
+                    assert doomed.process.wait(10) == -signal.SIGKILL
+                    event = await live_ws.event(live)
+                async with GraphQLWebSocket.open(
+                    survivor.graphql_url, token=feed.client.token
+                ) as resumed_ws:
+                    resumed = await resumed_ws.event(
+                        await _open_feed(resumed_ws, feed.conversation.gid, cursor)
+                    )
+        finally:
+            if doomed.process.poll() is None:
+                os.kill(doomed.process.pid, signal.SIGKILL)
+    assert event["kind"] == "POSTED"
+    assert resumed["messageId"] == event["messageId"]

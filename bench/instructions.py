@@ -26,7 +26,7 @@ import uvloop
 
 from bench import workload
 from bench.serial import production_settings
-from engagement_api.app import create_app
+from engagement_api.http.app import create_app
 
 HELPER = r"""
 #include <valgrind/callgrind.h>

@@ -85,7 +85,7 @@ def running_server(args: argparse.Namespace) -> Iterator[int]:
     env = {**os.environ, **PRODUCTION_ENV}
     env["DATABASE_URL"] = args.server_database_url or args.database_url
     env.update(item.split("=", 1) for item in args.env)
-    command = [sys.executable, "-m", "engagement_api.cli", "serve", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "engagement_api.cli.main", "serve", "--host", "127.0.0.1"]
     command += ["--port", str(args.port), "--workers", str(args.workers)]
     log = open(f"/tmp/bench-server-{args.port}.log", "wb")  # noqa: SIM115
     server = subprocess.Popen(command, cwd=workload.ROOT, env=env, stdout=log, stderr=log)

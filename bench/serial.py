@@ -22,7 +22,7 @@ import uvloop
 
 from bench import workload
 from bench.run import PRODUCTION_ENV
-from engagement_api.app import create_app
+from engagement_api.http.app import create_app
 from engagement_api.settings import Settings
 
 

@@ -26,10 +26,10 @@ import asyncpg
 import httpx
 
 from bench.procstat import children, rss_bytes
+from engagement_api.cli.seed import run_seed
+from engagement_api.cli.tokens import demo_tokens
 from engagement_api.db.engine import create_engine, with_database
-from engagement_api.seed import run_seed
 from engagement_api.settings import Settings
-from engagement_api.tokens import demo_tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 JWT_SECRET = "soak-secret-0123456789abcdef0123456789abcdef"
@@ -85,7 +85,7 @@ async def _ensure_database(url: str) -> None:
 def _start_server(args: argparse.Namespace, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, **PRODUCTION_ENV, "DATABASE_URL": args.database_url}
     env["JWT_SECRET"] = JWT_SECRET
-    command = [sys.executable, "-m", "engagement_api.cli", "serve", "--port", str(args.port)]
+    command = [sys.executable, "-m", "engagement_api.cli.main", "serve", "--port", str(args.port)]
     command += ["--workers", str(args.workers)]
     with log.open("wb") as output:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)

@@ -12,9 +12,9 @@ import orjson
 
 from bench import floor_sql, queries
 from engagement_api.auth import mint_token
+from engagement_api.cli.seed import DEMO_CLIENT_EMAIL, DEMO_STAFF_EMAIL
 from engagement_api.resolvers.cursors import encode_cursor
 from engagement_api.schema.ids import to_global_id
-from engagement_api.seed import DEMO_CLIENT_EMAIL, DEMO_STAFF_EMAIL
 from engagement_api.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +43,7 @@ class Case:
 
 def seed(database_url: str) -> None:
     """`engagement-api seed --scale 10` (idempotent), then VACUUM ANALYZE for fresh stats."""
-    command = [sys.executable, "-m", "engagement_api.cli", "seed", "--scale", str(SCALE)]
+    command = [sys.executable, "-m", "engagement_api.cli.main", "seed", "--scale", str(SCALE)]
     env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
     subprocess.run(command, check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     subprocess.run(["psql", database_url, "-qc", "VACUUM ANALYZE"], check=True)

@@ -1,7 +1,7 @@
 """Errors a client is meant to see, each with a stable `extensions.code`.
 
 Anything else raised while executing an operation is unexpected: it is masked for the
-client and logged with its traceback and the request id (see `extensions/mask_errors.py`).
+client and logged with its traceback and the request id (see `schema/extensions/mask_errors.py`).
 """
 
 from typing import Any

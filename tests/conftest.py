@@ -119,7 +119,7 @@ def start_server(database_url: str, log_path: str, **environment: str) -> Runnin
     env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "INFO", **environment}
     log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
-        [sys.executable, "-m", "engagement_api.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "engagement_api.cli.main", "serve", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -24,10 +24,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from engagement_api.auth import mint_token
+from engagement_api.cli.tokens import print_token
 from engagement_api.db.enums import Role
 from engagement_api.db.models import Message
 from engagement_api.settings import Settings
-from engagement_api.tokens import print_token
 from tests.conftest import GraphQLClient, RunningServer
 from tests.factories import World
 from tests.live_feed import servers, thread

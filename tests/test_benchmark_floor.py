@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 
 from bench import workload
-from engagement_api import seed
+from engagement_api.cli import seed
 from engagement_api.settings import Settings
 from tests.conftest import RunningServer, start_server, stop_server
 from tests.databases import migrated_engine

@@ -1,4 +1,4 @@
-"""The per-process document cache (extensions/validation_cache.py) changes no answer:
+"""The per-process document cache (schema/extensions/validation_cache.py) changes no answer:
 failures are reported every time, and the rules that read variables still run on a
 document the server already knows."""
 
@@ -10,10 +10,10 @@ from graphql import ASTValidationRule, ValidationContext
 from strawberry.extensions import AddValidationRules
 
 from engagement_api.db.enums import Role
-from engagement_api.extensions.coded_rules import judging_the_document_only
-from engagement_api.extensions.max_directives import CODE as DIRECTIVES_CODE
-from engagement_api.extensions.max_directives import DirectiveLimit
-from engagement_api.extensions.validation_cache import DocumentCache
+from engagement_api.schema.extensions.coded_rules import judging_the_document_only
+from engagement_api.schema.extensions.max_directives import CODE as DIRECTIVES_CODE
+from engagement_api.schema.extensions.max_directives import DirectiveLimit
+from engagement_api.schema.extensions.validation_cache import DocumentCache
 from tests.conftest import GraphQLClient
 from tests.factories import World
 

@@ -10,11 +10,11 @@ import strawberry
 from graphql import parse
 from strawberry.extensions import SchemaExtension
 
-from engagement_api.extensions.validation_cache import DocumentCache
 from engagement_api.fastpath.executor import AttributeReadingExecutor
 from engagement_api.fastpath.field_plans import plan_field
 from engagement_api.fastpath.plain_fields import resolve_plain_fields_directly
 from engagement_api.schema.direct import direct
+from engagement_api.schema.extensions.validation_cache import DocumentCache
 
 
 @strawberry.enum

@@ -205,7 +205,7 @@ def test_the_stock_fallback_answers_what_the_suites_server_answers(
 
 PRIVATE_MODULES = """
 import sys
-from engagement_api.app import create_app
+from engagement_api.http.app import create_app
 create_app()
 print(sorted(name for name in sys.modules if name.startswith("engagement_api.fastpath.")))
 """

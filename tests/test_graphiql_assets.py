@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from engagement_api.graphiql import STATIC
+from engagement_api.http.graphiql import STATIC
 from tests.node_clients import CLIENTS, ensure_installed
 
 PACKAGES = ("graphiql", "@graphiql/plugin-explorer", "react", "react-dom", "graphql-ws")

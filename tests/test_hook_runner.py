@@ -1,4 +1,4 @@
-"""`HookRunner` (extensions/hook_runner.py) runs extension hooks exactly as Strawberry's own
+"""`HookRunner` (schema/extensions/hook_runner.py) runs extension hooks exactly as Strawberry's own
 runner does: the same hooks, in the same order, around the same phases, for every kind of
 hook (generator, async generator, plain function, coroutine function)."""
 

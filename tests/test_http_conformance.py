@@ -5,7 +5,7 @@ import pytest
 from graphql import ExecutionResult, GraphQLError
 
 from engagement_api.errors import RequestTimeoutError, ServiceUnavailableError
-from engagement_api.http_conformance import (
+from engagement_api.http.conformance import (
     APPLICATION_JSON,
     is_request_error,
     negotiate_media_type,

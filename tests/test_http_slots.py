@@ -3,7 +3,7 @@
 import asyncio
 from typing import Any
 
-from engagement_api.http_slots import HttpSlotsMiddleware
+from engagement_api.http.slots import HttpSlotsMiddleware
 
 
 class Gate:

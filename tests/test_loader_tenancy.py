@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import Select
 from sqlalchemy.dialects import postgresql
 
+from engagement_api import loaders  # noqa: F401  (registers every by-id loader)
 from engagement_api.db import queries
 from engagement_api.db.enums import Role
 from engagement_api.db.models import Organization
 from engagement_api.db.pagination import Window
 from engagement_api.db.scope import Scope
-from engagement_api.resolvers import loaders  # noqa: F401  (registers every by-id loader)
-from engagement_api.resolvers.loaders.base import ByIdLoader
+from engagement_api.loaders.base import ByIdLoader
 
 ORG = uuid.UUID("00000000-0000-4000-8000-0000000000a1")
 SCOPES = [Scope(ORG, uuid.uuid4(), Role.STAFF), Scope(ORG, uuid.uuid4(), Role.CLIENT)]

@@ -1,6 +1,6 @@
 """A mutation lives in one module: each root mutation field, its input type, the input's
 validation model and its payload are declared together in its entity's module under
-`resolvers/mutations/` (the delete input and payload, shared by several entities, in the
+`mutations/` (the delete input and payload, shared by several entities, in the
 shared modules); `schema/mutation.py` only combines the entities' fields."""
 
 import dataclasses
@@ -13,11 +13,11 @@ from pydantic.alias_generators import to_camel
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
-from engagement_api.resolvers.mutations import fields, payloads
+from engagement_api.mutations import fields, payloads
+from engagement_api.mutations.validation import InputModel
 from engagement_api.schema.schema import schema
-from engagement_api.validation import InputModel
 
-PACKAGE = "engagement_api.resolvers.mutations."
+PACKAGE = "engagement_api.mutations."
 SHARED = {fields.__name__, payloads.__name__}
 
 

@@ -5,7 +5,7 @@ the page its own window asks for."""
 from typing import Any
 
 from engagement_api.db.pagination import PageRows, Window
-from engagement_api.resolvers.loaders.base import narrowed, reach
+from engagement_api.loaders.base import narrowed, reach
 
 NEWEST = Window(limit=0, backward=True)
 LAST_TEN = Window(limit=10, backward=True, with_total=True)

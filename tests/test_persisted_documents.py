@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from engagement_api.db.enums import Role
-from engagement_api.persisted_documents import (
+from engagement_api.http.persisted_documents import (
     PersistedDocuments,
     PersistedQueryNotFoundError,
     load_manifest,

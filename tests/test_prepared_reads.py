@@ -13,6 +13,7 @@ from sqlalchemy import Select, bindparam, column, func, select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from engagement_api import loaders  # noqa: F401  (registers every by-id loader)
 from engagement_api.db import queries
 from engagement_api.db.engine import EngineOptions, create_engine
 from engagement_api.db.enums import ProjectPhase, ProjectStatus, Role
@@ -20,8 +21,7 @@ from engagement_api.db.pagination import Window
 from engagement_api.db.prepared import PreparedRead
 from engagement_api.db.scope import Scope
 from engagement_api.db.session import DatabaseSession
-from engagement_api.resolvers import loaders  # noqa: F401  (registers every by-id loader)
-from engagement_api.resolvers.loaders.base import ByIdLoader
+from engagement_api.loaders.base import ByIdLoader
 from engagement_api.settings import Settings
 from tests.factories import Made, World
 

@@ -34,7 +34,7 @@ def refused_start(database_url: str, **environment: str) -> subprocess.Completed
     env = {key: value for key, value in os.environ.items() if key != "JWT_SECRET"}
     env |= {"DATABASE_URL": database_url, **environment}
     return subprocess.run(
-        [sys.executable, "-m", "engagement_api.cli", "serve", "--port", str(free_port())],
+        [sys.executable, "-m", "engagement_api.cli.main", "serve", "--port", str(free_port())],
         env=env,
         capture_output=True,
         text=True,

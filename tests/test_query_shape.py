@@ -1,4 +1,4 @@
-"""The query shape (extensions/query_shape.py) measured in one pass equals the shape of the
+"""The query shape (schema/extensions/query_shape.py) measured in one pass equals the shape of the
 fully expanded document, computed by a plain reference that inlines every fragment spread;
 and any fragment cycle is refused. Documents are generated: fragments forming any acyclic
 spread graph, fields nested, aliased, introspection fields among them."""
@@ -18,7 +18,7 @@ from graphql import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engagement_api.extensions.query_shape import (
+from engagement_api.schema.extensions.query_shape import (
     CYCLE_CODE,
     FragmentCycleError,
     Shape,

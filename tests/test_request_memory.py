@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest_asyncio
 
-from engagement_api.app import create_app
-from engagement_api.resolvers.loaders.base import Loader
+from engagement_api.http.app import create_app
+from engagement_api.loaders.base import Loader
 from engagement_api.settings import Settings
 from tests.factories import Made, World
 

@@ -18,8 +18,8 @@ import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from engagement_api import seed, tokens
 from engagement_api.auth import verify_token
+from engagement_api.cli import seed, tokens
 from engagement_api.db.enums import (
     ConversationStatus,
     EngagementStatus,

@@ -24,9 +24,9 @@ from engagement_api.db.pagination import PageRows, Window, sort_keys
 from engagement_api.db.queries import CONNECTIONS, ConnectionSpec, Filters
 from engagement_api.db.scope import Scope, symbolic_scope
 from engagement_api.errors import BadUserInputError
+from engagement_api.loaders.base import ByIdLoader, PageLoader, ParentWithPageLoader
 from engagement_api.resolvers.cursors import CursorCodec
-from engagement_api.resolvers.loaders.base import ByIdLoader, PageLoader, ParentWithPageLoader
-from engagement_api.schema.context import request_context
+from engagement_api.schema.info import request_context
 from engagement_api.schema.node import Connection, Edge, PageInfo
 
 T = TypeVar("T")

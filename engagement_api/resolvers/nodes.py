@@ -6,10 +6,10 @@ from typing import Any
 
 import strawberry
 
-from engagement_api.resolvers import loaders
-from engagement_api.resolvers.loaders.base import ByIdLoader
-from engagement_api.schema.context import request_context
+from engagement_api import loaders
+from engagement_api.loaders.base import ByIdLoader
 from engagement_api.schema.ids import from_global_id
+from engagement_api.schema.info import request_context
 
 
 def _node_types() -> dict[str, tuple[type[ByIdLoader], Callable[[Any], Any]]]:

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.permission import BasePermission
 
 from engagement_api.db.enums import Role
-from engagement_api.schema.context import request_context
+from engagement_api.schema.info import request_context
 
 
 class IsAuthenticated(BasePermission):

@@ -5,8 +5,7 @@ from typing import Any
 import strawberry
 from strawberry.permission import BasePermission
 
-from engagement_api.resolvers.connections import filter_values, load_parent, resolve_connection
-from engagement_api.resolvers.loaders import (
+from engagement_api.loaders import (
     ConversationByIdLoader,
     ConversationsByEngagementIdLoader,
     EngagementByIdLoader,
@@ -17,10 +16,11 @@ from engagement_api.resolvers.loaders import (
     ProposalsLoader,
     ServicesByOrganizationIdLoader,
 )
+from engagement_api.resolvers.connections import filter_values, load_parent, resolve_connection
 from engagement_api.resolvers.nodes import resolve_node, resolve_nodes
-from engagement_api.schema.context import request_context
 from engagement_api.schema.enums import EngagementStatus, ProposalStatus
 from engagement_api.schema.ids import parse_global_id
+from engagement_api.schema.info import request_context
 from engagement_api.schema.node import Connection, Node
 from engagement_api.schema.permissions import IsAuthenticated, describe
 from engagement_api.schema.types.conversation import Conversation

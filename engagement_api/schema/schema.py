@@ -11,7 +11,7 @@ from strawberry.types.execution import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from engagement_api.compiler.choice import ExecutionName, execution_context_class
-from engagement_api.extensions.operation_selection import REQUESTED, Requested
+from engagement_api.schema.extensions.operation_selection import REQUESTED, Requested
 from engagement_api.schema.mutation import Mutation
 from engagement_api.schema.query import Query
 from engagement_api.schema.scalars import SCALAR_OVERRIDES

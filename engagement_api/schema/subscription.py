@@ -5,11 +5,11 @@ from typing import Any
 
 import strawberry
 
-from engagement_api import events
+from engagement_api.broadcast import events
 from engagement_api.context import RequestContext
 from engagement_api.resolvers.subscriptions import FeedItem, VisibleEvent, open_message_feed
-from engagement_api.schema.context import request_context
 from engagement_api.schema.ids import to_global_id
+from engagement_api.schema.info import request_context
 from engagement_api.schema.permissions import IsAuthenticated, describe
 from engagement_api.schema.types.message import Message
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import strawberry
 
-from engagement_api.resolvers.loaders.base import ByIdLoader
-from engagement_api.schema.context import request_context
+from engagement_api.loaders.base import ByIdLoader
+from engagement_api.schema.info import request_context
 
 
 async def load_row(

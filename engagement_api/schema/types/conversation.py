@@ -4,16 +4,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 
-from engagement_api.resolvers.connections import resolve_connection
-from engagement_api.resolvers.loaders import (
+from engagement_api.loaders import (
     EngagementByIdLoader,
     MessagesByConversationIdLoader,
 )
-from engagement_api.resolvers.loaders.messages import NEWEST
-from engagement_api.schema.context import request_context
+from engagement_api.loaders.messages import NEWEST
+from engagement_api.resolvers.connections import resolve_connection
 from engagement_api.schema.direct import direct
 from engagement_api.schema.enums import ConversationStatus
 from engagement_api.schema.ids import to_global_id
+from engagement_api.schema.info import request_context
 from engagement_api.schema.node import Connection, Node
 from engagement_api.schema.types._load import load_required_row
 from engagement_api.schema.types.engagement import Engagement

@@ -4,14 +4,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 
-from engagement_api.resolvers.connections import filter_values, resolve_connection
-from engagement_api.resolvers.loaders import (
+from engagement_api.loaders import (
     ConversationsByEngagementIdLoader,
     OrdersByEngagementIdLoader,
     ProjectsByEngagementIdLoader,
     ProposalByIdLoader,
     UserByIdLoader,
 )
+from engagement_api.resolvers.connections import filter_values, resolve_connection
 from engagement_api.schema.direct import direct
 from engagement_api.schema.enums import (
     ConversationStatus,

@@ -4,7 +4,7 @@ from typing import Any, Self
 
 import strawberry
 
-from engagement_api.resolvers.loaders import ConversationByIdLoader, UserByIdLoader
+from engagement_api.loaders import ConversationByIdLoader, UserByIdLoader
 from engagement_api.schema.direct import direct
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.node import Node

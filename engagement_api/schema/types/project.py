@@ -4,7 +4,7 @@ from typing import Any, Self
 
 import strawberry
 
-from engagement_api.resolvers.loaders import EngagementByIdLoader, ServiceByIdLoader
+from engagement_api.loaders import EngagementByIdLoader, ServiceByIdLoader
 from engagement_api.schema.enums import ProjectPhase, ProjectStatus
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.node import Node

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 
-from engagement_api.resolvers.loaders import EngagementByIdLoader, OrderByIdLoader, UserByIdLoader
+from engagement_api.loaders import EngagementByIdLoader, OrderByIdLoader, UserByIdLoader
 from engagement_api.schema.enums import ProposalStatus
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.node import Node

@@ -3,7 +3,7 @@ from typing import Any, Self
 
 import strawberry
 
-from engagement_api.resolvers.loaders import OrganizationByIdLoader
+from engagement_api.loaders import OrganizationByIdLoader
 from engagement_api.schema.enums import Role
 from engagement_api.schema.types._load import load_required_row
 from engagement_api.schema.types.organization import Organization

@@ -1,0 +1,86 @@
+"""The `engagement-api` command: serve, migrate, seed, token, export-schema."""
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from engagement_api.settings import get_settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from engagement_api.cli.server import serve
+
+    return serve(host=args.host, port=args.port, workers=args.workers, demo=args.demo)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from engagement_api.db import migrate
+
+    migrate.upgrade(revision=args.revision)
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from engagement_api.cli.seed import run_seed
+
+    return run_seed(scale=args.scale)
+
+
+def _token(args: argparse.Namespace) -> int:
+    from engagement_api.cli.tokens import print_token
+
+    return print_token(user_id=args.user_id, email=args.email, org=args.org, hours=args.hours)
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from engagement_api.schema.export import export_schema
+
+    return export_schema(args.output)
+
+
+def _parser() -> argparse.ArgumentParser:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(prog="engagement-api", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def add(
+        name: str, handler: Callable[[argparse.Namespace], int], help_: str
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    serve = add("serve", _serve, "run the HTTP and WebSocket server on Uvicorn")
+    serve.add_argument("--host", default=settings.host)
+    serve.add_argument("--port", type=int, default=settings.port)
+    serve.add_argument("--workers", type=int, default=settings.workers)
+    serve.add_argument(
+        "--demo", action="store_true", help="migrate, seed demo data and print tokens first"
+    )
+
+    migrate = add("migrate", _migrate, "run the database migrations")
+    migrate.add_argument("revision", nargs="?", default="head")
+
+    seed = add("seed", _seed, "fill a demo organization (deterministic)")
+    seed.add_argument("--scale", type=int, default=1, help="grow the data set (benchmarks)")
+
+    token = add("token", _token, "print a bearer token for a user")
+    who = token.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user-id")
+    who.add_argument("--email")
+    token.add_argument("--org", help="organization name or id, when the email is not unique")
+    token.add_argument("--hours", type=float, default=24.0)
+
+    export = add("export-schema", _export_schema, "write the served SDL")
+    export.add_argument("output", nargs="?", default="schema.graphql")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

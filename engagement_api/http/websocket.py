@@ -1,0 +1,161 @@
+"""The WebSocket side of `/graphql`: graphql-transport-ws only, authenticated once per
+connection, with idle keep-alive pings (see README, "Live feed")."""
+
+import asyncio
+import time
+from contextlib import suppress
+
+from graphql import GraphQLError, OperationType, parse
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    Message,
+    SubscribeMessage,
+)
+
+from engagement_api.auth import AuthenticationError, bearer_token
+from engagement_api.context import RequestContext
+from engagement_api.errors import ClientError, UnauthenticatedError
+from engagement_api.http.persisted_documents import PersistedDocuments
+from engagement_api.http.websocket_frames import message_problem
+from engagement_api.resolvers.event_scope import release_current_event_scope
+from engagement_api.schema.extensions.operation_selection import select_operation
+
+SUBSCRIPTION_LIMIT = "SUBSCRIPTION_LIMIT_REACHED"
+
+ONLY_SUBSCRIPTIONS = "Only subscriptions run over WebSocket; send queries and mutations over HTTP."
+
+
+async def authenticate_connection(context: RequestContext) -> None:
+    """`connection_init` may carry `{"Authorization": "Bearer …"}`, which replaces the
+    upgrade request's header. Credentials that are present but invalid refuse the
+    connection (close 4403); a connection without any is accepted, and each of its
+    subscriptions is then refused with UNAUTHENTICATED."""
+    params = context.connection_params or {}
+    value = next((v for k, v in params.items() if k.lower() == "authorization"), None)
+    if value is not None:
+        try:
+            context.use_credentials(bearer_token(str(value)), None)
+        except AuthenticationError as error:
+            raise ConnectionRejectionError({"message": str(error)}) from error
+    if not context.has_credentials:
+        return
+    scope = context.fresh_scope()
+    try:
+        await scope.viewer()
+    except UnauthenticatedError as error:
+        raise ConnectionRejectionError({"message": error.message}) from error
+    finally:
+        await scope.close(commit=False)
+
+
+def is_subscription(message: SubscribeMessage) -> bool:
+    """Whether the document's operation is a subscription (unparsable documents are left
+    to Strawberry, which closes the connection with the syntax error); ClientError when
+    the document has no operation of the requested name, or several and none named."""
+    payload = message.get("payload") or {}
+    try:
+        document = parse(payload.get("query") or "")
+    except GraphQLError:
+        return True
+    operation = select_operation(document, payload.get("operationName"))
+    return operation.operation is OperationType.SUBSCRIPTION
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
+    """Strawberry's graphql-transport-ws handler, plus:
+
+    - keep-alive: when the server has sent nothing for `keep_alive_interval` seconds it
+      sends `{"type": "ping"}` (the client answers `pong`);
+    - subscriptions only: a query or mutation gets an `error` message (they would share
+      the connection's context, which holds no transaction).
+    """
+
+    _keep_alive_task: asyncio.Task[None] | None = None
+    _last_sent: float = 0.0
+
+    def on_request_accepted(self) -> None:
+        super().on_request_accepted()
+        self._last_sent = time.monotonic()
+        if self.view.keep_alive and self.view.keep_alive_interval:
+            self._keep_alive_task = asyncio.create_task(self._keep_alive())
+
+    async def shutdown(self) -> None:
+        if self._keep_alive_task is not None:
+            self._keep_alive_task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._keep_alive_task
+        await super().shutdown()
+
+    async def send_message(self, message: Message) -> None:
+        await release_current_event_scope()  # a slow reader must not hold a connection
+        self._last_sent = time.monotonic()
+        await super().send_message(message)
+
+    async def handle_message(self, message: Message) -> None:
+        """A malformed message closes the connection with 4400 and the reason, as the
+        protocol says (Strawberry would fail on some of them and drop the socket)."""
+        problem = message_problem(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self._over_the_limit(message):
+            error: GraphQLError | None = GraphQLError(
+                "Subscription limit reached",  # Strawberry's message, now with a code
+                extensions={
+                    "code": SUBSCRIPTION_LIMIT,
+                    "limit": self.max_subscriptions_per_connection,
+                },
+            )
+        else:
+            error = self._refusal(message) if self.connection_acknowledged else None
+        if error is not None:
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [error.formatted]}
+            )
+            return
+        await super().handle_subscribe(message)
+
+    def _over_the_limit(self, message: SubscribeMessage) -> bool:
+        limit = self.max_subscriptions_per_connection
+        return (
+            self.connection_acknowledged
+            and message["id"] not in self.operations
+            and limit is not None
+            and len(self.operations) >= limit
+        )
+
+    def _refusal(self, message: SubscribeMessage) -> GraphQLError | None:
+        """A document that is not trusted (http/persisted_documents.py), or not a subscription."""
+        documents: PersistedDocuments | None = getattr(self.view, "documents", None)
+        if documents is not None:
+            payload = message["payload"]
+            try:
+                query = documents.resolve(payload.get("query"), payload.get("extensions"))
+            except ClientError as error:
+                return error
+            if query is not None:
+                payload["query"] = query
+        try:
+            if not is_subscription(message):
+                return GraphQLError(ONLY_SUBSCRIPTIONS, extensions={"code": "BAD_REQUEST"})
+        except ClientError as error:
+            return error
+        return None
+
+    async def _keep_alive(self) -> None:
+        interval = float(self.view.keep_alive_interval or 0)
+        with suppress(Exception):  # the socket is gone: shutdown follows
+            while True:
+                idle = time.monotonic() - self._last_sent
+                if idle < interval:
+                    await asyncio.sleep(interval - idle)
+                elif self.connection_acknowledged:
+                    await self.send_message({"type": "ping"})
+                else:
+                    self._last_sent = time.monotonic()

@@ -1,0 +1,105 @@
+"""Reusable field types of the input models: trimming, limits, global IDs (domain rules §4)."""
+
+import uuid
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, Field, PlainValidator, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from engagement_api.mutations.refusals import not_found_message
+from engagement_api.schema.ids import parse_global_id
+
+NAME_MAX = 255
+CONTENT_MAX = 20_000
+DESCRIPTION_MAX = 20_000
+ATTACHMENTS_MAX = 20
+URL_MAX = 2_048
+SIZE_MAX = 2_147_483_647
+URL_SCHEMES = frozenset({"https", "http"})
+
+NOT_FOUND = "not_found"
+"""The pydantic error type that becomes a `NOT_FOUND` user error instead of `INVALID`."""
+
+
+def _blank_to_none(value: str) -> str | None:
+    return value or None
+
+
+def _no_nul(value: str) -> str:
+    """PostgreSQL text and jsonb cannot hold U+0000: refuse it as bad input."""
+    if "\x00" in value:
+        raise PydanticCustomError("nul_character", "Must not contain NUL (U+0000) characters.")
+    return value
+
+
+STORABLE = AfterValidator(_no_nul)
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if (
+        parts.scheme.lower() not in URL_SCHEMES
+        or not parts.netloc
+        or any(c.isspace() for c in value)
+    ):
+        raise PydanticCustomError(
+            "url_scheme", "Must be an absolute https (or http) URL.", {"value": value}
+        )
+    return value
+
+
+def global_id(type_name: str) -> PlainValidator:
+    """A global ID of `type_name`, decoded to its uuid; `NOT_FOUND` when malformed or of
+    another type (the same answer as for an id that does not exist)."""
+
+    def parse(value: object) -> uuid.UUID:
+        row_id = parse_global_id(value, type_name) if isinstance(value, str) else None
+        if row_id is None:
+            raise PydanticCustomError(NOT_FOUND, not_found_message(type_name))
+        return row_id
+
+    return PlainValidator(parse)
+
+
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX), STORABLE
+]
+"""A required name, subject or title: trimmed, 1-255 characters."""
+
+OptionalName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=NAME_MAX),
+    STORABLE,
+    AfterValidator(_blank_to_none),
+]
+"""An optional name or subject: trimmed, at most 255 characters; blank means none."""
+
+Description = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX),
+    STORABLE,
+    AfterValidator(_blank_to_none),
+]
+
+Content = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=CONTENT_MAX), STORABLE
+]
+"""Message content: trimmed, 1-20,000 characters."""
+
+Url = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=URL_MAX),
+    STORABLE,
+    AfterValidator(_http_url),
+]
+
+Size = Annotated[int, Field(ge=0, le=SIZE_MAX)]
+
+EngagementId = Annotated[uuid.UUID, global_id("Engagement")]
+ProjectId = Annotated[uuid.UUID, global_id("Project")]
+ConversationId = Annotated[uuid.UUID, global_id("Conversation")]
+MessageId = Annotated[uuid.UUID, global_id("Message")]
+ProposalId = Annotated[uuid.UUID, global_id("Proposal")]
+UserId = Annotated[uuid.UUID, global_id("User")]
+ServiceId = Annotated[uuid.UUID, global_id("Service")]

@@ -1,0 +1,44 @@
+"""Logs: one JSON object per line (or plain text), each with the request id."""
+
+import logging
+import sys
+
+import orjson
+
+from engagement_api.http.request_id import current_request_id
+from engagement_api.settings import Settings
+
+
+class JsonFormatter(logging.Formatter):
+    """A log record as one JSON line: time, level, logger, message, request id, extras."""
+
+    STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None) or current_request_id.get(),
+        }
+        payload.update(
+            {key: value for key, value in vars(record).items() if key not in self.STANDARD}
+        )
+        if record.exc_info:
+            payload["traceback"] = self.formatException(record.exc_info)
+        return orjson.dumps(payload, default=str).decode()
+
+
+def configure_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.log_json:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(settings.log_level)
+    # Strawberry logs every GraphQL error, expected ones included; unexpected errors are
+    # logged once, with the request id, by schema/extensions/mask_errors.py.
+    logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)

@@ -1,0 +1,212 @@
+"""A cost limit that multiplies connection page sizes down the tree (domain rules §4).
+
+Cost of an operation, computed before execution:
+- a scalar or enum field costs 0; `__typename`, `__schema` and `__type` cost 0;
+- a field of object, interface or union type costs `multiplier * (1 + cost of its selection)`;
+- the multiplier of a connection field (one taking `first`/`last`) is its page size:
+  `first`, else `last`, else the default page size, clamped to 0..maximum page size
+  (a larger value is refused by the resolver before it reads anything);
+  of a field taking a list of `ids` it is the number of ids; otherwise 1.
+Fragments count wherever they are spread (each fragment is costed once and memoized).
+An operation over the limit fails validation, with the document's other validation errors.
+
+Every response reports `extensions.cost = {"requested": n, "limit": m}` (as Saleor does);
+an operation over the limit is refused with `extensions.code` QUERY_TOO_COMPLEX.
+"""
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLInt,
+    GraphQLNamedType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+    is_composite_type,
+    type_from_ast,
+    value_from_ast,
+)
+from strawberry.extensions import SchemaExtension
+
+from engagement_api.schema.extensions.coded_rules import reporting
+
+CODE = "QUERY_TOO_COMPLEX"
+
+
+class CostEstimator:
+    """The cost of one document's operations, given the request's variables."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: dict[str, Any],
+        *,
+        default_page_size: int,
+        max_page_size: int,
+    ) -> None:
+        """Args:
+        schema: the schema the document is validated against.
+        fragments: the document's fragment definitions by name.
+        variables: the request's variable values (uncoerced; non-integers are ignored).
+        default_page_size: the page size of a connection field without first/last.
+        max_page_size: the largest page size a connection field serves.
+        """
+        self.schema = schema
+        self.fragments = fragments
+        self.provided = variables
+        self.variables = variables
+        self.default_page_size = default_page_size
+        self.max_page_size = max_page_size
+        self._fragment_costs: dict[str, int] = {}
+        self._visiting: set[str] = set()
+
+    def operation(self, operation: OperationDefinitionNode) -> int:
+        root = self.schema.get_root_type(operation.operation)
+        if root is None:
+            return 0
+        self.variables = {**self._defaults(operation), **self.provided}
+        self._fragment_costs.clear()
+        return self._selection(operation.selection_set, root)
+
+    def _defaults(self, operation: OperationDefinitionNode) -> dict[str, Any]:
+        """The operation's variable defaults (`$first: Int = 10`)."""
+        defaults = {}
+        for definition in operation.variable_definitions or ():
+            kind = type_from_ast(self.schema, definition.type)
+            if definition.default_value is not None and kind is not None:
+                value = value_from_ast(definition.default_value, kind)  # type: ignore[arg-type]
+                defaults[definition.variable.name.value] = value
+        return defaults
+
+    def _selection(self, selection_set: SelectionSetNode, parent: GraphQLNamedType) -> int:
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self._field(selection, parent)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                on = self.schema.get_type(condition.name.value) if condition else parent
+                total += self._selection(selection.selection_set, on or parent)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self._fragment(selection.name.value)
+        return total
+
+    def _fragment(self, name: str) -> int:
+        if name in self._fragment_costs:
+            return self._fragment_costs[name]
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self._visiting:
+            return 0  # unknown or cyclic: other validation rules report it
+        on = self.schema.get_type(fragment.type_condition.name.value)
+        if on is None:
+            return 0
+        self._visiting.add(name)
+        cost = self._fragment_costs[name] = self._selection(fragment.selection_set, on)
+        self._visiting.discard(name)
+        return cost
+
+    def _field(self, node: FieldNode, parent: GraphQLNamedType) -> int:
+        fields: Mapping[str, GraphQLField] = getattr(parent, "fields", {})
+        definition = fields.get(node.name.value)
+        if definition is None or node.selection_set is None:
+            return 0  # scalars, introspection and unknown fields
+        returned = get_named_type(definition.type)
+        if not is_composite_type(returned):
+            return 0
+        inner = self._selection(node.selection_set, returned)
+        return self._multiplier(node, definition) * (1 + inner)
+
+    def _multiplier(self, node: FieldNode, definition: GraphQLField) -> int:
+        arguments = {argument.name.value: argument.value for argument in node.arguments or ()}
+        if "ids" in definition.args:
+            ids = arguments.get("ids")
+            value = value_from_ast(ids, definition.args["ids"].type, self.variables) if ids else []
+            return len(value) if isinstance(value, list) else 1
+        if "first" not in definition.args and "last" not in definition.args:
+            return 1
+        sizes = [self._int(arguments.get(name)) for name in ("first", "last")]
+        given = [size for size in sizes if size is not None]
+        size = max(given) if given else self.default_page_size
+        return min(max(size, 0), self.max_page_size)
+
+    def _int(self, node: Any) -> int | None:
+        if node is None:
+            return None
+        value = value_from_ast(node, GraphQLInt, self.variables)
+        return value if isinstance(value, int) else None
+
+
+class QueryCost(SchemaExtension):
+    """Computes each operation's cost before validation, refuses it over `limit` (as a
+    validation error), and reports it in the response's extensions.
+
+    The cost is computed directly, not by a validation rule: a rule would make graphql-core
+    walk the whole document with its type information on every request, which is what
+    `DocumentCache` saves for a known document."""
+
+    def __init__(self, *, limit: int, default_page_size: int, max_page_size: int) -> None:
+        """Args:
+        limit: the highest cost an operation may have.
+        default_page_size: the page size of a connection field without first/last.
+        max_page_size: the largest page size a connection field serves.
+        """
+        self.limit = limit
+        self.default_page_size = default_page_size
+        self.max_page_size = max_page_size
+        self.requested: int | None = None
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is not None:
+            self.requested = self._measure(context.graphql_document)
+            if self.requested > self.limit:
+                refusal = reporting(self._refusal(self.requested))
+                context.validation_rules = (*context.validation_rules, refusal)
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        if self.requested is None:
+            return {}
+        return {"cost": {"requested": self.requested, "limit": self.limit}}
+
+    def _measure(self, document: DocumentNode) -> int:
+        fragments = {
+            definition.name.value: definition
+            for definition in document.definitions
+            if isinstance(definition, FragmentDefinitionNode)
+        }
+        estimator = CostEstimator(
+            self.execution_context.schema._schema,
+            fragments,
+            self.execution_context.variables or {},
+            default_page_size=self.default_page_size,
+            max_page_size=self.max_page_size,
+        )
+        return max(map(estimator.operation, self._operations(document)), default=0)
+
+    def _refusal(self, cost: int) -> GraphQLError:
+        return GraphQLError(
+            f"Query cost {cost} exceeds the limit of {self.limit}; "
+            "ask for smaller pages (first/last) or fewer nested connections.",
+            extensions={"code": CODE, "cost": cost, "limit": self.limit},
+        )
+
+    def _operations(self, document: DocumentNode) -> list[OperationDefinitionNode]:
+        """The operation that will run (by name), or every operation when unnamed."""
+        name = self.execution_context.operation_name
+        return [
+            definition
+            for definition in document.definitions
+            if isinstance(definition, OperationDefinitionNode)
+            and (name is None or (definition.name is not None and definition.name.value == name))
+        ]

@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# The production image: the packages of requirements/production.txt (hash-checked), the
-# project (built with requirements/build.txt), its migrations; ENVIRONMENT=production; a non-root user.
+# The production image: the packages of requirements.txt (hash-checked), the
+# project (built with requirements-build.txt), its migrations; ENVIRONMENT=production; a non-root user.
 #
 # Build:             docker build -t engagement-api .
 # Migrate (release): docker run --rm -e DATABASE_URL=postgresql://owner@db/engagement engagement-api migrate
@@ -17,11 +17,11 @@ FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 # The locked dependencies first: this layer is rebuilt only when the lock file changes.
-COPY requirements/production.txt requirements/build.txt ./requirements/
+COPY requirements.txt requirements-build.txt ./
 RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements/production.txt \
+    && /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements.txt \
     && python -m venv /opt/build \
-    && /opt/build/bin/pip install --no-cache-dir --require-hashes -r requirements/build.txt
+    && /opt/build/bin/pip install --no-cache-dir --require-hashes -r requirements-build.txt
 COPY pyproject.toml README.md ./
 COPY engagement_api ./engagement_api
 # The project's wheel with the locked build backend (no unpinned download at build time).

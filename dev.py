@@ -4,7 +4,7 @@
     python3 dev.py serve   # install, start the server on an embedded PostgreSQL with demo data
     python3 dev.py test    # install, run the whole test suite
     python3 dev.py lint    # ruff, mypy (strict), hadolint
-    python3 dev.py lock [--check]   # write (or verify) requirements/*.txt from pyproject.toml
+    python3 dev.py lock [--check]   # write (or verify) requirements*.txt from pyproject.toml
 
 Without DATABASE_URL, serve and test use an embedded PostgreSQL (a PyPI wheel) in `.pgdata/`.
 Python packages come from the hash-checked lock files only. Standard library only: this file
@@ -27,15 +27,14 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
 CLIENTS = ROOT / "clients"
-REQUIREMENTS = ROOT / "requirements"
-DEV_LOCK = REQUIREMENTS / "dev.txt"
+DEV_LOCK = ROOT / "requirements-dev.txt"
 LOCKS = {
     # The development lock first: the production lock is resolved within it, so both hold
     # the same version of every package they share.
     DEV_LOCK: ["--extra", "otlp", "--extra", "dev"],
-    REQUIREMENTS / "production.txt": ["--extra", "otlp", "-c", "requirements/dev.txt"],
+    ROOT / "requirements.txt": ["--extra", "otlp", "-c", "requirements-dev.txt"],
     # The build backend of pyproject's [build-system], for the image's wheel of the project.
-    REQUIREMENTS / "build.txt": ["-"],
+    ROOT / "requirements-build.txt": ["-"],
 }
 
 

@@ -105,10 +105,10 @@ CASES: dict[str, Holder] = {
 
 
 SYNC_FAILURE_BESIDE_ASYNC = {"resolver raises", "resolver returns another type"}
-DIVERGENCE = """A non-null field (`buddy`) failing synchronously beside a nullable async field
-failing too (`laterBuddy`, after it): graphql-core stops resolving the object's fields at the first and
-reports one error; the compiler has called every resolver of the level and reports both. A
-known difference, marked so that the test says when it is gone."""
+DIVERGENCE = """A non-null field (`buddy`) failing synchronously beside a nullable async
+field failing too (`laterBuddy`, after it): graphql-core stops resolving the object's fields
+at the first and reports one error; the compiler has called every resolver of the level and
+reports both. A known difference, marked so that the test says when it is gone."""
 
 
 def _cases() -> list[Any]:

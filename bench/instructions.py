@@ -47,6 +47,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--only", action="append", help="run cases whose name contains this")
+    parser.add_argument(
+        "--env", action="append", default=[], help="a setting for the app, NAME=VALUE"
+    )
     parser.add_argument("--case", help=argparse.SUPPRESS)  # the child: count this case
     parser.add_argument("--helper", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -77,6 +80,7 @@ def _count(args: argparse.Namespace, case: str, helper: Path, directory: Path) -
         str(args.warmup),
         "--case",
         case,
+        *(f"--env={item}" for item in args.env),
         "--helper",
         str(helper),
     ]
@@ -88,9 +92,10 @@ def _count(args: argparse.Namespace, case: str, helper: Path, directory: Path) -
 
 
 async def _child(args: argparse.Namespace) -> None:
-    settings = production_settings(args.database_url)
+    settings = production_settings(args.database_url, args.env)
     fixtures = await workload.load_fixtures(args.database_url)
-    case = next(case for case in workload.build_cases(fixtures, settings) if case.name == args.case)
+    every = workload.build_cases(fixtures, settings) + workload.mutation_cases(fixtures, settings)
+    case = next(case for case in every if case.name == args.case)
     counter = ctypes.CDLL(str(args.helper))
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
@@ -116,7 +121,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     settings = production_settings(args.database_url)
     fixtures = uvloop.run(workload.load_fixtures(args.database_url))
-    cases = workload.chosen(workload.build_cases(fixtures, settings), args.only)
+    every = workload.build_cases(fixtures, settings) + workload.mutation_cases(fixtures, settings)
+    cases = workload.chosen(every, args.only)
     with tempfile.TemporaryDirectory(prefix="bench-instructions-") as temporary:
         directory = Path(temporary)
         helper = _compile_helper(directory)

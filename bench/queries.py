@@ -66,3 +66,8 @@ DETAIL = f"""query Detail($id: ID!) {{
   }}
 }}"""
 """Q3: one engagement by id with everything nested."""
+
+POST_MESSAGE = f"""mutation Post($input: PostMessageInput!) {{
+  postMessage(input: $input) {{ message {{ {MESSAGE_FIELDS} }} }}
+}}"""
+"""M1: one message posted to the thread (stock execution: the compiler plans queries only)."""

@@ -13,7 +13,7 @@ run under pyinstrument and its report is written (text for a `.txt` file, else H
 
 import argparse
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +36,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def production_settings(database_url: str) -> Settings:
-    """The server's production settings (`bench.run.PRODUCTION_ENV`), quieter logs."""
+def production_settings(database_url: str, overrides: Sequence[str] = ()) -> Settings:
+    """The server's production settings (`bench.run.PRODUCTION_ENV`), quieter logs, then
+    `overrides` (`NAME=VALUE`, as the environment would set them)."""
     production = {name.lower(): value for name, value in PRODUCTION_ENV.items()}
+    changed = dict(item.split("=", 1) for item in overrides)
+    changed = {name.lower(): value for name, value in changed.items()}
     return Settings.model_validate(
-        {**production, "database_url": database_url, "log_level": "WARNING"}
+        {**production, "database_url": database_url, "log_level": "WARNING", **changed}
     )
 
 

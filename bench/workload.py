@@ -129,6 +129,15 @@ def chosen(cases: list[Case], only: list[str] | None) -> list[Case]:
     return [case for case in cases if not only or any(part in case.name for part in only)]
 
 
+def mutation_cases(fixtures: Fixtures, settings: Settings) -> list[Case]:
+    """Writes, counted by `bench.instructions` only (each request adds a message to the thread,
+    which `bench.run`'s read cases must not see grow)."""
+    staff = mint_token(fixtures.staff_id, settings)
+    thread_gid = to_global_id("Conversation", fixtures.thread_id)
+    post = {"conversationId": thread_gid, "content": "benchmark message"}
+    return [Case("M1 post message", queries.POST_MESSAGE, {"input": post}, staff)]
+
+
 def build_cases(fixtures: Fixtures, settings: Settings) -> list[Case]:
     staff = mint_token(fixtures.staff_id, settings)
     client = mint_token(fixtures.client_id, settings)

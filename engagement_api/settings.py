@@ -134,8 +134,8 @@ class Settings(BaseSettings):
     fast_path: bool = Field(
         default=True,
         description=(
-            "Run the fast path when the installed libraries are the verified versions;"
-            " false: stock Strawberry and graphql-core execution (same answers, slower)."
+            "Run the fast path (direct resolvers, the hook runner) when the installed"
+            " libraries are the verified versions; false: never (same answers, slower)."
         ),
     )
     fast_path_verified_versions: dict[str, str] | None = Field(

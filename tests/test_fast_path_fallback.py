@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 
 from engagement_api import fastpath
 from engagement_api.db.enums import Role
-from engagement_api.fastpath.executor import AttributeReadingExecutor
 from engagement_api.fastpath.versions import VERIFIED
 from engagement_api.schema.schema import EngagementSchema, build_schema
 from engagement_api.settings import Settings
@@ -92,13 +91,13 @@ def test_a_mismatch_builds_the_stock_schema_and_the_verified_set_the_fast_one(
     ]
     stock = build_schema(fast_path=fastpath.enabled(mismatched))
     assert type(stock) is EngagementSchema
-    assert not issubclass(stock.execution_context_class, AttributeReadingExecutor)
+    assert not isinstance(stock, fastpath.FastPathSchema)
     verified = Settings(fast_path=True, fast_path_verified_versions=VERIFIED)
     assert fastpath.enabled(verified)
     fast = build_schema(fast_path=fastpath.enabled(verified))
     assert type(fast) is not EngagementSchema
     assert isinstance(fast, EngagementSchema)
-    assert issubclass(fast.execution_context_class, AttributeReadingExecutor)
+    assert isinstance(fast, fastpath.FastPathSchema)
     assert not fastpath.enabled(Settings(fast_path=False))
 
 
@@ -235,7 +234,7 @@ def test_the_modules_that_reach_into_libraries_load_only_on_the_verified_version
         .stdout.strip()
         .splitlines()[-1]
     )
-    reaching = {"executor", "field_plans", "hook_runner", "plain_fields", "schema"}
+    reaching = {"hook_runner", "plain_fields", "schema"}
     names = {name.removeprefix("engagement_api.fastpath.") for name in ast.literal_eval(loaded)}
     if verified is VERIFIED:
         assert reaching <= names

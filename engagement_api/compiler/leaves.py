@@ -5,8 +5,6 @@ from collections.abc import Callable
 from typing import Any
 
 from graphql import (
-    GRAPHQL_MAX_INT,
-    GRAPHQL_MIN_INT,
     GraphQLBoolean,
     GraphQLEnumType,
     GraphQLID,
@@ -36,7 +34,8 @@ def coercion(leaf: GraphQLLeafType) -> Callable[[Any], Any]:
 
 def passthrough_class(leaf: GraphQLLeafType) -> type | None:
     """The class whose values `leaf` returns as they are (str for String and ID, bool for
-    Boolean); None for other leaves. Int is checked for its range by `int_in_range`."""
+    Boolean); None for other leaves. Int is checked for its range where it is read (`rows.py`,
+    `execute.py`)."""
     if leaf is GraphQLString or leaf is GraphQLID:
         return str
     if leaf is GraphQLBoolean:
@@ -46,10 +45,6 @@ def passthrough_class(leaf: GraphQLLeafType) -> type | None:
 
 def is_int(leaf: GraphQLLeafType) -> bool:
     return leaf is GraphQLInt
-
-
-def int_in_range(value: int) -> bool:
-    return GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT
 
 
 def enum_table(leaf: GraphQLLeafType) -> tuple[type | None, dict[Any, str]]:

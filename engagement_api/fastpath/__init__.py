@@ -1,7 +1,7 @@
 """The fast path: everything that reaches past a library's public API for speed.
 
-Its modules subclass or call what Strawberry and graphql-core keep private (a planned
-executor, direct resolvers, a leaner extension runner), so they are correct only for the
+Its modules call what Strawberry keeps private (direct resolvers, a leaner extension
+runner, graphql-core's resolve info behind Strawberry's), so they are correct only for the
 versions they were verified with (`versions.py`). `enabled` decides once per process, at
 start-up, whether they run: the `FAST_PATH` setting is on and every installed version is
 the verified one. Otherwise the server runs stock Strawberry and graphql-core execution,

@@ -1,4 +1,4 @@
-"""A served schema on the fast path: the planned executor, direct resolvers, the hook runner."""
+"""A served schema on the fast path: direct resolvers and the hook runner."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -9,7 +9,6 @@ from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types.execution import ExecutionContext
 
 from engagement_api.fastpath import FastPathSchema
-from engagement_api.fastpath.executor import AttributeReadingExecutor
 from engagement_api.fastpath.hook_runner import HookRunner
 from engagement_api.fastpath.plain_fields import resolve_plain_fields_directly
 
@@ -26,11 +25,11 @@ class _HookRunnerSchema(FastPathSchema):
 def fast_schema(
     schema_class: type[strawberry.Schema], options: Mapping[str, Any]
 ) -> strawberry.Schema:
-    """`schema_class(**options)`, executed by the fast path (its planned executor unless the
-    options name another, the operation compiler's)."""
+    """`schema_class(**options)` with the fast path's resolvers and extension runner; the
+    execution context class is the one `options` name (the compiler's or Strawberry's)."""
     fast_class: type[strawberry.Schema] = type(
         f"Fast{schema_class.__name__}", (_HookRunnerSchema, schema_class), {}
     )
-    schema = fast_class(**{"execution_context_class": AttributeReadingExecutor, **options})
+    schema = fast_class(**options)
     resolve_plain_fields_directly(schema)
     return schema

@@ -17,6 +17,7 @@ an operation over the limit is refused with `extensions.code` QUERY_TOO_COMPLEX.
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -28,8 +29,12 @@ from graphql import (
     GraphQLNamedType,
     GraphQLSchema,
     InlineFragmentNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValueNode,
+    VariableNode,
     get_named_type,
     is_composite_type,
     type_from_ast,
@@ -69,6 +74,9 @@ class CostEstimator:
         self.max_page_size = max_page_size
         self._fragment_costs: dict[str, int] = {}
         self._visiting: set[str] = set()
+        self.read: set[str] = set()
+        """The variables the costs computed so far depend on (the same for every request
+        of the document: the arguments that hold them)."""
 
     def operation(self, operation: OperationDefinitionNode) -> int:
         root = self.schema.get_root_type(operation.operation)
@@ -128,6 +136,9 @@ class CostEstimator:
 
     def _multiplier(self, node: FieldNode, definition: GraphQLField) -> int:
         arguments = {argument.name.value: argument.value for argument in node.arguments or ()}
+        for name in ("ids", "first", "last"):
+            if name in arguments and name in definition.args:
+                self.read.update(_variables_in(arguments[name]))
         if "ids" in definition.args:
             ids = arguments.get("ids")
             value = value_from_ast(ids, definition.args["ids"].type, self.variables) if ids else []
@@ -144,6 +155,28 @@ class CostEstimator:
             return None
         value = value_from_ast(node, GraphQLInt, self.variables)
         return value if isinstance(value, int) else None
+
+
+def _variables_in(value: ValueNode) -> Iterator[str]:
+    if isinstance(value, VariableNode):
+        yield value.name.value
+    elif isinstance(value, ListValueNode):
+        for item in value.values:
+            yield from _variables_in(item)
+    elif isinstance(value, ObjectValueNode):
+        for field in value.fields:
+            yield from _variables_in(field.value)
+
+
+MAX_COSTED_DOCUMENTS = 1024
+"""Documents whose costs are kept per process (the document cache hands back the same syntax
+tree for a known document; each entry holds its document, so its id is not reused)."""
+
+Costs = dict[bytes, int]
+"""An operation's cost by the values of the variables it depends on (JSON)."""
+CostKey = tuple[int, int, str | None, int, int]
+"""The document's and schema's ids, the operation's name, the page sizes."""
+_costs: dict[CostKey, tuple[DocumentNode, GraphQLSchema, tuple[str, ...], Costs]] = {}
 
 
 class QueryCost(SchemaExtension):
@@ -180,6 +213,33 @@ class QueryCost(SchemaExtension):
         return {"cost": {"requested": self.requested, "limit": self.limit}}
 
     def _measure(self, document: DocumentNode) -> int:
+        """The cost, computed once per document, operation and values of the variables it
+        depends on (page sizes and id lists)."""
+        variables = self.execution_context.variables or {}
+        schema = self.execution_context.schema._schema
+        name = self.execution_context.operation_name
+        key = (id(document), id(schema), name, self.default_page_size, self.max_page_size)
+        known = _costs.get(key)
+        if known is None or known[0] is not document or known[1] is not schema:
+            cost, read = self._compute(document)
+            if len(_costs) >= MAX_COSTED_DOCUMENTS:
+                _costs.clear()
+            known = _costs[key] = (document, schema, tuple(sorted(read)), {})
+        else:
+            cost = None
+        try:
+            # absent and null differ: an absent variable takes its default
+            values = orjson.dumps([[v in variables, variables.get(v)] for v in known[2]])
+        except TypeError:  # a value JSON cannot hold: computed, not kept
+            return cost if cost is not None else self._compute(document)[0]
+        if cost is None:
+            cost = known[3].get(values)
+            if cost is None:
+                cost = self._compute(document)[0]
+        known[3][values] = cost
+        return cost
+
+    def _compute(self, document: DocumentNode) -> tuple[int, set[str]]:
         fragments = {
             definition.name.value: definition
             for definition in document.definitions
@@ -192,7 +252,8 @@ class QueryCost(SchemaExtension):
             default_page_size=self.default_page_size,
             max_page_size=self.max_page_size,
         )
-        return max(map(estimator.operation, self._operations(document)), default=0)
+        cost = max(map(estimator.operation, self._operations(document)), default=0)
+        return cost, estimator.read
 
     def _refusal(self, cost: int) -> GraphQLError:
         return GraphQLError(

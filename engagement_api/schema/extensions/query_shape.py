@@ -173,6 +173,13 @@ def refusals(document: DocumentNode, limits: ShapeLimits) -> list[GraphQLError]:
     return errors
 
 
+MAX_PASSED_DOCUMENTS = 1024
+"""Documents known to be within the limits, per process (the document cache hands back the
+same syntax tree for a known document; each entry holds its document, so its id is not
+reused)."""
+_passed: dict[tuple[int, ShapeLimits], DocumentNode] = {}
+
+
 class QueryShape(SchemaExtension):
     """Refuses a document over the depth, alias or expanded-size limit, or with a fragment
     cycle, before validation; a refused document is not validated further."""
@@ -187,8 +194,13 @@ class QueryShape(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        if context.graphql_document is not None:
-            errors = refusals(context.graphql_document, self.limits)
+        document = context.graphql_document
+        if document is not None and _passed.get((id(document), self.limits)) is not document:
+            errors = refusals(document, self.limits)
             if errors:
                 context.validation_rules = tuple(reporting(error) for error in errors)
+            else:  # the shape is the document's alone: measured once
+                if len(_passed) >= MAX_PASSED_DOCUMENTS:
+                    _passed.clear()
+                _passed[(id(document), self.limits)] = document
         yield

@@ -1,0 +1,97 @@
+"""What is kept per document for the checks before validation answers as if computed for
+each request. The query cost is computed once per document, operation and values of the variables it
+depends on, and reused: every response reports what a fresh computation gives for its own
+variables (given, null, absent with the default, or absent without one), through the real
+server, however the requests with one document follow each other."""
+
+from typing import Any
+
+import httpx
+from graphql import parse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engagement_api.resolvers.connections import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from engagement_api.schema.extensions.query_cost import CostEstimator
+from engagement_api.schema.schema import schema
+from engagement_api.settings import Settings
+from tests.conftest import RunningServer
+from tests.test_query_limits import nested_document
+
+LIMITS = Settings()
+
+DOCUMENTS = [
+    """query Costed($a: Int = 7, $b: Int, $ids: [ID!]! = []) {
+      engagements(first: $a) { edges { node {
+        conversations(first: $b) { edges { node { id } } } } } }
+      nodes(ids: $ids) { id } }""",
+    """query Spread($a: Int, $x: ID!) { ...Parts nodes(ids: [$x, $x, "z"]) { id } }
+    fragment Parts on Query { engagements(first: $a) { totalCount } }""",
+]
+variables = st.fixed_dictionaries(
+    {},
+    optional={
+        "a": st.one_of(st.none(), st.integers(-2, 120)),
+        "b": st.one_of(st.none(), st.integers(-2, 120)),
+        "ids": st.lists(st.sampled_from(["a", "b"]), max_size=6),
+        "x": st.just("x"),
+        "unused": st.integers(0, 5),
+    },
+)
+
+
+def fresh_cost(document: str, values: dict[str, Any]) -> int:
+    estimator = CostEstimator(
+        schema._schema,
+        {},
+        values,
+        default_page_size=DEFAULT_PAGE_SIZE,
+        max_page_size=MAX_PAGE_SIZE,
+    )
+    parsed = parse(document)
+    estimator.fragments = {
+        definition.name.value: definition  # type: ignore[attr-defined]
+        for definition in parsed.definitions
+        if definition.kind == "fragment_definition"
+    }
+    operation = parsed.definitions[0]
+    return estimator.operation(operation)  # type: ignore[arg-type]
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(requests=st.lists(st.tuples(st.sampled_from(DOCUMENTS), variables), min_size=1, max_size=4))
+def test_each_response_reports_the_cost_of_its_own_variables(
+    requests: list[tuple[str, dict[str, Any]]], server: RunningServer
+) -> None:
+    with httpx.Client(timeout=30) as client:
+        for document, values in requests:
+            if "$x" in document and "x" not in values:
+                values = {**values, "x": "x"}
+            response = client.post(
+                server.graphql_url, json={"query": document, "variables": values}
+            )
+            reported = response.json()["extensions"]["cost"]["requested"]
+            assert reported == fresh_cost(document, values), (document, values)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(depths=st.lists(st.sampled_from([LIMITS.max_query_depth, LIMITS.max_query_depth + 1])))
+def test_a_document_is_refused_for_its_shape_each_time_it_is_sent(
+    depths: list[int], server: RunningServer
+) -> None:
+    """The shape check is kept for a document within the limits only: one over them is
+    refused every time, however often it comes."""
+    with httpx.Client(timeout=30) as client:
+        for depth in depths:
+            body = {"query": nested_document(depth)}
+            answer = client.post(server.graphql_url, json=body).json()
+            codes = [error["extensions"]["code"] for error in answer.get("errors", [])]
+            assert ("QUERY_TOO_DEEP" in codes) == (depth > LIMITS.max_query_depth), codes

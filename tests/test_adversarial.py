@@ -392,7 +392,8 @@ async def test_oversized_headers_get_431_without_being_read(server: RunningServe
 
 
 DISTINCT_NAMES = 5_000
-IN_FLIGHT = 32
+IN_FLIGHT = 8
+"""Within what a worker runs and queues: every request is answered, none refused as busy."""
 
 
 def operation_name_labels(scraped: str) -> set[str]:

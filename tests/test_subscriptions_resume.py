@@ -195,7 +195,9 @@ async def test_resume_during_a_stream_of_posts_has_no_gap_and_no_duplicate(
         await connection.execute(
             text(
                 "INSERT INTO message_events"
-                " (conversation_id, org_id, kind, message_id, is_internal) SELECT :c, :o, 'DELETED', gen_random_uuid(), false FROM generate_series(1, :n)"
+                " (conversation_id, org_id, kind, message_id, is_internal)"
+                " SELECT :c, :o, 'DELETED', gen_random_uuid(), false"
+                " FROM generate_series(1, :n)"
             ),
             {"c": feed.conversation.id, "o": feed.org.id, "n": BACKLOG},
         )

@@ -6,6 +6,7 @@ need to clean up; the database itself is dropped at the end of the session.
 
 import asyncio
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -113,13 +114,20 @@ class RunningServer:
             return log.read()
 
 
+def server_command() -> list[str]:
+    """The program the tests start as the server: this checkout's CLI, or another build's
+    when `ENGAGEMENT_API_SERVER_CMD` names one (to run these tests against it)."""
+    custom = os.environ.get("ENGAGEMENT_API_SERVER_CMD")
+    return shlex.split(custom) if custom else [sys.executable, "-m", "engagement_api.cli.main"]
+
+
 def start_server(database_url: str, log_path: str, **environment: str) -> RunningServer:
     """`engagement-api serve` in a subprocess, as a user starts it; waits for /readyz."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "INFO", **environment}
     log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
-        [sys.executable, "-m", "engagement_api.cli.main", "serve", "--port", str(port)],
+        [*server_command(), "serve", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -17,6 +17,18 @@ import orjson
 import pytest
 import requests
 import schemathesis
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    NamedTypeNode,
+    NameNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    parse,
+    print_ast,
+)
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from websockets.asyncio.client import connect
@@ -47,6 +59,9 @@ KNOWN_CODES = {
     "TOO_MANY_TOKENS",
     "QUERY_TOO_LONG",
     "PERSISTED_QUERY_NOT_FOUND",
+    "QUERY_TOO_LARGE",
+    "OPERATION_NAME_REQUIRED",
+    "BATCHING_NOT_SUPPORTED",
 }
 LEAKS = ("Traceback", "SELECT ", "INSERT ", "UPDATE ", "asyncpg", "sqlalchemy", "psycopg")
 
@@ -82,6 +97,49 @@ def problems(response: requests.Response) -> list[str]:
     return found
 
 
+def has_data(response: requests.Response) -> bool:
+    """Whether the answer carries `data`: some operation ran."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return False
+    return isinstance(answer, dict) and answer.get("data") is not None
+
+
+def hostile_shapes(document: str) -> dict[str, Any]:
+    """A generated operation in the shapes hostile traffic gives it: its selection behind a
+    fragment spread twice, beside a second operation with no `operationName`, in a batch."""
+    parsed = parse(document)
+    operation = next(d for d in parsed.definitions if isinstance(d, OperationDefinitionNode))
+    root = "Mutation" if operation.operation == OperationType.MUTATION else "Query"
+    spread = FragmentSpreadNode(name=NameNode(value="Generated"), directives=())
+    fragment = FragmentDefinitionNode(
+        name=NameNode(value="Generated"),
+        type_condition=NamedTypeNode(name=NameNode(value=root)),
+        directives=(),
+        selection_set=operation.selection_set,
+    )
+
+    def rebuilt(name: NameNode | None, selection_set: SelectionSetNode) -> OperationDefinitionNode:
+        return OperationDefinitionNode(
+            operation=operation.operation,
+            name=name,
+            variable_definitions=operation.variable_definitions,
+            directives=operation.directives,
+            selection_set=selection_set,
+        )
+
+    spreading = rebuilt(operation.name, SelectionSetNode(selections=(spread, spread)))
+    named = rebuilt(NameNode(value="Generated"), operation.selection_set)
+    return {
+        "behind a fragment spread twice": {
+            "query": print_ast(DocumentNode(definitions=(spreading, fragment)))
+        },
+        "beside another operation": {"query": print_ast(named) + "\nquery Other { __typename }"},
+        "in a batch": [{"query": document}],
+    }
+
+
 def root_field_labels() -> list[str]:
     """`Query.<field>` and `Mutation.<field>` of the served schema (built in process only to
     name the test cases; the operations themselves come from the server's introspection)."""
@@ -92,7 +150,7 @@ def root_field_labels() -> list[str]:
 
 @pytest.mark.parametrize("label", root_field_labels())
 def test_no_generated_operation_gets_a_5xx_or_an_unmasked_or_unknown_error(
-    graphql_schema: Any, viewer_tokens: dict[str, str], label: str
+    server: RunningServer, graphql_schema: Any, viewer_tokens: dict[str, str], label: str
 ) -> None:
     operation = graphql_schema.find_operation_by_label(label)
     found: list[str] = []
@@ -110,6 +168,12 @@ def test_no_generated_operation_gets_a_5xx_or_an_unmasked_or_unknown_error(
         for role, token in viewer_tokens.items():
             response = case.call(headers={"Authorization": f"Bearer {token}"}, timeout=30)
             found.extend(f"{role} {problem}: {case.body}" for problem in problems(response))
+        staff = {"Authorization": f"Bearer {viewer_tokens['STAFF']}"}
+        for shape, body in hostile_shapes(case.body).items():
+            response = requests.post(server.graphql_url, json=body, headers=staff, timeout=30)
+            found.extend(f"{shape} {problem}: {body}" for problem in problems(response))
+            if shape != "behind a fragment spread twice" and has_data(response):
+                found.append(f"{shape} ran: {body}")
 
     send()
     assert found == []

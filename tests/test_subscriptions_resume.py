@@ -19,12 +19,19 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+import engagement_api.broadcast  # noqa: F401 - first: db.outbox imports it back
 from engagement_api.db.enums import Role
 from engagement_api.db.outbox import OutboxReader
+from engagement_api.resolvers import event_cursor
+from engagement_api.resolvers.subscriptions import REPLAY_BATCH
+from engagement_api.schema.ids import to_global_id
 from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
 from tests.factories import World
 from tests.live_feed import DELETE, EDIT, REDIS_URL, Thread, post, servers, thread
+from tests.raw_http import GUARD_SECONDS
 from tests.ws_client import GraphQLWebSocket, subscriptions_started, wait_until_subscribed
 
 FEED = """subscription Feed($id: ID!, $after: String) {
@@ -145,24 +152,81 @@ async def test_resume_replays_what_each_viewer_missed_in_order_and_nothing_else(
         reference.events.append(("POSTED", marker))  # replayed to the next viewer too
 
 
+BACKLOG = 3 * REPLAY_BATCH + 7
+"""Missed events: a replay of several batches, long enough for commits to land during it."""
+HELD_POSTS = 3
+"""Fewer than the execution slots of a worker: the subscription and the marker need one."""
+
+
+async def _positions_after(engine: AsyncEngine, feed: Thread, position: int) -> list[str]:
+    """Message global ids of the conversation's events after `position`, in order."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT message_id FROM message_events"
+                " WHERE conversation_id = :c AND position > :p ORDER BY position"
+            ),
+            {"c": feed.conversation.id, "p": position},
+        )
+        return [to_global_id("Message", row[0]) for row in rows]
+
+
+async def _waiting_on_locks(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        waiting = await connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return int(waiting or 0)
+
+
 async def test_resume_during_a_stream_of_posts_has_no_gap_and_no_duplicate(
-    world: World, server: RunningServer, gql: GraphQLClient
+    world: World, server: RunningServer, gql: GraphQLClient, owner_engine: AsyncEngine
 ) -> None:
+    """Posts held back by a lock on their conversation commit once the subscriber is
+    registered and while its replay of a long backlog is still reading batches: each such
+    event is both replayed and queued live, and must be delivered once."""
     feed = await thread(world)
     _, cursor = await _anchor(gql, server, feed)
-    missed = [await post(gql, feed.staff, feed.conversation, f"missed {n}") for n in range(5)]
-    posted: list[str] = []
-
-    async def writer() -> None:
-        for n in range(15):
-            posted.append(await post(gql, feed.staff, feed.conversation, f"during {n}"))
-
-    async with GraphQLWebSocket.open(server.graphql_url, token=feed.client.token) as ws:
-        writing = asyncio.create_task(writer())
-        operation = await _open_feed(ws, feed.conversation.gid, cursor)
-        await writing
-        received = [(await ws.event(operation))["messageId"] for _ in range(20)]
-    assert received == missed + posted
+    anchor = event_cursor.decode(cursor, feed.conversation.id)
+    async with owner_engine.begin() as connection:  # missed events, written as the outbox has them
+        await connection.execute(
+            text(
+                "INSERT INTO message_events"
+                " (conversation_id, org_id, kind, message_id, is_internal)"
+                " SELECT :c, :o, 'DELETED', gen_random_uuid(), false"
+                " FROM generate_series(1, :n)"
+            ),
+            {"c": feed.conversation.id, "o": feed.org.id, "n": BACKLOG},
+        )
+    async with owner_engine.connect() as lock:
+        held = await lock.begin()
+        await lock.execute(
+            text("SELECT id FROM conversations WHERE id = :c FOR UPDATE"),
+            {"c": feed.conversation.id},
+        )
+        writers = [
+            asyncio.create_task(post(gql, feed.staff, feed.conversation, f"during {n}"))
+            for n in range(HELD_POSTS)
+        ]
+        async with asyncio.timeout(GUARD_SECONDS):
+            while await _waiting_on_locks(owner_engine) < HELD_POSTS:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        before = await subscriptions_started(server.url)
+        async with GraphQLWebSocket.open(server.graphql_url, token=feed.client.token) as ws:
+            operation = await _open_feed(ws, feed.conversation.gid, cursor)
+            await wait_until_subscribed(server.url, before + 1)
+            await held.commit()  # the held posts commit while the replay runs
+            posted = await asyncio.gather(*writers)
+            expected = await _positions_after(owner_engine, feed, anchor)
+            marker = await post(gql, feed.staff, feed.conversation, "marker")
+            received = [
+                (await ws.event(operation))["messageId"] for _ in range(BACKLOG + HELD_POSTS + 1)
+            ]
+    assert sorted(expected[BACKLOG:]) == sorted(posted)
+    assert received == [*expected, marker]
 
 
 async def test_cursors_that_cannot_be_honoured_are_refused_with_a_code(

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engagement_api.auth import AuthenticationError, verify_token
-from engagement_api.broadcast.events import Announcement
 from engagement_api.db.enums import Role
 from engagement_api.db.scope import Scope
 from engagement_api.db.session import DatabaseSession
 from engagement_api.errors import ClientError, UnauthenticatedError
+from engagement_api.events import Announcement
 from engagement_api.settings import Settings
 
 if TYPE_CHECKING:

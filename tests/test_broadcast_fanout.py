@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from engagement_api.broadcast import Fanout, FellBehind, Subscriber
 from engagement_api.broadcast.codec import decode, encode
-from engagement_api.broadcast.events import Announcement, OutboxEvent
 from engagement_api.db.outbox import OutboxReader
+from engagement_api.events import Announcement, OutboxEvent
 
 
 async def _as_they_are(

@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import engagement_api.broadcast  # noqa: F401 - first: db.outbox imports it back
 from engagement_api.db.enums import Role
 from engagement_api.db.outbox import OutboxReader
 from engagement_api.resolvers import event_cursor

@@ -20,8 +20,8 @@ from contextlib import suppress
 from dataclasses import dataclass
 
 from engagement_api.broadcast.codec import decode
-from engagement_api.broadcast.events import Announcement
 from engagement_api.broadcast.fanout import Fanout
+from engagement_api.events import Announcement
 
 logger = logging.getLogger("engagement_api.broadcast")
 

@@ -3,7 +3,7 @@ the outbox's NOTIFY sends from inside the writing transaction)."""
 
 import uuid
 
-from engagement_api.broadcast.events import Announcement
+from engagement_api.events import Announcement
 
 
 def encode(announcement: Announcement) -> str:

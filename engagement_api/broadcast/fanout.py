@@ -24,8 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from engagement_api.broadcast.events import Announcement, OutboxEvent
 from engagement_api.db.outbox import OutboxReader
+from engagement_api.events import Announcement, OutboxEvent
 
 logger = logging.getLogger("engagement_api.broadcast")
 

@@ -16,8 +16,8 @@ from typing import Any
 import asyncpg
 
 from engagement_api.broadcast.base import Broadcaster
-from engagement_api.broadcast.events import Announcement
 from engagement_api.broadcast.fanout import Fanout
+from engagement_api.events import Announcement
 
 LISTENER_APPLICATION_NAME = f"engagement-api-listener {os.getpid()}"
 """How operators (and tests) find this process's listening backend in pg_stat_activity."""

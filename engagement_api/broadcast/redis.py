@@ -14,8 +14,8 @@ from redis.backoff import NoBackoff
 
 from engagement_api.broadcast.base import Broadcaster
 from engagement_api.broadcast.codec import encode
-from engagement_api.broadcast.events import Announcement
 from engagement_api.broadcast.fanout import Fanout
+from engagement_api.events import Announcement
 
 LISTENER_CLIENT_NAME = f"engagement-api-listener-{os.getpid()}"
 """How operators (and tests) find this process's subscribed connection in CLIENT LIST."""

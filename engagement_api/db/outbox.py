@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import TextClause, text
 
-from engagement_api.broadcast.events import Announcement, MessageEventKind, OutboxEvent
+from engagement_api.events import Announcement, MessageEventKind, OutboxEvent
 
 logger = logging.getLogger(__name__)
 

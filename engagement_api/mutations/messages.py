@@ -6,11 +6,11 @@ import strawberry
 from pydantic import Field
 from sqlalchemy import Row
 
-from engagement_api.broadcast.events import MessageEventKind
 from engagement_api.context import RequestContext
 from engagement_api.db import outbox, visibility, writes
 from engagement_api.db.enums import ConversationStatus, EngagementStatus
 from engagement_api.db.models import Conversation, Message
+from engagement_api.events import MessageEventKind
 from engagement_api.loaders import EngagementByIdLoader
 from engagement_api.mutations.common import (
     load_visible,

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from engagement_api.broadcast import Subscriber
-from engagement_api.broadcast.events import MessageEventKind, OutboxEvent
 from engagement_api.context import RequestContext, Viewer
 from engagement_api.db.scope import Scope
 from engagement_api.errors import ClientError, ServiceUnavailableError, UnauthenticatedError
+from engagement_api.events import MessageEventKind, OutboxEvent
 from engagement_api.loaders import (
     ConversationByIdLoader,
     MessageByIdLoader,

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from engagement_api.broadcast import Broadcaster, FellBehind, Subscriber
-from engagement_api.broadcast.events import OutboxEvent
 from engagement_api.context import RequestContext
 from engagement_api.db.scope import Scope
 from engagement_api.errors import ClientError, ServiceUnavailableError, UnauthenticatedError
+from engagement_api.events import OutboxEvent
 from engagement_api.loaders import ConversationByIdLoader
 from engagement_api.resolvers import event_audience, event_cursor
 from engagement_api.resolvers.event_audience import FeedOwner, Personal

@@ -5,7 +5,7 @@ from typing import Any
 
 import strawberry
 
-from engagement_api.broadcast import events
+from engagement_api import events
 from engagement_api.context import RequestContext
 from engagement_api.resolvers.subscriptions import FeedItem, VisibleEvent, open_message_feed
 from engagement_api.schema.ids import to_global_id

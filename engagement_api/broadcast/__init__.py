@@ -5,12 +5,14 @@ from engagement_api.broadcast.base import Broadcaster, Maintenance
 from engagement_api.broadcast.fanout import Fanout, FellBehind, Resolver, Subscriber
 from engagement_api.broadcast.postgres import PostgresBroadcaster
 from engagement_api.broadcast.redis import RedisBroadcaster
-from engagement_api.db.outbox import OutboxReader
 from engagement_api.settings import Settings
 
 
 def create_broadcaster(settings: Settings, database_url: str) -> Broadcaster:
     """The process's broadcaster for its settings (Redis when `REDIS_URL` is set)."""
+    # Here, not above: db/outbox.py imports broadcast.events, which runs this package.
+    from engagement_api.db.outbox import OutboxReader
+
     reader = OutboxReader(database_url, connect_timeout=settings.db_connect_timeout_seconds)
     # Half the pool at most resolves events; the rest stays free for requests.
     fanout = Fanout(settings.subscription_queue_size, max(1, settings.db_pool_size // 2), reader)

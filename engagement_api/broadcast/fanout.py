@@ -22,10 +22,12 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engagement_api.broadcast.events import Announcement, OutboxEvent
-from engagement_api.db.outbox import OutboxReader
+
+if TYPE_CHECKING:  # db/outbox.py imports broadcast.events, which runs this package
+    from engagement_api.db.outbox import OutboxReader
 
 logger = logging.getLogger("engagement_api.broadcast")
 
@@ -97,7 +99,9 @@ class _Followed:
 class Fanout:
     """Local subscribers by conversation id, and their relays."""
 
-    def __init__(self, queue_size: int, concurrent_resolutions: int, reader: OutboxReader) -> None:
+    def __init__(
+        self, queue_size: int, concurrent_resolutions: int, reader: "OutboxReader"
+    ) -> None:
         self.queue_size = queue_size
         self.reader = reader
         self.resolving = asyncio.Semaphore(concurrent_resolutions)

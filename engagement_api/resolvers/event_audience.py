@@ -14,7 +14,7 @@ must still verify, and its user must still exist (its current role decides its a
 import uuid
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from engagement_api.broadcast import Subscriber
@@ -50,6 +50,8 @@ class AudienceEvent:
     """The message as the audience sees it; None for DELETED."""
     primed: Primed
     cursor: str
+    shared_results: dict[Any, Any] = field(default_factory=dict, compare=False)
+    """Each operation's result for this audience (schema/event_execution.py)."""
 
     @property
     def position(self) -> int:

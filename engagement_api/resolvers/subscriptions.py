@@ -62,6 +62,8 @@ class VisibleEvent:
     """The message as this viewer sees it; None for DELETED."""
     context: RequestContext
     cursor: str
+    shared_results: dict[Any, Any] | None
+    """Where the audience's members share their results; None: executed per subscriber."""
 
 
 FeedItem = VisibleEvent | ClientError
@@ -182,7 +184,8 @@ def _event_context(context: RequestContext, delivery: Personal) -> RequestContex
 
 def _visible(delivery: Personal, context: RequestContext) -> VisibleEvent:
     shared = delivery.shared
-    return VisibleEvent(shared.event, shared.row, context, shared.cursor)
+    results = shared.shared_results if context.settings.live_feed_shared_payloads else None
+    return VisibleEvent(shared.event, shared.row, context, shared.cursor, results)
 
 
 __all__ = [

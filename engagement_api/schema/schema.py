@@ -11,6 +11,8 @@ from strawberry.types.execution import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from engagement_api.compiler.choice import ExecutionName, execution_context_class
+from engagement_api.schema.event_execution import shared_events
+from engagement_api.schema.event_sharing import viewer_dependent_fields
 from engagement_api.schema.extensions.operation_selection import REQUESTED, Requested
 from engagement_api.schema.mutation import Mutation
 from engagement_api.schema.query import Query
@@ -79,12 +81,23 @@ def build_schema(
         "extensions": extensions,
         "scalar_overrides": SCALAR_OVERRIDES,
     }
-    if execution == "compiled":
-        options["execution_context_class"] = execution_context_class(execution)
-    if not fast_path:
-        return EngagementSchema(**options)
-    # Imported only when the installed versions are the verified ones: it reaches into
-    # the libraries' internals.
+    if not fast_path or execution == "compiled":
+        executor = shared_events(execution_context_class(execution))
+        options["execution_context_class"] = executor
+        built = EngagementSchema(**options) if not fast_path else _fast(options)
+    else:
+        # Imported only when the installed versions are the verified ones: it reaches
+        # into the libraries' internals.
+        from engagement_api.fastpath.executor import AttributeReadingExecutor
+
+        executor = shared_events(AttributeReadingExecutor)
+        options["execution_context_class"] = executor
+        built = _fast(options)
+    executor.viewer_dependent = viewer_dependent_fields(built)
+    return built
+
+
+def _fast(options: dict[str, Any]) -> strawberry.Schema:
     from engagement_api.fastpath.schema import fast_schema
 
     return fast_schema(EngagementSchema, options)

@@ -29,6 +29,8 @@ class MessageEvent:
     row: strawberry.Private[Any]
     event_context: strawberry.Private[RequestContext]
     """The subscriber's scope for this event: every field below resolves in it."""
+    shared_results: strawberry.Private[dict[Any, Any] | None]
+    """Results shared by the event's audience (schema/event_execution.py)."""
 
     @strawberry.field(description="Null for DELETED.")
     def message(self) -> Message | None:
@@ -45,6 +47,7 @@ class MessageEvent:
             cursor=item.cursor,
             row=item.row,
             event_context=item.context,
+            shared_results=item.shared_results,
         )
 
 

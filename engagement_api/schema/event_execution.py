@@ -46,6 +46,15 @@ _by_data: "weakref.WeakValueDictionary[int, SharedResult]" = weakref.WeakValueDi
 while it is registered)."""
 
 
+class _Served:
+    count = 0
+    """Event results taken from an audience's shared result (for `/healthz`)."""
+
+
+def served() -> int:
+    return _Served.count
+
+
 def shared_result(data: object) -> SharedResult | None:
     """The shared result whose `data` this is, if any."""
     entry = _by_data.get(id(data))
@@ -80,6 +89,7 @@ class SharedEventExecution(Executor[Any]):
         own = partial(super().execute_operation, serially)
         if entry is not None and entry.operation is self.operation:
             if entry.result is not None:
+                _Served.count += 1
                 return entry.result
             if entry.pending is not None:
                 return self._wait(entry.pending, entry, own)
@@ -118,6 +128,7 @@ class SharedEventExecution(Executor[Any]):
             _complete(entry, pending.result())
         if entry.result is None:
             return await _resolved(own())
+        _Served.count += 1
         return entry.result
 
 

@@ -16,7 +16,7 @@ async def healthz(request: Request) -> JSONResponse:
     broadcaster = getattr(request.app.state, "broadcaster", None)
     live_feed = None if broadcaster is None else broadcaster.status()
     if live_feed is not None:
-        live_feed["sharedResults"] = event_execution.served()
+        live_feed.update(event_execution.served())
     return JSONResponse({"status": "ok", "liveFeed": live_feed})
 
 

@@ -110,12 +110,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
         if message["type"] != "next" or not isinstance(self.websocket, TextFrameWebSocketAdapter):
             return None
         payload = message["payload"]
-        if payload.keys() != {"data"}:
+        if "errors" in payload or list(payload)[:1] != ["data"]:
             return None
         shared = shared_result(payload["data"])
         if shared is None:
             return None
-        return next_frame(message["id"], shared.payload_text(self.view.encode_json_string))
+        text = shared.payload_text(payload, self.view.encode_json_string)
+        return next_frame(message["id"], text)
 
     async def handle_message(self, message: Message) -> None:
         """A malformed message closes the connection with 4400 and the reason, as the

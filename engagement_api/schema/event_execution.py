@@ -13,7 +13,7 @@ owner's socket closed meanwhile), leaves the others to execute their own.
 import asyncio
 import inspect
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, ClassVar
 
@@ -31,14 +31,18 @@ class SharedResult:
         self.operation = operation
         self.result: ExecutionResult | None = None
         self.pending: asyncio.Future[Any] | None = None
-        self.encoded: str | None = None
+        self.encoded: tuple[object, str] | None = None
+        """The last payload's extensions (the operation's, such as its cost) and its text."""
 
-    def payload_text(self, encode: Callable[[object], str]) -> str:
-        """The `next` payload `{"data": …}`, encoded on first use."""
-        if self.encoded is None:
-            assert self.result is not None
-            self.encoded = encode({"data": self.result.data})
-        return self.encoded
+    def payload_text(self, payload: Mapping[str, object], encode: Callable[[object], str]) -> str:
+        """The encoded `next` payload (its `data` is this result's): encoded once while
+        its extensions stay equal, as they do for one operation."""
+        extensions = payload.get("extensions")
+        if self.encoded is None or self.encoded[0] != extensions:
+            self.encoded = (extensions, encode(payload))
+        else:
+            _Served.encodings += 1
+        return self.encoded[1]
 
 
 _by_data: "weakref.WeakValueDictionary[int, SharedResult]" = weakref.WeakValueDictionary()
@@ -47,12 +51,16 @@ while it is registered)."""
 
 
 class _Served:
+    """For `/healthz`."""
+
     count = 0
-    """Event results taken from an audience's shared result (for `/healthz`)."""
+    """Event results taken from an audience's shared result."""
+    encodings = 0
+    """`next` payloads sent with an audience's encoding of it."""
 
 
-def served() -> int:
-    return _Served.count
+def served() -> dict[str, int]:
+    return {"sharedResults": _Served.count, "sharedEncodings": _Served.encodings}
 
 
 def shared_result(data: object) -> SharedResult | None:

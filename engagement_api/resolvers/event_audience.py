@@ -57,6 +57,18 @@ class AudienceEvent:
     def position(self) -> int:
         return self.event.position
 
+    def own_rows(self) -> Primed:
+        """The batch's rows this event's selection reads by id: its conversation, its
+        message and the message's sender (priming a whole batch per event would cost
+        the batch's size for each of its events)."""
+        rows: Primed = {ConversationByIdLoader: self.primed[ConversationByIdLoader]}
+        if self.row is not None:
+            rows[MessageByIdLoader] = {self.row.id: self.row}
+            senders = self.primed[UserByIdLoader]
+            if self.row.sender_id in senders:
+                rows[UserByIdLoader] = {self.row.sender_id: senders[self.row.sender_id]}
+        return rows
+
 
 @dataclass(frozen=True, slots=True)
 class Personal:

@@ -181,7 +181,7 @@ async def _live(
 
 
 def _event_context(context: RequestContext, delivery: Personal) -> RequestContext:
-    return context.primed_scope(delivery.viewer, delivery.shared.primed)
+    return context.primed_scope(delivery.viewer, delivery.shared.own_rows())
 
 
 def _visible(context: RequestContext, delivery: Personal, scope: EventScope) -> VisibleEvent:

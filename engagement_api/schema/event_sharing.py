@@ -112,6 +112,9 @@ class _Reading(Visitor):
             return self.SKIP  # the root field's own arguments (conversationId, after)
         return None
 
+    def enter_variable_definition(self, *_: Any) -> Any:
+        return self.SKIP  # declared is not read
+
     def enter_variable(self, node: VariableNode, *_: Any) -> None:
         self.variables.add(node.name.value)
 

@@ -250,6 +250,13 @@ class Settings(BaseSettings):
     outbox_prune_interval_seconds: float = Field(
         default=60.0, description="How often a process (one at a time) prunes the outbox."
     )
+    live_feed_shared_payloads: bool = Field(
+        default=True,
+        description=(
+            "Execute a live event's selection once per audience, operation and variables, and"
+            " send every member the same encoded payload (off: once per subscriber)."
+        ),
+    )
     live_feed_sweep_seconds: float = Field(
         default=1.0,
         description=(

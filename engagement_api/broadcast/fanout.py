@@ -97,7 +97,9 @@ class _Followed:
 class Fanout:
     """Local subscribers by conversation id, and their relays."""
 
-    def __init__(self, queue_size: int, concurrent_resolutions: int, reader: OutboxReader) -> None:
+    def __init__(
+        self, queue_size: int, concurrent_resolutions: int, reader: "OutboxReader"
+    ) -> None:
         self.queue_size = queue_size
         self.reader = reader
         self.resolving = asyncio.Semaphore(concurrent_resolutions)

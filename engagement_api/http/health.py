@@ -7,12 +7,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from engagement_api.schema import event_execution
+
 READINESS_TIMEOUT_SECONDS = 2.0
 
 
 async def healthz(request: Request) -> JSONResponse:
     broadcaster = getattr(request.app.state, "broadcaster", None)
     live_feed = None if broadcaster is None else broadcaster.status()
+    if live_feed is not None:
+        live_feed.update(event_execution.served())
     return JSONResponse({"status": "ok", "liveFeed": live_feed})
 
 

@@ -19,8 +19,13 @@ from engagement_api.auth import AuthenticationError, bearer_token
 from engagement_api.context import RequestContext
 from engagement_api.errors import ClientError, UnauthenticatedError
 from engagement_api.http.persisted_documents import PersistedDocuments
-from engagement_api.http.websocket_frames import message_problem
+from engagement_api.http.websocket_frames import (
+    TextFrameWebSocketAdapter,
+    message_problem,
+    next_frame,
+)
 from engagement_api.resolvers.event_scope import release_current_event_scope
+from engagement_api.schema.event_execution import shared_result
 from engagement_api.schema.extensions.operation_selection import select_operation
 
 SUBSCRIPTION_LIMIT = "SUBSCRIPTION_LIMIT_REACHED"
@@ -92,7 +97,26 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
     async def send_message(self, message: Message) -> None:
         await release_current_event_scope()  # a slow reader must not hold a connection
         self._last_sent = time.monotonic()
-        await super().send_message(message)
+        frame = self._shared_frame(message)
+        if frame is None:
+            await super().send_message(message)
+        else:
+            assert isinstance(self.websocket, TextFrameWebSocketAdapter)
+            await self.websocket.send_text(frame)
+
+    def _shared_frame(self, message: Message) -> str | None:
+        """A `next` whose payload is an audience's shared result: its encoding, made once
+        for the audience, with this operation's id spliced in."""
+        if message["type"] != "next" or not isinstance(self.websocket, TextFrameWebSocketAdapter):
+            return None
+        payload = message["payload"]
+        if "errors" in payload or list(payload)[:1] != ["data"]:
+            return None
+        shared = shared_result(payload["data"])
+        if shared is None:
+            return None
+        text = shared.payload_text(payload, self.view.encode_json_string)
+        return next_frame(message["id"], text)
 
     async def handle_message(self, message: Message) -> None:
         """A malformed message closes the connection with 4400 and the reason, as the

@@ -8,6 +8,7 @@ missing the 'type' property"). This adapter sends the same JSON as a text frame.
 
 from collections.abc import Mapping
 
+import orjson
 from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -15,10 +16,20 @@ from strawberry.http.exceptions import WebSocketDisconnected
 
 class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
     async def send_json(self, message: Mapping[str, object]) -> None:
+        await self.send_text(self.view.encode_json_string(message))
+
+    async def send_text(self, text: str) -> None:
+        """An already encoded message."""
         try:
-            await self.ws.send_text(self.view.encode_json_string(message))
+            await self.ws.send_text(text)
         except WebSocketDisconnect as error:
             raise WebSocketDisconnected from error
+
+
+def next_frame(operation_id: str, payload_text: str) -> str:
+    """`{"id": …, "type": "next", "payload": …}` around an encoded payload: the bytes
+    orjson gives the whole message (keys in this order, no spaces)."""
+    return f'{{"id":{orjson.dumps(operation_id).decode()},"type":"next","payload":{payload_text}}}'
 
 
 SUBSCRIBE_FIELDS = (

@@ -14,7 +14,7 @@ must still verify, and its user must still exist (its current role decides its a
 import uuid
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from engagement_api.broadcast import Subscriber
@@ -50,10 +50,24 @@ class AudienceEvent:
     """The message as the audience sees it; None for DELETED."""
     primed: Primed
     cursor: str
+    shared_results: dict[Any, Any] = field(default_factory=dict, compare=False)
+    """Each operation's result for this audience (schema/event_execution.py)."""
 
     @property
     def position(self) -> int:
         return self.event.position
+
+    def own_rows(self) -> Primed:
+        """The batch's rows this event's selection reads by id: its conversation, its
+        message and the message's sender (priming a whole batch per event would cost
+        the batch's size for each of its events)."""
+        rows: Primed = {ConversationByIdLoader: self.primed[ConversationByIdLoader]}
+        if self.row is not None:
+            rows[MessageByIdLoader] = {self.row.id: self.row}
+            senders = self.primed[UserByIdLoader]
+            if self.row.sender_id in senders:
+                rows[UserByIdLoader] = {self.row.sender_id: senders[self.row.sender_id]}
+        return rows
 
 
 @dataclass(frozen=True, slots=True)

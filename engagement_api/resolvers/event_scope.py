@@ -1,5 +1,6 @@
 """One subscriber's scope for one event: its context (the audience's rows primed in its
-loaders; a transaction only if the selection needs more), held while the event's
+loaders; a transaction only if the selection needs more), made when the event's selection
+first reads it (never, when the audience's shared result serves it), held while the
 selection executes, and given back just before the result is sent.
 
 Giving it back before the send matters: a client that reads slowly makes the send wait,
@@ -13,6 +14,7 @@ selections that need the database queues here rather than timing out in the pool
 """
 
 import asyncio
+from collections.abc import Callable
 from contextlib import suppress
 from contextvars import ContextVar, Token
 from types import TracebackType
@@ -26,11 +28,18 @@ _current: ContextVar["EventScope | None"] = ContextVar("event_scope", default=No
 class EventScope:
     """`async with EventScope(context, gate) as scope:` then `scope.context`."""
 
-    def __init__(self, context: RequestContext, gate: asyncio.Semaphore) -> None:
+    def __init__(self, make_context: Callable[[], RequestContext], gate: asyncio.Semaphore) -> None:
         self._gate = gate
         self._token: Token[EventScope | None] | None = None
         self._held = False
-        self.context = context
+        self._make_context = make_context
+        self._context: RequestContext | None = None
+
+    @property
+    def context(self) -> RequestContext:
+        if self._context is None:
+            self._context = self._make_context()
+        return self._context
 
     async def __aenter__(self) -> "EventScope":
         await self._gate.acquire()
@@ -55,8 +64,9 @@ class EventScope:
             return
         self._held = False
         try:
-            with suppress(ServiceUnavailableError):
-                await self.context.close(commit=False)
+            if self._context is not None:
+                with suppress(ServiceUnavailableError):
+                    await self._context.close(commit=False)
         finally:
             self._gate.release()
 

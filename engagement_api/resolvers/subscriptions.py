@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from engagement_api.broadcast import Broadcaster, FellBehind, Subscriber
@@ -60,8 +61,11 @@ class VisibleEvent:
     event: OutboxEvent
     row: Any
     """The message as this viewer sees it; None for DELETED."""
-    context: RequestContext
+    scope: EventScope
+    """The subscriber's scope for this event (its context made on first use)."""
     cursor: str
+    shared_results: dict[Any, Any] | None
+    """Where the audience's members share their results; None: executed per subscriber."""
 
 
 FeedItem = VisibleEvent | ClientError
@@ -146,9 +150,9 @@ async def _feed(
                     return
                 last = delivery.position
                 async with EventScope(
-                    _event_context(context, delivery), fanout.delivering
+                    partial(_event_context, context, delivery), fanout.delivering
                 ) as scope:
-                    yield _visible(delivery, scope.context)
+                    yield _visible(context, delivery, scope)
             if events:
                 last = max(last, events[-1].position)
             if len(events) < REPLAY_BATCH:
@@ -172,17 +176,18 @@ async def _live(
         if not isinstance(delivery, Personal) or delivery.position <= last:
             continue  # already replayed
         last = delivery.position
-        async with EventScope(_event_context(context, delivery), gate) as scope:
-            yield _visible(delivery, scope.context)
+        async with EventScope(partial(_event_context, context, delivery), gate) as scope:
+            yield _visible(context, delivery, scope)
 
 
 def _event_context(context: RequestContext, delivery: Personal) -> RequestContext:
-    return context.primed_scope(delivery.viewer, delivery.shared.primed)
+    return context.primed_scope(delivery.viewer, delivery.shared.own_rows())
 
 
-def _visible(delivery: Personal, context: RequestContext) -> VisibleEvent:
+def _visible(context: RequestContext, delivery: Personal, scope: EventScope) -> VisibleEvent:
     shared = delivery.shared
-    return VisibleEvent(shared.event, shared.row, context, shared.cursor)
+    results = shared.shared_results if context.settings.live_feed_shared_payloads else None
+    return VisibleEvent(shared.event, shared.row, scope, shared.cursor, results)
 
 
 __all__ = [

@@ -11,6 +11,8 @@ from strawberry.types.execution import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from engagement_api.compiler.choice import ExecutionName, execution_context_class
+from engagement_api.schema.event_execution import shared_events
+from engagement_api.schema.event_sharing import viewer_dependent_fields
 from engagement_api.schema.extensions.operation_selection import REQUESTED, Requested
 from engagement_api.schema.mutation import Mutation
 from engagement_api.schema.query import Query
@@ -68,9 +70,10 @@ def build_schema(
     execution: ExecutionName = "stock",
 ) -> strawberry.Schema:
     """The schema. `execution="compiled"` runs the queries the compiler plans by their plan
-    (`engagement_api/compiler/`), the rest as below. With `fast_path` (the server passes
-    `fastpath.enabled(settings)`) the fast path (`engagement_api/fastpath/`) runs the rest;
-    without, stock Strawberry and graphql-core execution."""
+    (`engagement_api/compiler/`), the rest on graphql-core's executor. With `fast_path` (the
+    server passes `fastpath.enabled(settings)`) the fast path's direct resolvers and hook
+    runner (`engagement_api/fastpath/`) serve every operation. Live-feed events of one
+    audience share one execution either way (`shared_events`)."""
     options: dict[str, Any] = {
         "query": Query,
         "mutation": Mutation,
@@ -79,12 +82,16 @@ def build_schema(
         "extensions": extensions,
         "scalar_overrides": SCALAR_OVERRIDES,
     }
-    if execution == "compiled":
-        options["execution_context_class"] = execution_context_class(execution)
-    if not fast_path:
-        return EngagementSchema(**options)
-    # Imported only when the installed versions are the verified ones: it reaches into
-    # the libraries' internals.
+    executor = shared_events(execution_context_class(execution))
+    options["execution_context_class"] = executor
+    built = _fast(options) if fast_path else EngagementSchema(**options)
+    executor.viewer_dependent = viewer_dependent_fields(built)
+    return built
+
+
+def _fast(options: dict[str, Any]) -> strawberry.Schema:
+    # Imported only when the installed versions are the verified ones: it reaches into the
+    # libraries' internals.
     from engagement_api.fastpath.schema import fast_schema
 
     return fast_schema(EngagementSchema, options)

@@ -7,6 +7,7 @@ import strawberry
 
 from engagement_api import events
 from engagement_api.context import RequestContext
+from engagement_api.resolvers.event_scope import EventScope
 from engagement_api.resolvers.subscriptions import FeedItem, VisibleEvent, open_message_feed
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.info import request_context
@@ -27,8 +28,15 @@ class MessageEvent:
         )
     )
     row: strawberry.Private[Any]
-    event_context: strawberry.Private[RequestContext]
-    """The subscriber's scope for this event: every field below resolves in it."""
+    event_scope: strawberry.Private[EventScope]
+    """The subscriber's scope for this event: every field below resolves in its context."""
+    shared_results: strawberry.Private[dict[Any, Any] | None]
+    """Results shared by the event's audience (schema/event_execution.py)."""
+
+    @property
+    def event_context(self) -> RequestContext:
+        """Made on first use: a shared result needs none (schema/info.py reads it)."""
+        return self.event_scope.context
 
     @strawberry.field(description="Null for DELETED.")
     def message(self) -> Message | None:
@@ -44,7 +52,8 @@ class MessageEvent:
             message_id=strawberry.ID(to_global_id("Message", item.event.message_id)),
             cursor=item.cursor,
             row=item.row,
-            event_context=item.context,
+            event_scope=item.scope,
+            shared_results=item.shared_results,
         )
 
 

@@ -34,6 +34,9 @@ from engagement_api.compiler.rows import row_builder
 
 BuildInfo = Callable[[Any, list[Any], Any, Path], GraphQLResolveInfo[Any]]
 
+WHOLE_COLUMN = -1
+"""The row of a `waiting` entry whose awaitable gives the values of every row."""
+
 Shape = None | int | tuple[int, int] | list[Any] | Exception
 """A row's value of an object field: null, the index of its object in the child level (with
 the variant's, for an interface), a list of such entries (one per item), or the error that
@@ -82,13 +85,21 @@ class Execution:
         columns: dict[int, list[Any]] = {}
         waiting: list[tuple[list[Any], int, Awaitable[Any]]] = []
         for field in plan.calls:
-            columns[field.index] = self._call(level, field, waiting)
+            if field.level is None:
+                columns[field.index] = self._call(level, field, waiting)
+            else:
+                columns[field.index] = self._resolve_level(level, field, waiting)
         if waiting:
             settled = await asyncio.gather(*(item[2] for item in waiting), return_exceptions=True)
             for (column, row, _), value in zip(waiting, settled, strict=True):
                 if isinstance(value, BaseException) and not isinstance(value, Exception):
                     raise value
-                column[row] = value
+                if row != WHOLE_COLUMN:
+                    column[row] = value
+                elif isinstance(value, Exception):
+                    column[:] = [value] * len(column)
+                else:
+                    column[:] = value
         shapes: dict[int, list[Shape]] = {}
         children: list[Level] = []
         for field in plan.objects:
@@ -156,6 +167,30 @@ class Execution:
             if is_awaitable(value):
                 waiting.append((column, row, value))
             column[row] = value
+        return column
+
+    def _resolve_level(
+        self,
+        level: Level,
+        field: FieldPlan,
+        waiting: list[tuple[list[Any], int, Awaitable[Any]]],
+    ) -> list[Any]:
+        """The field's level resolver called once for all rows (`batch.py`): its awaitable
+        fills the whole column (added to `waiting` as `WHOLE_COLUMN`)."""
+        arguments = self._arguments_of(field)
+        count = len(level.sources)
+        if isinstance(arguments, Exception):
+            return [arguments] * count
+        names = field.python_names
+        python_arguments = {names[name]: value for name, value in arguments.items()}
+        path = Path(level.path(0), field.key, field.parent_type.name)
+        info = self.build_info(field.definition, field.nodes, field.parent_type, path)
+        try:
+            values = field.level.resolve_level(info, level.sources, python_arguments)  # type: ignore[union-attr]
+        except Exception as error:
+            return [error] * count
+        column: list[Any] = [None] * count
+        waiting.append((column, WHOLE_COLUMN, values))
         return column
 
     def _child_levels(

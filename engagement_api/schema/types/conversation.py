@@ -15,7 +15,7 @@ from engagement_api.schema.enums import ConversationStatus
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.info import request_context
 from engagement_api.schema.node import Connection, Node
-from engagement_api.schema.types._load import load_required_row
+from engagement_api.schema.types._load import relation
 from engagement_api.schema.types.engagement import Engagement
 
 if TYPE_CHECKING:
@@ -49,10 +49,7 @@ class Conversation(Node):
             updated_at=row.updated_at,
         )
 
-    @strawberry.field
-    async def engagement(self, info: strawberry.Info) -> Engagement:
-        row = await load_required_row(info, EngagementByIdLoader, self.engagement_id)
-        return Engagement.from_row(row)
+    engagement: Engagement = relation(EngagementByIdLoader, "engagement_id")
 
     @strawberry.field(description="Time of the newest message this viewer may see.")
     def last_message_at(self, info: strawberry.Info) -> datetime | None:

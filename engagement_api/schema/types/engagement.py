@@ -21,7 +21,7 @@ from engagement_api.schema.enums import (
 )
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.node import Connection, Node
-from engagement_api.schema.types._load import load_required_row, load_row
+from engagement_api.schema.types._load import relation
 from engagement_api.schema.types.order import Order
 from engagement_api.schema.types.user import User
 
@@ -62,16 +62,8 @@ class Engagement(Node):
             closed_at=row.closed_at,
         )
 
-    @strawberry.field
-    async def client(self, info: strawberry.Info) -> User:
-        return User.from_row(await load_required_row(info, UserByIdLoader, self.client_id))
-
-    @strawberry.field
-    async def proposal(self, info: strawberry.Info) -> ProposalRef | None:
-        from engagement_api.schema.types.proposal import Proposal
-
-        row = await load_row(info, ProposalByIdLoader, self.proposal_id)
-        return Proposal.from_row(row) if row else None
+    client: User = relation(UserByIdLoader, "client_id")
+    proposal: ProposalRef | None = relation(ProposalByIdLoader, "proposal_id")
 
     @strawberry.field(
         description="Ordered by phase, then creation time. Soft-deleted projects never appear."

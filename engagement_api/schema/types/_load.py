@@ -11,10 +11,11 @@ execution) and its level resolver for all the rows of a level at once (the opera
 compiler, `compiler/batch.py`): one `load_many` on the same loader, the same values.
 """
 
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 from operator import attrgetter
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin
 
 import strawberry
 from graphql import GraphQLResolveInfo
@@ -23,7 +24,17 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.lazy_type import LazyType
 
 from engagement_api.compiler.batch import LEVEL_RESOLVER
-from engagement_api.loaders.base import ByIdLoader
+from engagement_api.db.queries import Filters
+from engagement_api.loaders.base import ByIdLoader, PageLoader
+from engagement_api.resolvers.connections import (
+    PAGINATION,
+    build_connection,
+    codec_of,
+    filter_values,
+    page_window,
+    resolve_connection,
+    selects_in,
+)
 from engagement_api.schema.direct import direct
 from engagement_api.schema.info import request_context
 
@@ -118,3 +129,84 @@ def relation(loader: type[ByIdLoader], key: str, *, description: str | None = No
     made: StrawberryField = strawberry.field(resolver=resolve, description=description)
     declared.field = made
     return made
+
+
+class Pages:
+    """A connection field of a parent, read through a page loader keyed by the parent's
+    `key` attribute: its arguments are the page (`first`, `after`, `last`, `before`) and
+    filters (any other argument, by its Python name: a list, or one value)."""
+
+    def __init__(self, loader: type[PageLoader], key: str, node: Any) -> None:
+        self.loader = loader
+        self.key = key
+        self.node = node
+        self._make: Callable[[Any], Any] | None = None
+
+    def make(self) -> Callable[[Any], Any]:
+        """The node type's `from_row` (resolved on first use: the type may be lazy)."""
+        if self._make is None:
+            node = self.node
+            if get_origin(node) is Annotated:  # Annotated["Name", strawberry.lazy(module)]
+                name, reference = get_args(node)
+                node = reference.resolve_forward_ref(name).resolve_type()
+            self._make = node.from_row
+        return self._make
+
+    def resolve(self, root: Any, info: strawberry.Info[Any, Any], arguments: dict[str, Any]) -> Any:
+        page, filters = _page_and_filters(arguments)
+        return resolve_connection(
+            info, self.loader, getattr(root, self.key), self.make(), filters=filters, **page
+        )
+
+    async def resolve_level(
+        self, info: GraphQLResolveInfo[Any], sources: Sequence[Any], arguments: dict[str, Any]
+    ) -> list[Any]:
+        """`resolve` for every parent of a level: the window and codec made once, one
+        `load_many` of the pages."""
+        page, filters = _page_and_filters(arguments)
+        context = request_context(info)
+        spec = self.loader.spec
+        codec = codec_of(spec, context.scope)
+        try:
+            window = page_window(codec, **page, with_total=selects_in(info, "totalCount"))
+        except Exception as error:
+            return [error] * len(sources)
+        keys = [(parent_id, filters, window) for parent_id in map(attrgetter(self.key), sources)]
+        try:
+            pages = await context.loader(self.loader).load_many(keys)
+        except Exception as error:
+            return [error] * len(sources)
+        sort_names, make = spec.sort_names(context.scope), self.make()
+        return [build_connection(codec, found, window, sort_names, make) for found in pages]
+
+
+def _page_and_filters(arguments: dict[str, Any]) -> tuple[dict[str, Any], Filters]:
+    page = {name: value for name, value in arguments.items() if name in PAGINATION}
+    filters = filter_values(
+        **{
+            name: value if value is None or isinstance(value, list) else [value]
+            for name, value in arguments.items()
+            if name not in PAGINATION
+        }
+    )
+    return page, filters
+
+
+def connection(
+    loader: type[PageLoader], key: str, node: Any, *, description: str | None = None
+) -> Callable[[Callable[..., Any]], Any]:
+    """The connection field whose arguments `declaration`'s signature declares (its body is
+    not run), read through `loader` from the parent's `key` attribute, `node` (a type, or
+    its lazy reference) making each node (see `Pages`)."""
+    declared = Pages(loader, key, node)
+
+    def field(declaration: Callable[..., Any]) -> Any:
+        @direct
+        @functools.wraps(declaration)
+        async def resolve(self: Any, info: strawberry.Info[Any, Any], **arguments: Any) -> Any:
+            return await declared.resolve(self, info, arguments)
+
+        setattr(resolve, LEVEL_RESOLVER, declared)
+        return strawberry.field(resolver=resolve, description=description)
+
+    return field

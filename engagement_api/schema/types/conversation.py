@@ -9,13 +9,11 @@ from engagement_api.loaders import (
     MessagesByConversationIdLoader,
 )
 from engagement_api.loaders.messages import NEWEST
-from engagement_api.resolvers.connections import resolve_connection
-from engagement_api.schema.direct import direct
 from engagement_api.schema.enums import ConversationStatus
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.info import request_context
 from engagement_api.schema.node import Connection, Node
-from engagement_api.schema.types._load import relation
+from engagement_api.schema.types._load import connection, relation
 from engagement_api.schema.types.engagement import Engagement
 
 if TYPE_CHECKING:
@@ -65,13 +63,15 @@ class Conversation(Node):
         page = await loader.load((self.db_id, (), NEWEST))
         return Message.from_row(page.rows[0]) if page.rows else None
 
-    @strawberry.field(
+    @connection(
+        MessagesByConversationIdLoader,
+        "db_id",
+        MessageRef,
         description=(
             "Chronological. Page forward with first/after, or read the newest with last/before."
-        )
+        ),
     )
-    @direct
-    async def messages(
+    def messages(
         self,
         info: strawberry.Info,
         first: int | None = None,
@@ -79,15 +79,4 @@ class Conversation(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[MessageRef]:
-        from engagement_api.schema.types.message import Message
-
-        return await resolve_connection(
-            info,
-            MessagesByConversationIdLoader,
-            self.db_id,
-            Message.from_row,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+        raise NotImplementedError  # declares the arguments: `connection` resolves it

@@ -155,6 +155,8 @@ def _values_of(value: Any, key: str) -> Iterator[Any]:
 class Document:
     """A document being drawn: its variables and named fragments."""
 
+    max_depth = MAX_DEPTH
+
     def __init__(self, draw: st.DrawFn, pools: Pools) -> None:
         self.draw = draw
         self.pools = pools
@@ -187,7 +189,7 @@ class Document:
         named = get_named_type(definition.type)
         if is_leaf_type(named):
             return f"{alias}{name}{arguments}"
-        if depth >= MAX_DEPTH:
+        if depth >= self.max_depth:
             return "__typename"
         if isinstance(named, GraphQLInterfaceType):
             return f"{alias}{name}{arguments} {{ {self.abstract(named, depth + 1)} }}"
@@ -240,14 +242,19 @@ class RelationWalk(Document):
     """A document that goes down through object fields at every level (one or two of them,
     beside a few leaves), so that relation fields (by id, connections) are reached deep
     under lists of parents, with aliases, fragments and repeated fields as `Document`
-    draws them: the places where a whole level is resolved at once."""
+    draws them: the places where a whole level is resolved at once (a message's sender is
+    ten levels below the root, under engagements and their conversations)."""
+
+    max_depth = 11
 
     def selection(self, parent: GraphQLObjectType | GraphQLInterfaceType, depth: int) -> str:
         names = sorted(parent.fields)
         objects = [name for name in names if not _is_leaf_field(parent, name)]
         leaves = [name for name in names if _is_leaf_field(parent, name)]
-        chosen = self.draw(st.lists(st.sampled_from(leaves), max_size=2)) if leaves else []
-        if objects and depth < MAX_DEPTH:
+        chosen = (
+            self.draw(st.lists(st.sampled_from(leaves), min_size=1, max_size=2)) if leaves else []
+        )
+        if objects and depth < self.max_depth:
             chosen += self.draw(st.lists(st.sampled_from(objects), min_size=1, max_size=2))
         parts = [self.field(parent, name, depth) for name in chosen] or ["__typename"]
         if isinstance(parent, GraphQLObjectType) and self.draw(st.integers(0, 5)) == 0:

@@ -10,8 +10,9 @@ graphql-core reports them (`errors.ErrorLog`).
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from itertools import repeat
-from operator import is_
+from itertools import accumulate, chain, repeat
+from operator import attrgetter, is_
+from types import NoneType
 from typing import Any
 
 from graphql import (
@@ -37,10 +38,10 @@ BuildInfo = Callable[[Any, list[Any], Any, Path], GraphQLResolveInfo[Any]]
 WHOLE_COLUMN = -1
 """The row of a `waiting` entry whose awaitable gives the values of every row."""
 
-Shape = None | int | tuple[int, int] | list[Any] | Exception
+Shape = None | int | tuple[int, int] | list[Any] | slice | Exception
 """A row's value of an object field: null, the index of its object in the child level (with
-the variant's, for an interface), a list of such entries (one per item), or the error that
-replaced it."""
+the variant's, for an interface), a list of such entries (one per item) or the slice of the
+child level that holds its items in order, or the error that replaced it."""
 
 
 class Execution:
@@ -183,7 +184,7 @@ class Execution:
             return [arguments] * count
         names = field.python_names
         python_arguments = {names[name]: value for name, value in arguments.items()}
-        path = Path(level.path(0), field.key, field.parent_type.name)
+        path = Path(level.one_path(0), field.key, field.parent_type.name)
         info = self.build_info(field.definition, field.nodes, field.parent_type, path)
         try:
             values = field.level.resolve_level(info, level.sources, python_arguments)  # type: ignore[union-attr]
@@ -227,6 +228,11 @@ class Execution:
         # The common case inline: one variant, values of classes its check already passed.
         checked = variants[0].checked_classes if not abstract else set()
         unchecked = not abstract and variants[0].object_type.is_type_of is None
+        if not abstract:
+            whole = _whole_level(level.sources, field, column, checked, unchecked)
+            if whole is not None:
+                shapes, placed, rows_of, indexes = whole
+                return shapes, [Level(variants[0], placed, level, field, rows_of, indexes)]
         placed, rows_of = sources[0], parent_rows[0]
         indexes = items[0] if items is not None else None
         for row, source in enumerate(level.sources):
@@ -266,7 +272,7 @@ class Execution:
                 placed.extend(value)
                 rows_of.extend(repeat(row, count))
                 indexes.extend(range(count))
-                shapes.append(list(range(start, start + count)))
+                shapes.append(slice(start, start + count))
             else:
                 shapes.append(
                     [
@@ -426,6 +432,8 @@ class Execution:
                 self.log.nulled(value.errors, _position(level, row, field))
                 return None
             return value
+        if type(shape) is slice:
+            shape = list(range(shape.start, shape.stop))
         values: list[Any] = []
         for index, entry in enumerate(shape):  # type: ignore[arg-type]
             if entry is None:
@@ -476,6 +484,47 @@ class Execution:
             return nulled
         self.log.nulled(nulled.errors, _position(level, row, field))
         return None
+
+
+def _whole_level(
+    sources: list[Any],
+    field: FieldPlan,
+    column: list[Any] | None,
+    checked: set[type],
+    unchecked: bool,
+) -> tuple[list[Shape], list[Any], list[int], list[int | None] | None] | None:
+    """`_child_levels` of a one-variant field in a few passes over the level, for the usual
+    level: every row's value is an object (for a list field, a list of objects) of a class
+    the type's check has already passed, not a `strawberry.cast` value. None for any other
+    level, which then goes row by row."""
+    if column is None:
+        try:
+            column = list(map(attrgetter(field.attribute), sources))
+        except Exception:
+            return None
+    if not field.is_list:
+        values = column
+    elif set(map(type, column)) <= {list}:
+        values = list(chain.from_iterable(column))
+    else:
+        return None
+    classes = set(map(type, values))
+    if unchecked:
+        if any(kind is NoneType or issubclass(kind, BaseException) for kind in classes):
+            return None
+    elif not classes <= checked:
+        return None
+    if any(map(getattr, values, repeat(TYPE_CAST_ATTRIBUTE), repeat(None))):
+        return None
+    if not field.is_list:
+        every = list(range(len(values)))
+        return every, values, every, None  # type: ignore[return-value]
+    counts = list(map(len, column))
+    ends = list(accumulate(counts))
+    shapes: list[Shape] = list(map(slice, [0, *ends[:-1]], ends))
+    rows = list(chain.from_iterable(map(repeat, range(len(counts)), counts)))
+    items: list[int | None] = list(chain.from_iterable(map(range, counts)))
+    return shapes, values, rows, items
 
 
 def _position(

@@ -90,8 +90,14 @@ class Execution:
                 columns[field.index] = self._call(level, field, waiting)
             else:
                 columns[field.index] = self._resolve_level(level, field, waiting)
-        if waiting:
+        if len(waiting) == 1:  # one level resolver, typically: awaited without a task
+            try:
+                settled = [await waiting[0][2]]
+            except Exception as error:
+                settled = [error]
+        elif waiting:
             settled = await asyncio.gather(*(item[2] for item in waiting), return_exceptions=True)
+        if waiting:
             for (column, row, _), value in zip(waiting, settled, strict=True):
                 if isinstance(value, BaseException) and not isinstance(value, Exception):
                     raise value

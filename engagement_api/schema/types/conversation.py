@@ -9,6 +9,7 @@ from engagement_api.loaders import (
     MessagesByConversationIdLoader,
 )
 from engagement_api.loaders.messages import NEWEST
+from engagement_api.schema.direct import direct
 from engagement_api.schema.enums import ConversationStatus
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.info import request_context
@@ -50,6 +51,7 @@ class Conversation(Node):
     engagement: Engagement = relation(EngagementByIdLoader, "engagement_id")
 
     @strawberry.field(description="Time of the newest message this viewer may see.")
+    @direct
     def last_message_at(self, info: strawberry.Info) -> datetime | None:
         if request_context(info).scope.is_client:
             return self.last_message_at_public

@@ -6,7 +6,10 @@ arguments inline or as variables, good and bad values, aliases, `__typename`, in
 fragments and named fragments, the `node` interface), as every kind of viewer (ADMIN,
 STAFF, CLIENT, anonymous). Their answers must be the same JSON, errors included (messages,
 paths, locations, codes; the request id of a masked error is per request and left out).
-Bounded: `COMPILED_EXAMPLES` documents (default 150).
+A second generator walks object fields down to eleven levels, so that relation fields
+(resolved a whole level at once by the compiler) are reached under lists of parents, with
+null keys and rows the viewer may not see. Bounded: `COMPILED_EXAMPLES` documents per test
+(default 150).
 """
 
 import itertools

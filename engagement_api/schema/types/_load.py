@@ -1,14 +1,20 @@
-"""Relation fields read by id, declared once: which by-id loader, which attribute of the
-parent holds the id.
+"""Relation fields declared once: which loader reads them, from which attribute of the
+parent. By id:
 
     sender: User = relation(UserByIdLoader, "sender_id")
     proposal: ProposalRef | None = relation(ProposalByIdLoader, "proposal_id")
 
 The field's type says the rest: its object type's `from_row` makes the value, and a
 non-null type makes a missing row an error (a row the viewer may not see is missing too,
-`db/visibility.py`). The declaration is the field's resolver for one parent row (stock
-execution) and its level resolver for all the rows of a level at once (the operation
-compiler, `compiler/batch.py`): one `load_many` on the same loader, the same values.
+`db/visibility.py`). A connection of the parent, over a method that declares its
+arguments (the page: first/after/last/before; any other argument filters by its name):
+
+    @connection(ProjectsByEngagementIdLoader, "db_id", ProjectRef, description="...")
+    def projects(self, info: strawberry.Info, first: int | None = None, ...) -> ...:
+
+A declaration is the field's resolver for one parent row (stock execution) and its level
+resolver for all the rows of a level at once (the operation compiler, `compiler/batch.py`):
+one `load_many` on the same loader, the same values.
 """
 
 import functools
@@ -21,7 +27,6 @@ import strawberry
 from graphql import GraphQLResolveInfo
 from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
-from strawberry.types.lazy_type import LazyType
 
 from engagement_api.compiler.batch import LEVEL_RESOLVER
 from engagement_api.db.queries import Filters
@@ -57,7 +62,7 @@ class ById:
             required = not isinstance(kind, StrawberryOptional)
             if not required:
                 kind = kind.of_type
-            if isinstance(kind, LazyType):
+            if isinstance(kind, strawberry.LazyType):
                 kind = kind.resolve_type()
             self._made = (kind.from_row, required)
         return self._made

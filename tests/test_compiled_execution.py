@@ -6,7 +6,10 @@ arguments inline or as variables, good and bad values, aliases, `__typename`, in
 fragments and named fragments, the `node` interface), as every kind of viewer (ADMIN,
 STAFF, CLIENT, anonymous). Their answers must be the same JSON, errors included (messages,
 paths, locations, codes; the request id of a masked error is per request and left out).
-Bounded: `COMPILED_EXAMPLES` documents (default 150).
+A second generator walks object fields down to eleven levels, so that relation fields
+(resolved a whole level at once by the compiler) are reached under lists of parents, with
+null keys and rows the viewer may not see. Bounded: `COMPILED_EXAMPLES` documents per test
+(default 150).
 """
 
 import itertools
@@ -82,6 +85,24 @@ async def pools(owner_engine: Any) -> Pools:
                 attachments=[{"name": "a.txt", "url": "https://x.test/a", "size": m}],
             )
         made += [proposal, engagement, project, order, conversation]
+    # Null keys and hidden rows behind relation fields: an engagement without proposal, a
+    # project without service, an order without engagement, a converted proposal, and a
+    # message from the other client (a CLIENT viewer may not see that sender: a non-null
+    # relation that finds nothing).
+    bare = await world.engagement(org, clients[0], name="Bare")
+    unserviced = await world.project(bare, description=None)
+    loose = await world.order(org, clients[0])
+    converted = await world.proposal(
+        org,
+        clients[0],
+        ProposalStatus.SIGNED,
+        converted_order_id=loose.id,
+        converted_engagement_id=bare.id,
+    )
+    talk = await world.conversation(bare, subject="Crossed")
+    await world.message(talk, clients[0], "mine", at=BASE_TIME.replace(hour=20))
+    await world.message(talk, clients[1], "theirs", at=BASE_TIME.replace(hour=21))
+    made += [bare, unserviced, loose, converted, talk]
     other = await world.organization("Elsewhere")
     outsider = await world.user(other, Role.CLIENT)
     made += [other, outsider, await world.engagement(other, outsider)]
@@ -137,6 +158,8 @@ def _values_of(value: Any, key: str) -> Iterator[Any]:
 class Document:
     """A document being drawn: its variables and named fragments."""
 
+    max_depth = MAX_DEPTH
+
     def __init__(self, draw: st.DrawFn, pools: Pools) -> None:
         self.draw = draw
         self.pools = pools
@@ -169,7 +192,7 @@ class Document:
         named = get_named_type(definition.type)
         if is_leaf_type(named):
             return f"{alias}{name}{arguments}"
-        if depth >= MAX_DEPTH:
+        if depth >= self.max_depth:
             return "__typename"
         if isinstance(named, GraphQLInterfaceType):
             return f"{alias}{name}{arguments} {{ {self.abstract(named, depth + 1)} }}"
@@ -218,6 +241,34 @@ class Document:
         return " ".join([f"{head} {{ {selection} }}", *self.fragments])
 
 
+class RelationWalk(Document):
+    """A document that goes down through object fields at every level (one or two of them,
+    beside a few leaves), so that relation fields (by id, connections) are reached deep
+    under lists of parents, with aliases, fragments and repeated fields as `Document`
+    draws them: the places where a whole level is resolved at once (a message's sender is
+    ten levels below the root, under engagements and their conversations)."""
+
+    max_depth = 11
+
+    def selection(self, parent: GraphQLObjectType | GraphQLInterfaceType, depth: int) -> str:
+        names = sorted(parent.fields)
+        objects = [name for name in names if not _is_leaf_field(parent, name)]
+        leaves = [name for name in names if _is_leaf_field(parent, name)]
+        chosen = (
+            self.draw(st.lists(st.sampled_from(leaves), min_size=1, max_size=2)) if leaves else []
+        )
+        if objects and depth < self.max_depth:
+            chosen += self.draw(st.lists(st.sampled_from(objects), min_size=1, max_size=2))
+        parts = [self.field(parent, name, depth) for name in chosen] or ["__typename"]
+        if isinstance(parent, GraphQLObjectType) and self.draw(st.integers(0, 5)) == 0:
+            parts = [self.wrapped(parent, parts)]
+        return " ".join(parts)
+
+
+def _is_leaf_field(parent: GraphQLObjectType | GraphQLInterfaceType, name: str) -> bool:
+    return is_leaf_type(get_named_type(parent.fields[name].type))
+
+
 def _literal(value: Any, input_type: GraphQLInputType) -> str:
     named = get_named_type(input_type)
     if isinstance(value, list):
@@ -230,8 +281,10 @@ def _literal(value: Any, input_type: GraphQLInputType) -> str:
 
 
 @st.composite
-def documents(draw: st.DrawFn, pools: Pools) -> tuple[str, dict[str, Any]]:
-    document = Document(draw, pools)
+def documents(
+    draw: st.DrawFn, pools: Pools, kind: type[Document] = Document
+) -> tuple[str, dict[str, Any]]:
+    document = kind(draw, pools)
     selection = document.selection(CONTRACT.query_type, 0)  # type: ignore[arg-type]
     variables = {name: value for name, (_, value) in document.variables.items()}
     return document.text(selection), variables
@@ -278,7 +331,24 @@ BOUNDED = settings(
 def test_compiled_and_stock_execution_answer_the_same(
     data: st.DataObject, cursors: Pools, servers: tuple[RunningServer, RunningServer]
 ) -> None:
-    query, variables = data.draw(documents(cursors), label="document")
+    _compare(data, cursors, servers, Document)
+
+
+@BOUNDED
+@given(data=st.data())
+def test_relations_deep_under_lists_answer_the_same(
+    data: st.DataObject, cursors: Pools, servers: tuple[RunningServer, RunningServer]
+) -> None:
+    _compare(data, cursors, servers, RelationWalk)
+
+
+def _compare(
+    data: st.DataObject,
+    cursors: Pools,
+    servers: tuple[RunningServer, RunningServer],
+    kind: type[Document],
+) -> None:
+    query, variables = data.draw(documents(cursors, kind), label="document")
     viewer = data.draw(st.sampled_from(sorted(cursors.tokens)), label="viewer")
     token = cursors.tokens[viewer]
     compiled, stock = servers

@@ -10,8 +10,9 @@ graphql-core reports them (`errors.ErrorLog`).
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from itertools import repeat
-from operator import is_
+from itertools import accumulate, chain, repeat
+from operator import attrgetter, is_
+from types import NoneType
 from typing import Any
 
 from graphql import (
@@ -34,10 +35,13 @@ from engagement_api.compiler.rows import row_builder
 
 BuildInfo = Callable[[Any, list[Any], Any, Path], GraphQLResolveInfo[Any]]
 
-Shape = None | int | tuple[int, int] | list[Any] | Exception
+WHOLE_COLUMN = -1
+"""The row of a `waiting` entry whose awaitable gives the values of every row."""
+
+Shape = None | int | tuple[int, int] | list[Any] | slice | Exception
 """A row's value of an object field: null, the index of its object in the child level (with
-the variant's, for an interface), a list of such entries (one per item), or the error that
-replaced it."""
+the variant's, for an interface), a list of such entries (one per item) or the slice of the
+child level that holds its items in order, or the error that replaced it."""
 
 
 class Execution:
@@ -82,13 +86,27 @@ class Execution:
         columns: dict[int, list[Any]] = {}
         waiting: list[tuple[list[Any], int, Awaitable[Any]]] = []
         for field in plan.calls:
-            columns[field.index] = self._call(level, field, waiting)
-        if waiting:
+            if field.level is None:
+                columns[field.index] = self._call(level, field, waiting)
+            else:
+                columns[field.index] = self._resolve_level(level, field, waiting)
+        if len(waiting) == 1:  # one level resolver, typically: awaited without a task
+            try:
+                settled = [await waiting[0][2]]
+            except Exception as error:
+                settled = [error]
+        elif waiting:
             settled = await asyncio.gather(*(item[2] for item in waiting), return_exceptions=True)
+        if waiting:
             for (column, row, _), value in zip(waiting, settled, strict=True):
                 if isinstance(value, BaseException) and not isinstance(value, Exception):
                     raise value
-                column[row] = value
+                if row != WHOLE_COLUMN:
+                    column[row] = value
+                elif isinstance(value, Exception):
+                    column[:] = [value] * len(column)
+                else:
+                    column[:] = value
         shapes: dict[int, list[Shape]] = {}
         children: list[Level] = []
         for field in plan.objects:
@@ -158,6 +176,30 @@ class Execution:
             column[row] = value
         return column
 
+    def _resolve_level(
+        self,
+        level: Level,
+        field: FieldPlan,
+        waiting: list[tuple[list[Any], int, Awaitable[Any]]],
+    ) -> list[Any]:
+        """The field's level resolver called once for all rows (`batch.py`): its awaitable
+        fills the whole column (added to `waiting` as `WHOLE_COLUMN`)."""
+        arguments = self._arguments_of(field)
+        count = len(level.sources)
+        if isinstance(arguments, Exception):
+            return [arguments] * count
+        names = field.python_names
+        python_arguments = {names[name]: value for name, value in arguments.items()}
+        path = Path(level.one_path(0), field.key, field.parent_type.name)
+        info = self.build_info(field.definition, field.nodes, field.parent_type, path)
+        try:
+            values = field.level.resolve_level(info, level.sources, python_arguments)  # type: ignore[union-attr]
+        except Exception as error:
+            return [error] * count
+        column: list[Any] = [None] * count
+        waiting.append((column, WHOLE_COLUMN, values))
+        return column
+
     def _child_levels(
         self, level: Level, field: FieldPlan, column: list[Any] | None
     ) -> tuple[list[Shape], list[Level]]:
@@ -192,6 +234,11 @@ class Execution:
         # The common case inline: one variant, values of classes its check already passed.
         checked = variants[0].checked_classes if not abstract else set()
         unchecked = not abstract and variants[0].object_type.is_type_of is None
+        if not abstract:
+            whole = _whole_level(level.sources, field, column, checked, unchecked)
+            if whole is not None:
+                shapes, placed, rows_of, indexes = whole
+                return shapes, [Level(variants[0], placed, level, field, rows_of, indexes)]
         placed, rows_of = sources[0], parent_rows[0]
         indexes = items[0] if items is not None else None
         for row, source in enumerate(level.sources):
@@ -231,7 +278,7 @@ class Execution:
                 placed.extend(value)
                 rows_of.extend(repeat(row, count))
                 indexes.extend(range(count))
-                shapes.append(list(range(start, start + count)))
+                shapes.append(slice(start, start + count))
             else:
                 shapes.append(
                     [
@@ -391,6 +438,8 @@ class Execution:
                 self.log.nulled(value.errors, _position(level, row, field))
                 return None
             return value
+        if type(shape) is slice:
+            shape = list(range(shape.start, shape.stop))
         values: list[Any] = []
         for index, entry in enumerate(shape):  # type: ignore[arg-type]
             if entry is None:
@@ -441,6 +490,47 @@ class Execution:
             return nulled
         self.log.nulled(nulled.errors, _position(level, row, field))
         return None
+
+
+def _whole_level(
+    sources: list[Any],
+    field: FieldPlan,
+    column: list[Any] | None,
+    checked: set[type],
+    unchecked: bool,
+) -> tuple[list[Shape], list[Any], list[int], list[int | None] | None] | None:
+    """`_child_levels` of a one-variant field in a few passes over the level, for the usual
+    level: every row's value is an object (for a list field, a list of objects) of a class
+    the type's check has already passed, not a `strawberry.cast` value. None for any other
+    level, which then goes row by row."""
+    if column is None:
+        try:
+            column = list(map(attrgetter(field.attribute), sources))
+        except Exception:
+            return None
+    if not field.is_list:
+        values = column
+    elif set(map(type, column)) <= {list}:
+        values = list(chain.from_iterable(column))
+    else:
+        return None
+    classes = set(map(type, values))
+    if unchecked:
+        if any(kind is NoneType or issubclass(kind, BaseException) for kind in classes):
+            return None
+    elif not classes <= checked:
+        return None
+    if any(map(getattr, values, repeat(TYPE_CAST_ATTRIBUTE), repeat(None))):
+        return None
+    if not field.is_list:
+        every = list(range(len(values)))
+        return every, values, every, None  # type: ignore[return-value]
+    counts = list(map(len, column))
+    ends = list(accumulate(counts))
+    shapes: list[Shape] = list(map(slice, [0, *ends[:-1]], ends))
+    rows = list(chain.from_iterable(map(repeat, range(len(counts)), counts)))
+    items: list[int | None] = list(chain.from_iterable(map(range, counts)))
+    return shapes, values, rows, items
 
 
 def _position(

@@ -36,6 +36,20 @@ class Level:
         """The row's response path (None at the root)."""
         return self.paths()[row]
 
+    def one_path(self, row: int) -> Path | None:
+        """The row's response path, without making every row's (a level resolver's info)."""
+        if self._paths is not None:
+            known: Path | None = self._paths[row]
+            return known
+        parent = self.parent
+        if parent is None:
+            return None
+        field: FieldPlan = self.field  # type: ignore[assignment]
+        path = Path(parent.one_path(self.parent_rows[row]), field.key, field.parent_type.name)
+        if self.items is not None:
+            path = Path(path, self.items[row], None)  # type: ignore[arg-type]
+        return path
+
     def paths(self) -> list[Path | None]:
         """Every row's response path, made once (the items of one list share their
         field's path)."""

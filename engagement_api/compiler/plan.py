@@ -19,12 +19,14 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    get_named_type,
     is_leaf_type,
     is_object_type,
 )
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from engagement_api.compiler.batch import LevelResolver, level_resolver
 from engagement_api.compiler.collect import UnsupportedDocumentError, collect_fields
 from engagement_api.compiler.leaves import coercion, enum_table, is_int, passthrough_class
 
@@ -52,6 +54,10 @@ class FieldPlan:
     attribute: str = ""
     resolve: Callable[..., Any] | None = None
     has_arguments: bool = False
+    level: LevelResolver | None = None
+    """A resolver field resolved for all rows of a level at once (`batch.py`)."""
+    python_names: dict[str, str] = field(default_factory=dict)
+    """With `level`: each argument's Python name, by GraphQL name."""
     return_type: GraphQLOutputType | None = None
     non_null: bool = False
     is_list: bool = False
@@ -156,6 +162,7 @@ def _plan_field(
         plan.resolve = definition.resolve
         if plan.resolve is None:
             raise UnsupportedDocumentError("default resolver")
+        _plan_level(plan, definition)
     plan.return_type = definition.type
     inner = definition.type
     if isinstance(inner, GraphQLNonNull):
@@ -185,6 +192,25 @@ def _plan_field(
         plan.variants.append(_plan_selection(schema, object_type, selection_sets, fragments))
         plan.slots[object_type.name] = slot
     return plan
+
+
+def _plan_level(plan: FieldPlan, definition: GraphQLField) -> None:
+    """Records the field's level resolver when it has one and its arguments reach it as
+    graphql-core coerces them (scalars and enums: input objects need Strawberry's own
+    conversion, which the resolver call gives)."""
+    strawberry_field = (definition.extensions or {}).get(BACKREF)
+    if not isinstance(strawberry_field, StrawberryField):
+        return
+    level = level_resolver(strawberry_field)
+    if level is None:
+        return
+    names = {}
+    for name, argument in definition.args.items():
+        argument_definition = (argument.extensions or {}).get(BACKREF)
+        if argument_definition is None or not is_leaf_type(get_named_type(argument.type)):
+            return
+        names[name] = argument_definition.python_name
+    plan.level, plan.python_names = level, names
 
 
 def _attribute_of(definition: GraphQLField) -> str | None:

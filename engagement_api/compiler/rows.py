@@ -126,8 +126,9 @@ def _object_code(field: FieldPlan, value: str) -> list[str]:
     entry = f"e{index}"
     if field.is_list:
         complete = [
-            f"if {entry}.__class__ is not list: raise _UnusualValueError",
-            f"{value} = [r{index}[i] for i in {entry}]",
+            f"if {entry}.__class__ is slice: {value} = r{index}[{entry}]",
+            f"elif {entry}.__class__ is list: {value} = [r{index}[i] for i in {entry}]",
+            "else: raise _UnusualValueError",
         ]
     else:
         complete = [

@@ -331,8 +331,13 @@ def selects(info: strawberry.Info[Any, Any], field_name: str) -> bool:
             for field in info.selected_fields
             if isinstance(field, SelectedField)
         )
+    return selects_in(raw, field_name)
+
+
+def selects_in(info: GraphQLResolveInfo[Any], field_name: str) -> bool:
+    """`selects` for graphql-core's resolve info."""
     return any(
-        _selection_has(node.selection_set, field_name, raw.fragments) for node in raw.field_nodes
+        _selection_has(node.selection_set, field_name, info.fragments) for node in info.field_nodes
     )
 
 

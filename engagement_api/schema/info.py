@@ -3,6 +3,7 @@
 from typing import Any
 
 import strawberry
+from graphql import GraphQLResolveInfo
 
 from engagement_api.context import RequestContext
 
@@ -11,7 +12,8 @@ EVENT_CONTEXT_ATTRIBUTE = "event_context"
 subscriber's fresh scope, whose transaction and loaders serve that event's selection."""
 
 
-def request_context(info: strawberry.Info[Any, Any]) -> RequestContext:
+def request_context(info: strawberry.Info[Any, Any] | GraphQLResolveInfo[Any]) -> RequestContext:
+    """The request's context, from Strawberry's `info` or graphql-core's (a level resolver's)."""
     event_context = getattr(info.root_value, EVENT_CONTEXT_ATTRIBUTE, None)
     if isinstance(event_context, RequestContext):
         return event_context

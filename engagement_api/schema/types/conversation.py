@@ -9,13 +9,12 @@ from engagement_api.loaders import (
     MessagesByConversationIdLoader,
 )
 from engagement_api.loaders.messages import NEWEST
-from engagement_api.resolvers.connections import resolve_connection
 from engagement_api.schema.direct import direct
 from engagement_api.schema.enums import ConversationStatus
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.info import request_context
 from engagement_api.schema.node import Connection, Node
-from engagement_api.schema.types._load import load_required_row
+from engagement_api.schema.types._load import connection, relation
 from engagement_api.schema.types.engagement import Engagement
 
 if TYPE_CHECKING:
@@ -49,12 +48,10 @@ class Conversation(Node):
             updated_at=row.updated_at,
         )
 
-    @strawberry.field
-    async def engagement(self, info: strawberry.Info) -> Engagement:
-        row = await load_required_row(info, EngagementByIdLoader, self.engagement_id)
-        return Engagement.from_row(row)
+    engagement: Engagement = relation(EngagementByIdLoader, "engagement_id")
 
     @strawberry.field(description="Time of the newest message this viewer may see.")
+    @direct
     def last_message_at(self, info: strawberry.Info) -> datetime | None:
         if request_context(info).scope.is_client:
             return self.last_message_at_public
@@ -68,13 +65,15 @@ class Conversation(Node):
         page = await loader.load((self.db_id, (), NEWEST))
         return Message.from_row(page.rows[0]) if page.rows else None
 
-    @strawberry.field(
+    @connection(
+        MessagesByConversationIdLoader,
+        "db_id",
+        MessageRef,
         description=(
             "Chronological. Page forward with first/after, or read the newest with last/before."
-        )
+        ),
     )
-    @direct
-    async def messages(
+    def messages(
         self,
         info: strawberry.Info,
         first: int | None = None,
@@ -82,15 +81,4 @@ class Conversation(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[MessageRef]:
-        from engagement_api.schema.types.message import Message
-
-        return await resolve_connection(
-            info,
-            MessagesByConversationIdLoader,
-            self.db_id,
-            Message.from_row,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-        )
+        raise NotImplementedError  # declares the arguments: `connection` resolves it

@@ -11,8 +11,6 @@ from engagement_api.loaders import (
     ProposalByIdLoader,
     UserByIdLoader,
 )
-from engagement_api.resolvers.connections import filter_values, resolve_connection
-from engagement_api.schema.direct import direct
 from engagement_api.schema.enums import (
     ConversationStatus,
     EngagementStatus,
@@ -21,7 +19,7 @@ from engagement_api.schema.enums import (
 )
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.node import Connection, Node
-from engagement_api.schema.types._load import load_required_row, load_row
+from engagement_api.schema.types._load import connection, relation
 from engagement_api.schema.types.order import Order
 from engagement_api.schema.types.user import User
 
@@ -62,22 +60,16 @@ class Engagement(Node):
             closed_at=row.closed_at,
         )
 
-    @strawberry.field
-    async def client(self, info: strawberry.Info) -> User:
-        return User.from_row(await load_required_row(info, UserByIdLoader, self.client_id))
+    client: User = relation(UserByIdLoader, "client_id")
+    proposal: ProposalRef | None = relation(ProposalByIdLoader, "proposal_id")
 
-    @strawberry.field
-    async def proposal(self, info: strawberry.Info) -> ProposalRef | None:
-        from engagement_api.schema.types.proposal import Proposal
-
-        row = await load_row(info, ProposalByIdLoader, self.proposal_id)
-        return Proposal.from_row(row) if row else None
-
-    @strawberry.field(
-        description="Ordered by phase, then creation time. Soft-deleted projects never appear."
+    @connection(
+        ProjectsByEngagementIdLoader,
+        "db_id",
+        ProjectRef,
+        description="Ordered by phase, then creation time. Soft-deleted projects never appear.",
     )
-    @direct
-    async def projects(
+    def projects(
         self,
         info: strawberry.Info,
         first: int | None = None,
@@ -85,44 +77,25 @@ class Engagement(Node):
         status: list[ProjectStatus] | None = None,
         phase: list[ProjectPhase] | None = None,
     ) -> Connection[ProjectRef]:
-        from engagement_api.schema.types.project import Project
+        raise NotImplementedError  # declares the arguments: `connection` resolves it
 
-        return await resolve_connection(
-            info,
-            ProjectsByEngagementIdLoader,
-            self.db_id,
-            Project.from_row,
-            filters=filter_values(status=status, phase=phase),
-            first=first,
-            after=after,
-        )
-
-    @strawberry.field(description="Most recent activity first (lastMessageAt, then createdAt).")
-    @direct
-    async def conversations(
+    @connection(
+        ConversationsByEngagementIdLoader,
+        "db_id",
+        ConversationRef,
+        description="Most recent activity first (lastMessageAt, then createdAt).",
+    )
+    def conversations(
         self,
         info: strawberry.Info,
         first: int | None = None,
         after: str | None = None,
         status: ConversationStatus | None = None,
     ) -> Connection[ConversationRef]:
-        from engagement_api.schema.types.conversation import Conversation
+        raise NotImplementedError  # declares the arguments: `connection` resolves it
 
-        return await resolve_connection(
-            info,
-            ConversationsByEngagementIdLoader,
-            self.db_id,
-            Conversation.from_row,
-            filters=filter_values(status=None if status is None else [status]),
-            first=first,
-            after=after,
-        )
-
-    @strawberry.field(description="Newest first.")
-    @direct
-    async def orders(
+    @connection(OrdersByEngagementIdLoader, "db_id", Order, description="Newest first.")
+    def orders(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Order]:
-        return await resolve_connection(
-            info, OrdersByEngagementIdLoader, self.db_id, Order.from_row, first=first, after=after
-        )
+        raise NotImplementedError  # declares the arguments: `connection` resolves it

@@ -5,10 +5,9 @@ from typing import Any, Self
 import strawberry
 
 from engagement_api.loaders import ConversationByIdLoader, UserByIdLoader
-from engagement_api.schema.direct import direct
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.node import Node
-from engagement_api.schema.types._load import load_required_row, related
+from engagement_api.schema.types._load import relation
 from engagement_api.schema.types.conversation import Conversation
 from engagement_api.schema.types.user import User
 
@@ -52,12 +51,5 @@ class Message(Node):
             updated_at=row.updated_at,
         )
 
-    @strawberry.field
-    async def conversation(self, info: strawberry.Info) -> Conversation:
-        row = await load_required_row(info, ConversationByIdLoader, self.conversation_id)
-        return Conversation.from_row(row)
-
-    @strawberry.field
-    @direct
-    def sender(self, info: strawberry.Info) -> User:
-        return related(info, UserByIdLoader, self.sender_id, User.from_row)  # type: ignore[no-any-return]
+    conversation: Conversation = relation(ConversationByIdLoader, "conversation_id")
+    sender: User = relation(UserByIdLoader, "sender_id")

@@ -8,7 +8,7 @@ from engagement_api.loaders import EngagementByIdLoader, UserByIdLoader
 from engagement_api.schema.enums import OrderStatus
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.node import Node
-from engagement_api.schema.types._load import load_required_row, load_row
+from engagement_api.schema.types._load import relation
 from engagement_api.schema.types.user import User
 
 if TYPE_CHECKING:
@@ -38,15 +38,7 @@ class Order(Node):
             created_at=row.created_at,
         )
 
-    @strawberry.field
-    async def client(self, info: strawberry.Info) -> User:
-        return User.from_row(await load_required_row(info, UserByIdLoader, self.client_id))
-
-    @strawberry.field
-    async def engagement(
-        self, info: strawberry.Info
-    ) -> Annotated["Engagement", strawberry.lazy("engagement_api.schema.types.engagement")] | None:
-        from engagement_api.schema.types.engagement import Engagement
-
-        row = await load_row(info, EngagementByIdLoader, self.engagement_id)
-        return Engagement.from_row(row) if row else None
+    client: User = relation(UserByIdLoader, "client_id")
+    engagement: (
+        Annotated["Engagement", strawberry.lazy("engagement_api.schema.types.engagement")] | None
+    ) = relation(EngagementByIdLoader, "engagement_id")

@@ -8,7 +8,7 @@ from engagement_api.loaders import EngagementByIdLoader, ServiceByIdLoader
 from engagement_api.schema.enums import ProjectPhase, ProjectStatus
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.node import Node
-from engagement_api.schema.types._load import load_required_row, load_row
+from engagement_api.schema.types._load import relation
 from engagement_api.schema.types.engagement import Engagement
 from engagement_api.schema.types.service import Service
 
@@ -42,12 +42,5 @@ class Project(Node):
             completed_at=row.completed_at,
         )
 
-    @strawberry.field
-    async def engagement(self, info: strawberry.Info) -> Engagement:
-        row = await load_required_row(info, EngagementByIdLoader, self.engagement_id)
-        return Engagement.from_row(row)
-
-    @strawberry.field
-    async def service(self, info: strawberry.Info) -> Service | None:
-        row = await load_row(info, ServiceByIdLoader, self.service_id)
-        return Service.from_row(row) if row else None
+    engagement: Engagement = relation(EngagementByIdLoader, "engagement_id")
+    service: Service | None = relation(ServiceByIdLoader, "service_id")

@@ -8,7 +8,7 @@ from engagement_api.loaders import EngagementByIdLoader, OrderByIdLoader, UserBy
 from engagement_api.schema.enums import ProposalStatus
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.node import Node
-from engagement_api.schema.types._load import load_required_row, load_row
+from engagement_api.schema.types._load import relation
 from engagement_api.schema.types.user import User
 
 if TYPE_CHECKING:
@@ -45,24 +45,10 @@ class Proposal(Node):
             signed_at=row.signed_at,
         )
 
-    @strawberry.field
-    async def client(self, info: strawberry.Info) -> User:
-        return User.from_row(await load_required_row(info, UserByIdLoader, self.client_id))
-
-    @strawberry.field
-    async def converted_order(
-        self, info: strawberry.Info
-    ) -> Annotated["Order", strawberry.lazy("engagement_api.schema.types.order")] | None:
-        from engagement_api.schema.types.order import Order
-
-        row = await load_row(info, OrderByIdLoader, self.converted_order_id)
-        return Order.from_row(row) if row else None
-
-    @strawberry.field
-    async def converted_engagement(
-        self, info: strawberry.Info
-    ) -> Annotated["Engagement", strawberry.lazy("engagement_api.schema.types.engagement")] | None:
-        from engagement_api.schema.types.engagement import Engagement
-
-        row = await load_row(info, EngagementByIdLoader, self.converted_engagement_id)
-        return Engagement.from_row(row) if row else None
+    client: User = relation(UserByIdLoader, "client_id")
+    converted_order: (
+        Annotated["Order", strawberry.lazy("engagement_api.schema.types.order")] | None
+    ) = relation(OrderByIdLoader, "converted_order_id")
+    converted_engagement: (
+        Annotated["Engagement", strawberry.lazy("engagement_api.schema.types.engagement")] | None
+    ) = relation(EngagementByIdLoader, "converted_engagement_id")

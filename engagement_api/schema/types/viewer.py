@@ -5,7 +5,7 @@ import strawberry
 
 from engagement_api.loaders import OrganizationByIdLoader
 from engagement_api.schema.enums import Role
-from engagement_api.schema.types._load import load_required_row
+from engagement_api.schema.types._load import relation
 from engagement_api.schema.types.organization import Organization
 from engagement_api.schema.types.user import User
 
@@ -20,7 +20,4 @@ class Viewer:
     def from_row(cls, row: Any) -> Self:
         return cls(org_id=row.org_id, user=User.from_row(row), role=row.role)
 
-    @strawberry.field
-    async def organization(self, info: strawberry.Info) -> Organization:
-        row = await load_required_row(info, OrganizationByIdLoader, self.org_id)
-        return Organization.from_row(row)
+    organization: Organization = relation(OrganizationByIdLoader, "org_id")

@@ -80,5 +80,6 @@ class Conversation(Node):
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-    ) -> Connection[MessageRef]:
-        raise NotImplementedError  # declares the arguments: `connection` resolves it
+    ) -> Connection[
+        MessageRef
+    ]: ...  # the signature declares the arguments; `connection` resolves the field

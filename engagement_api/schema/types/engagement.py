@@ -76,8 +76,9 @@ class Engagement(Node):
         after: str | None = None,
         status: list[ProjectStatus] | None = None,
         phase: list[ProjectPhase] | None = None,
-    ) -> Connection[ProjectRef]:
-        raise NotImplementedError  # declares the arguments: `connection` resolves it
+    ) -> Connection[
+        ProjectRef
+    ]: ...  # the signature declares the arguments; `connection` resolves the field
 
     @connection(
         ConversationsByEngagementIdLoader,
@@ -91,11 +92,13 @@ class Engagement(Node):
         first: int | None = None,
         after: str | None = None,
         status: ConversationStatus | None = None,
-    ) -> Connection[ConversationRef]:
-        raise NotImplementedError  # declares the arguments: `connection` resolves it
+    ) -> Connection[
+        ConversationRef
+    ]: ...  # the signature declares the arguments; `connection` resolves the field
 
     @connection(OrdersByEngagementIdLoader, "db_id", Order, description="Newest first.")
     def orders(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Order]:
-        raise NotImplementedError  # declares the arguments: `connection` resolves it
+    ) -> Connection[
+        Order
+    ]: ...  # the signature declares the arguments; `connection` resolves the field

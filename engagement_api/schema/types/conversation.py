@@ -80,6 +80,4 @@ class Conversation(Node):
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-    ) -> Connection[
-        MessageRef
-    ]: ...  # the signature declares the arguments; `connection` resolves the field
+    ) -> Connection[MessageRef]: ...

@@ -76,9 +76,7 @@ class Engagement(Node):
         after: str | None = None,
         status: list[ProjectStatus] | None = None,
         phase: list[ProjectPhase] | None = None,
-    ) -> Connection[
-        ProjectRef
-    ]: ...  # the signature declares the arguments; `connection` resolves the field
+    ) -> Connection[ProjectRef]: ...
 
     @connection(
         ConversationsByEngagementIdLoader,
@@ -92,13 +90,9 @@ class Engagement(Node):
         first: int | None = None,
         after: str | None = None,
         status: ConversationStatus | None = None,
-    ) -> Connection[
-        ConversationRef
-    ]: ...  # the signature declares the arguments; `connection` resolves the field
+    ) -> Connection[ConversationRef]: ...
 
     @connection(OrdersByEngagementIdLoader, "db_id", Order, description="Newest first.")
     def orders(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
-    ) -> Connection[
-        Order
-    ]: ...  # the signature declares the arguments; `connection` resolves the field
+    ) -> Connection[Order]: ...

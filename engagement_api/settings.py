@@ -257,6 +257,13 @@ class Settings(BaseSettings):
             " send every member the same encoded payload (off: once per subscriber)."
         ),
     )
+    live_feed_direct_frames: bool = Field(
+        default=True,
+        description=(
+            "After an operation's first live event, write each event's `next` frame from the"
+            " operation's task (off: every event through Strawberry's per-result stream)."
+        ),
+    )
     live_feed_sweep_seconds: float = Field(
         default=1.0,
         description=(

@@ -14,6 +14,7 @@ import asyncio
 import inspect
 import weakref
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from functools import partial
 from typing import Any, ClassVar
 
@@ -50,6 +51,19 @@ _by_data: "weakref.WeakValueDictionary[int, SharedResult]" = weakref.WeakValueDi
 while it is registered)."""
 
 
+_watcher: ContextVar[Callable[[Executor[Any]], None] | None] = ContextVar(
+    "event_executor_watcher", default=None
+)
+"""Told of each event's executor in the task it runs in (schema/event_frames.py)."""
+
+
+def watch_executors(callback: Callable[[Executor[Any]], None] | None) -> Callable[[], None]:
+    """Tell `callback` of the event executors of the tasks created until the returned
+    function is called (a task copies the context when it is created)."""
+    token = _watcher.set(callback)
+    return lambda: _watcher.reset(token)
+
+
 class _Served:
     """For `/healthz`."""
 
@@ -71,6 +85,9 @@ def shared_result(data: object) -> SharedResult | None:
     return entry
 
 
+_NOT_AN_EVENT: Any = object()
+
+
 def _complete(entry: SharedResult, result: Any) -> None:
     if isinstance(result, ExecutionResult) and not result.errors and result.data is not None:
         entry.result = result
@@ -84,8 +101,14 @@ class SharedEventExecution(Executor[Any]):
     """Set from the built schema (event_sharing.viewer_dependent_fields)."""
 
     def execute_operation(self, serially: bool | None = None) -> Any:
-        results: dict[Any, SharedResult] | None = getattr(self.root_value, "shared_results", None)
-        if results is None:
+        results: dict[Any, SharedResult] | None = getattr(
+            self.root_value, "shared_results", _NOT_AN_EVENT
+        )
+        if results is not _NOT_AN_EVENT:
+            watcher = _watcher.get()
+            if watcher is not None:
+                watcher(self)
+        if results is None or results is _NOT_AN_EVENT:
             return super().execute_operation(serially)
         plan = sharing(
             self.schema, self.operation, self.fragment_definitions, self.viewer_dependent

@@ -9,6 +9,7 @@ from engagement_api import events
 from engagement_api.context import RequestContext
 from engagement_api.resolvers.event_scope import EventScope
 from engagement_api.resolvers.subscriptions import FeedItem, VisibleEvent, open_message_feed
+from engagement_api.schema.event_frames import current_sink
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.info import request_context
 from engagement_api.schema.permissions import IsAuthenticated, describe
@@ -58,9 +59,13 @@ class MessageEvent:
 
 
 async def _events(feed: AsyncIterator[FeedItem]) -> AsyncIterator[MessageEvent]:
+    sink = current_sink()  # set by the WebSocket handler for this operation's task
     async for item in feed:
+        event = MessageEvent.from_item(item)
+        if sink is not None and isinstance(event, MessageEvent) and await sink.deliver(event):
+            continue  # written to the socket (schema/event_frames.py)
         # An error instance as a step's value becomes that step's GraphQL error.
-        yield MessageEvent.from_item(item)  # type: ignore[misc]
+        yield event  # type: ignore[misc]
 
 
 @strawberry.type

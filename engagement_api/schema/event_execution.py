@@ -51,13 +51,14 @@ _by_data: "weakref.WeakValueDictionary[int, SharedResult]" = weakref.WeakValueDi
 while it is registered)."""
 
 
-_watcher: ContextVar[Callable[[Executor[Any]], None] | None] = ContextVar(
-    "event_executor_watcher", default=None
-)
+Watcher = Callable[[Executor[Any], Any], None]
+"""Told of an event's executor and its sharing key (None: executed per subscriber)."""
+
+_watcher: ContextVar[Watcher | None] = ContextVar("event_executor_watcher", default=None)
 """Told of each event's executor in the task it runs in (schema/event_frames.py)."""
 
 
-def watch_executors(callback: Callable[[Executor[Any]], None] | None) -> Callable[[], None]:
+def watch_executors(callback: Watcher | None) -> Callable[[], None]:
     """Tell `callback` of the event executors of the tasks created until the returned
     function is called (a task copies the context when it is created)."""
     token = _watcher.set(callback)
@@ -88,6 +89,18 @@ def shared_result(data: object) -> SharedResult | None:
 _NOT_AN_EVENT: Any = object()
 
 
+def take_shared(
+    results: Mapping[Any, SharedResult], key: Any, operation: OperationDefinitionNode
+) -> SharedResult | None:
+    """The complete shared result of `operation` under `key`, if one is there (what the
+    executor would hand back without executing)."""
+    entry = results.get(key)
+    if entry is None or entry.operation is not operation or entry.result is None:
+        return None
+    _Served.count += 1
+    return entry
+
+
 def _complete(entry: SharedResult, result: Any) -> None:
     if isinstance(result, ExecutionResult) and not result.errors and result.data is not None:
         entry.result = result
@@ -104,18 +117,21 @@ class SharedEventExecution(Executor[Any]):
         results: dict[Any, SharedResult] | None = getattr(
             self.root_value, "shared_results", _NOT_AN_EVENT
         )
-        if results is not _NOT_AN_EVENT:
-            watcher = _watcher.get()
-            if watcher is not None:
-                watcher(self)
-        if results is None or results is _NOT_AN_EVENT:
+        if results is _NOT_AN_EVENT:
             return super().execute_operation(serially)
-        plan = sharing(
-            self.schema, self.operation, self.fragment_definitions, self.viewer_dependent
+        plan = (
+            None
+            if results is None
+            else sharing(
+                self.schema, self.operation, self.fragment_definitions, self.viewer_dependent
+            )
         )
-        if plan is None:
+        key = None if plan is None else plan.key(self.operation, self.variable_values.coerced)
+        watcher = _watcher.get()
+        if watcher is not None:
+            watcher(self, key)
+        if results is None or key is None:
             return super().execute_operation(serially)
-        key = plan.key(self.operation, self.variable_values.coerced)
         entry = results.get(key)
         own = partial(super().execute_operation, serially)
         if entry is not None and entry.operation is self.operation:

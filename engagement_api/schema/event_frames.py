@@ -27,7 +27,12 @@ from typing import Any
 
 from graphql import ExecutionResult, Executor
 
-from engagement_api.schema.event_execution import shared_result, watch_executors
+from engagement_api.schema.event_execution import (
+    SharedResult,
+    shared_result,
+    take_shared,
+    watch_executors,
+)
 
 _sink: ContextVar["FrameSink | None"] = ContextVar("frame_sink", default=None)
 
@@ -49,7 +54,7 @@ DIRECT_KEYS = frozenset({"data", "extensions"})
 class FrameSink:
     """One subscription operation's direct way to its socket."""
 
-    __slots__ = ("_encode", "_send", "adopted", "executor", "extensions")
+    __slots__ = ("_encode", "_send", "adopted", "executor", "extensions", "key")
 
     def __init__(
         self, send: Callable[[str], Awaitable[bool]], encode: Callable[[object], str]
@@ -62,15 +67,28 @@ class FrameSink:
         self._send = send
         self._encode = encode
         self.executor: Executor[Any] | None = None
+        self.key: Any = None
+        """The operation's sharing key (schema/event_sharing.py); None: not shared."""
         self.extensions: object = None
         self.adopted = False
         """A payload of this operation went out the stock way (its extensions are known)."""
 
-    def capture(self, executor: Executor[Any]) -> None:
+    def capture(self, executor: Executor[Any], key: Any) -> None:
         """The executor of one of the operation's events (any: each is a copy of the
-        subscription's)."""
+        subscription's) and its sharing key (the same for every event of the operation)."""
         if self.executor is None:
             self.executor = executor
+            self.key = key
+
+    async def deliver_shared(self, results: Mapping[Any, Any] | None) -> bool:
+        """Write the event's `next` frame when its audience's result for this operation
+        is complete already (nothing to execute); False when it is not."""
+        if results is None or self.key is None or not self.adopted or self.executor is None:
+            return False
+        entry = take_shared(results, self.key, self.executor.operation)
+        if entry is None or entry.result is None:
+            return False
+        return await self._write(entry.result.data, entry)
 
     def adopt(self, payload: Mapping[str, object]) -> None:
         """A `next` payload the stock path sends for this operation."""
@@ -90,10 +108,12 @@ class FrameSink:
             result = await result
         if not isinstance(result, ExecutionResult) or result.errors or result.data is None:
             return False
-        payload: dict[str, object] = {"data": result.data}
+        return await self._write(result.data, shared_result(result.data))
+
+    async def _write(self, data: object, shared: SharedResult | None) -> bool:
+        payload: dict[str, object] = {"data": data}
         if self.extensions:
             payload["extensions"] = self.extensions
-        shared = shared_result(result.data)
         text = (
             shared.payload_text(payload, self._encode)
             if shared is not None

@@ -61,9 +61,15 @@ class MessageEvent:
 async def _events(feed: AsyncIterator[FeedItem]) -> AsyncIterator[MessageEvent]:
     sink = current_sink()  # set by the WebSocket handler for this operation's task
     async for item in feed:
+        if (
+            sink is not None
+            and isinstance(item, VisibleEvent)
+            and await sink.deliver_shared(item.shared_results)
+        ):
+            continue  # the audience's result, written to the socket (schema/event_frames.py)
         event = MessageEvent.from_item(item)
         if sink is not None and isinstance(event, MessageEvent) and await sink.deliver(event):
-            continue  # written to the socket (schema/event_frames.py)
+            continue  # executed and written
         # An error instance as a step's value becomes that step's GraphQL error.
         yield event  # type: ignore[misc]
 

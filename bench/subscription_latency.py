@@ -15,9 +15,10 @@ round-robin over the conversations, the WebSockets round-robin over the servers 
 kernel spreads a server's connections over its workers). Warm-up posts follow until
 every subscription has received one (the protocol has no acknowledgement of a
 subscription, and /healthz answers for one worker). Then `--posters` clients post
-through `postMessage`, each waiting until every subscriber of the conversation has the event before posting
-again, and the delivery latency is printed: from just before the HTTP post is sent to the
-moment a subscriber's client reads the event, over every (post, subscriber) pair.
+through `postMessage`, each waiting until every subscriber of the conversation has the
+event before posting again, and the delivery latency is printed: from just before the
+HTTP post is sent to the moment a subscriber's client reads the event, over every (post,
+subscriber) pair.
 Every subscription must receive every measured post once, in order: the events lost,
 duplicated or out of order are counted (and make the run fail). Also printed: the CPU
 the servers (every process) and the benchmark's own client spent per delivery while
@@ -38,7 +39,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +80,9 @@ class Receiver:
     """Reads one WebSocket and stamps every event with the time it was read, per
     subscription."""
 
-    def __init__(self, ws: GraphQLWebSocket, seen: dict[tuple[int, str], list[Any]], index: int):
+    def __init__(self, ws: GraphQLWebSocket, run: "Run", index: int):
         self.ws = ws
-        self.seen = seen
+        self.run_state = run
         self.index = index
 
     async def run(self) -> None:
@@ -92,7 +93,7 @@ class Receiver:
                 await self.ws.send({"type": "pong"})
             elif message.get("type") == "next":
                 event = message["payload"]["data"]["messageEvents"]
-                self.seen[(self.index, message["id"])].append((event["messageId"], now))
+                self.run_state.arrived((self.index, message["id"]), event["messageId"], now)
             else:
                 print("unexpected", message, file=sys.stderr)
 
@@ -141,6 +142,17 @@ class Run:
     following: dict[tuple[int, str], str]
     seen: dict[tuple[int, str], list[Any]]
     readers: list[asyncio.Task[None]]
+    waiting: dict[str, tuple[int, asyncio.Event]] = field(default_factory=dict)
+    """Message ids awaited, with the deliveries still missing and the event to set."""
+
+    def arrived(self, key: tuple[int, str], message_id: str, now: float) -> None:
+        self.seen[key].append((message_id, now))
+        waiter = self.waiting.get(message_id)
+        if waiter is not None:
+            missing, done = waiter
+            self.waiting[message_id] = (missing - 1, done)
+            if missing == 1:
+                done.set()
 
     def holders(self, thread: Made) -> list[tuple[int, str]]:
         return [key for key, gid in self.following.items() if gid == thread.gid]
@@ -156,7 +168,7 @@ async def _subscribe(stack: AsyncExitStack, servers: list[RunningServer], plan: 
         for thread in threads:
             operation = await ws.subscribe(FEED, {"id": thread.gid})
             run.following[(index, operation)] = thread.gid
-        run.readers.append(asyncio.create_task(Receiver(ws, run.seen, index).run()))
+        run.readers.append(asyncio.create_task(Receiver(ws, run, index).run()))
     return run
 
 
@@ -197,11 +209,14 @@ async def _poster(
         posts.append(time.perf_counter() - started)
         sent[message_id] = started
         order[thread.gid].append(message_id)
+        # Deliveries read before the post's answer count too.
+        early = sum(1 for key in holders for m, _ in run.seen[key][-4:] if m == message_id)
+        done = asyncio.Event()
+        run.waiting[message_id] = (len(holders) - early, done)
+        if early == len(holders):
+            done.set()
         async with asyncio.timeout(120):
-            while not all(  # noqa: ASYNC110
-                any(m == message_id for m, _ in run.seen[key][-4:]) for key in holders
-            ):
-                await asyncio.sleep(0.002)
+            await done.wait()
 
 
 def _server_pids(servers: list[RunningServer]) -> list[int]:

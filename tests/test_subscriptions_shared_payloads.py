@@ -3,8 +3,9 @@
 Two servers on one database: one shares each event's result among the subscribers of an
 audience and writes each subscription's events after its first straight to the socket
 (the defaults), the other executes every subscriber's selection on its own, each event
-through Strawberry's per-result stream (`LIVE_FEED_SHARED_PAYLOADS=false`,
-`LIVE_FEED_DIRECT_FRAMES=false`), the reference. Generated selections, viewers and
+through Strawberry's per-result stream and graphql-core's executor
+(`LIVE_FEED_SHARED_PAYLOADS=false`, `LIVE_FEED_DIRECT_FRAMES=false`, `EXECUTION=stock`),
+the reference. Generated selections, viewers and
 posts: every subscription, on both servers, must receive byte-identical `next` payloads
 (only the subscription id differs), and the subscribers of an audience that share a
 document and variables must receive the same bytes.
@@ -171,6 +172,7 @@ def pair(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             str(directory / "reference.log"),
             LIVE_FEED_SHARED_PAYLOADS="false",
             LIVE_FEED_DIRECT_FRAMES="false",
+            EXECUTION="stock",
         )
     except BaseException:
         stop_server(shared)

@@ -77,7 +77,8 @@ class FrameSink:
         """The executor of one of the operation's events (any: each is a copy of the
         subscription's) and its sharing key (the same for every event of the operation)."""
         if self.executor is None:
-            self.executor = executor
+            # A copy without this event: the sink outlives it, and must not keep its rows.
+            self.executor = executor.build_per_event_executor(None)
             self.key = key
 
     async def deliver_shared(self, results: Mapping[Any, Any] | None) -> bool:

@@ -1,6 +1,7 @@
 """The root Subscription: the live feed of one conversation (see README, "Live feed")."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 import strawberry
@@ -58,20 +59,23 @@ class MessageEvent:
         )
 
 
-async def _events(feed: AsyncIterator[FeedItem]) -> AsyncIterator[MessageEvent]:
+async def _events(feed: AsyncGenerator[FeedItem, None]) -> AsyncIterator[MessageEvent]:
     sink = current_sink()  # set by the WebSocket handler for this operation's task
-    async for item in feed:
-        if (
-            sink is not None
-            and isinstance(item, VisibleEvent)
-            and await sink.deliver_shared(item.shared_results)
-        ):
-            continue  # the audience's result, written to the socket (schema/event_frames.py)
-        event = MessageEvent.from_item(item)
-        if sink is not None and isinstance(event, MessageEvent) and await sink.deliver(event):
-            continue  # executed and written
-        # An error instance as a step's value becomes that step's GraphQL error.
-        yield event  # type: ignore[misc]
+    # Closed here, not by the garbage collector: a write that fails (the socket closed)
+    # ends the stream, and the subscription must leave its conversation at once.
+    async with aclosing(feed):
+        async for item in feed:
+            if (
+                sink is not None
+                and isinstance(item, VisibleEvent)
+                and await sink.deliver_shared(item.shared_results)
+            ):
+                continue  # the audience's result, written (schema/event_frames.py)
+            event = MessageEvent.from_item(item)
+            if sink is not None and isinstance(event, MessageEvent) and await sink.deliver(event):
+                continue  # executed and written
+            # An error instance as a step's value becomes that step's GraphQL error.
+            yield event  # type: ignore[misc]
 
 
 @strawberry.type

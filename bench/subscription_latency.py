@@ -173,16 +173,28 @@ async def _subscribe(stack: AsyncExitStack, servers: list[RunningServer], plan: 
 
 
 async def _warm_up(gql: GraphQLClient, plan: Plan, run: Run) -> None:
-    """Post to each conversation until every subscription has received an event."""
+    """Post to each conversation until every subscription has received an event (a post
+    at a time, each given time to reach everyone), then wait for the frames to stop."""
     author = plan.staff[0][0]
-    async with asyncio.timeout(300):
+    loop = asyncio.get_running_loop()
+    async with asyncio.timeout(600):
         for thread in plan.conversations:
             holders = run.holders(thread)
             while not all(run.seen[key] for key in holders):
                 await post(gql, author, thread, "warm-up")
-                await asyncio.sleep(0.5)
-    await asyncio.sleep(1.0)  # the last warm-up's deliveries
+                deadline = loop.time() + 15
+                while loop.time() < deadline and not all(run.seen[key] for key in holders):
+                    await asyncio.sleep(0.1)
+        await _quiet(run)
     run.seen.clear()
+
+
+async def _quiet(run: Run) -> None:
+    """Until no frame arrived for a second."""
+    count = -1
+    while count != sum(map(len, run.seen.values())):
+        count = sum(map(len, run.seen.values()))
+        await asyncio.sleep(1.0)
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -247,7 +259,6 @@ async def _measure(
         rss_before = _rss(servers)
         run = await _subscribe(stack, servers, plan)
         await _warm_up(gql, plan, run)
-        await asyncio.sleep(2.0)
         rss_idle = _rss(servers)
         numbers = iter(range(args.posts))
         pids = _server_pids(servers)
@@ -258,7 +269,7 @@ async def _measure(
             *(_poster(gql, plan, run, numbers, sent, posts, order) for _ in range(args.posters))
         )
         elapsed = time.perf_counter() - started
-        await asyncio.sleep(1.0)  # anything late (a duplicate) arrives
+        await _quiet(run)  # anything late (a duplicate) arrives
         cpu = (server_cpu.stop(pids), time.process_time() - client_cpu)
         for reader in run.readers:
             reader.cancel()

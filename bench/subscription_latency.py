@@ -183,7 +183,7 @@ async def _warm_up(gql: GraphQLClient, plan: Plan, run: Run) -> None:
             while not all(run.seen[key] for key in holders):
                 await post(gql, author, thread, "warm-up")
                 deadline = loop.time() + 15
-                while loop.time() < deadline and not all(run.seen[key] for key in holders):
+                while loop.time() < deadline and not all(run.seen[key] for key in holders):  # noqa: ASYNC110
                     await asyncio.sleep(0.1)
         await _quiet(run)
     run.seen.clear()

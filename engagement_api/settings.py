@@ -194,6 +194,14 @@ class Settings(BaseSettings):
     subscription_queue_size: int = 256
     max_subscriptions_per_connection: int = 20
     websocket_keepalive_seconds: float = 15.0
+    websocket_per_message_deflate: bool = Field(
+        default=False,
+        description=(
+            "Accept the permessage-deflate extension a WebSocket client offers. Off: a live"
+            " event is a few hundred bytes, and compressing it costs more CPU per delivered"
+            " frame than all the rest of the frame's delivery."
+        ),
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -255,6 +263,13 @@ class Settings(BaseSettings):
         description=(
             "Execute a live event's selection once per audience, operation and variables, and"
             " send every member the same encoded payload (off: once per subscriber)."
+        ),
+    )
+    live_feed_direct_frames: bool = Field(
+        default=True,
+        description=(
+            "After an operation's first live event, write each event's `next` frame from the"
+            " operation's task (off: every event through Strawberry's per-result stream)."
         ),
     )
     live_feed_sweep_seconds: float = Field(

@@ -1,8 +1,11 @@
 """An audience's shared payload against per-subscriber execution.
 
 Two servers on one database: one shares each event's result among the subscribers of an
-audience (the default), the other executes every subscriber's selection on its own
-(`LIVE_FEED_SHARED_PAYLOADS=false`), the reference. Generated selections, viewers and
+audience and writes each subscription's events after its first straight to the socket
+(the defaults), the other executes every subscriber's selection on its own, each event
+through Strawberry's per-result stream and graphql-core's executor
+(`LIVE_FEED_SHARED_PAYLOADS=false`, `LIVE_FEED_DIRECT_FRAMES=false`, `EXECUTION=stock`),
+the reference. Generated selections, viewers and
 posts: every subscription, on both servers, must receive byte-identical `next` payloads
 (only the subscription id differs), and the subscribers of an audience that share a
 document and variables must receive the same bytes.
@@ -165,7 +168,11 @@ def pair(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     shared = start_server(database_url, str(directory / "shared.log"))
     try:
         reference = start_server(
-            database_url, str(directory / "reference.log"), LIVE_FEED_SHARED_PAYLOADS="false"
+            database_url,
+            str(directory / "reference.log"),
+            LIVE_FEED_SHARED_PAYLOADS="false",
+            LIVE_FEED_DIRECT_FRAMES="false",
+            EXECUTION="stock",
         )
     except BaseException:
         stop_server(shared)
@@ -253,6 +260,7 @@ async def test_shared_payloads_equal_per_subscriber_execution(
         assert len({tuple(received[("shared", i)]) for i in members}) == 1
     reference = await _health(pair.reference)
     assert (reference["sharedResults"], reference["sharedEncodings"]) == (0, 0)
+    assert reference["directFrames"] == 0
     # Each visible post reaches every member of a group but the first from the shared
     # result, and its encoding.
     after = await _health(pair.shared)
@@ -260,6 +268,14 @@ async def test_shared_payloads_equal_per_subscriber_execution(
     shares *= sum(1 for _, internal in scenario.posts if not internal)
     assert after["sharedResults"] - before["sharedResults"] >= shares
     assert after["sharedEncodings"] - before["sharedEncodings"] >= shares
+    # Every subscription's events after its first are written by its frame sink.
+    visible = [
+        sum(1 for _, internal in scenario.posts if not (internal and sub.viewer == 2))
+        for sub in scenario.subscriptions
+    ]
+    assert after["directFrames"] - before["directFrames"] == sum(
+        max(0, count - 1) for count in visible
+    )
 
 
 async def test_a_client_never_receives_staff_results_through_the_shared_path(

@@ -35,6 +35,7 @@ def serve(*, host: str, port: int, workers: int, demo: bool = False) -> int:
         **http_options(settings.max_header_bytes),
         ws="websockets-sansio",
         ws_max_size=settings.max_body_bytes,  # a WebSocket message is bounded like a body
+        ws_per_message_deflate=settings.websocket_per_message_deflate,
         access_log=False,
         proxy_headers=True,
         timeout_graceful_shutdown=10,

@@ -109,10 +109,17 @@ def plan_operation(
     operation: OperationDefinitionNode,
     fragments: dict[str, FragmentDefinitionNode],
 ) -> OperationPlan:
-    """The operation's plan; `UnsupportedDocumentError` for what is not planned."""
-    if operation.operation is not OperationType.QUERY or operation.directives:
+    """The operation's plan; `UnsupportedDocumentError` for what is not planned. A
+    subscription's plan is that of one event's execution (graphql-core executes the
+    operation once per event, the event as the root value)."""
+    if operation.directives:
         raise UnsupportedDocumentError("operation")
-    root = schema.query_type
+    if operation.operation is OperationType.QUERY:
+        root = schema.query_type
+    elif operation.operation is OperationType.SUBSCRIPTION:
+        root = schema.subscription_type
+    else:
+        raise UnsupportedDocumentError("operation")
     if root is None:
         raise UnsupportedDocumentError("schema")
     return OperationPlan(

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from engagement_api.schema import event_execution
+from engagement_api.schema import event_execution, event_frames
 
 READINESS_TIMEOUT_SECONDS = 2.0
 
@@ -17,6 +17,7 @@ async def healthz(request: Request) -> JSONResponse:
     live_feed = None if broadcaster is None else broadcaster.status()
     if live_feed is not None:
         live_feed.update(event_execution.served())
+        live_feed.update(event_frames.written())
     return JSONResponse({"status": "ok", "liveFeed": live_feed})
 
 

@@ -9,6 +9,7 @@ from graphql import GraphQLError, OperationType, parse
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     Message,
@@ -26,6 +27,7 @@ from engagement_api.http.websocket_frames import (
 )
 from engagement_api.resolvers.event_scope import release_current_event_scope
 from engagement_api.schema.event_execution import shared_result
+from engagement_api.schema.event_frames import FrameSink, current_sink, open_sink
 from engagement_api.schema.extensions.operation_selection import select_operation
 
 SUBSCRIPTION_LIMIT = "SUBSCRIPTION_LIMIT_REACHED"
@@ -83,6 +85,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
 
     def on_request_accepted(self) -> None:
         super().on_request_accepted()
+
         self._last_sent = time.monotonic()
         if self.view.keep_alive and self.view.keep_alive_interval:
             self._keep_alive_task = asyncio.create_task(self._keep_alive())
@@ -97,6 +100,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
     async def send_message(self, message: Message) -> None:
         await release_current_event_scope()  # a slow reader must not hold a connection
         self._last_sent = time.monotonic()
+        if message["type"] == "next":
+            sink = current_sink()  # the operation's, when sent from its task
+            if sink is not None:
+                sink.adopt(message["payload"])
         frame = self._shared_frame(message)
         if frame is None:
             await super().send_message(message)
@@ -143,7 +150,44 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
                 {"id": message["id"], "type": "error", "payload": [error.formatted]}
             )
             return
-        await super().handle_subscribe(message)
+        operation_id = message["id"]
+        bound: list[Operation[RequestContext, None]] = []
+        sink = self._frame_sink(operation_id, bound)
+        close = open_sink(sink)
+        try:
+            await super().handle_subscribe(message)  # creates the operation's task
+        finally:
+            close()
+        operation = self.operations.get(operation_id)
+        if operation is not None:
+            bound.append(operation)
+
+    def _frame_sink(
+        self, operation_id: str, bound: list[Operation[RequestContext, None]]
+    ) -> FrameSink | None:
+        """The operation's direct way to the socket (schema/event_frames.py), when on;
+        `bound` receives the operation once it is registered."""
+        settings = getattr(self.context, "settings", None)
+        if not getattr(settings, "live_feed_direct_frames", False):
+            return None
+        websocket = self.websocket
+        if not isinstance(websocket, TextFrameWebSocketAdapter):
+            return None
+
+        async def send(text: str) -> bool:
+            operation = bound[0] if bound else None
+            if (
+                operation is None
+                or operation.completed
+                or self.operations.get(operation_id) is not operation
+            ):
+                return False  # completed, or the id now names another operation
+            await release_current_event_scope()
+            self._last_sent = time.monotonic()
+            await websocket.send_text(next_frame(operation_id, text))
+            return True
+
+        return FrameSink(send, self.view.encode_json_string)
 
     def _over_the_limit(self, message: SubscribeMessage) -> bool:
         limit = self.max_subscriptions_per_connection

@@ -11,7 +11,7 @@ at or below the last position sent is skipped.
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -73,7 +73,7 @@ FeedItem = VisibleEvent | ClientError
 
 async def open_message_feed(
     context: RequestContext, conversation_id: str, after: str | None = None
-) -> AsyncIterator[FeedItem]:
+) -> AsyncGenerator[FeedItem, None]:
     """Authorize now (errors here refuse the subscription), then stream the feed."""
     broadcaster = context.broadcaster
     if broadcaster is None:
@@ -117,7 +117,7 @@ async def _feed(
     viewer: Scope,
     start: int,
     newest: int,
-) -> AsyncIterator[FeedItem]:
+) -> AsyncGenerator[FeedItem, None]:
     fanout = broadcaster.fanout
     limit = context.settings.max_subscriptions_per_viewer
     if fanout.subscriptions_of(viewer.user_id) >= limit:  # checked again: no await since

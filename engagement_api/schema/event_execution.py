@@ -14,6 +14,7 @@ import asyncio
 import inspect
 import weakref
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from functools import partial
 from typing import Any, ClassVar
 
@@ -50,6 +51,20 @@ _by_data: "weakref.WeakValueDictionary[int, SharedResult]" = weakref.WeakValueDi
 while it is registered)."""
 
 
+Watcher = Callable[[Executor[Any], Any], None]
+"""Told of an event's executor and its sharing key (None: executed per subscriber)."""
+
+_watcher: ContextVar[Watcher | None] = ContextVar("event_executor_watcher", default=None)
+"""Told of each event's executor in the task it runs in (schema/event_frames.py)."""
+
+
+def watch_executors(callback: Watcher | None) -> Callable[[], None]:
+    """Tell `callback` of the event executors of the tasks created until the returned
+    function is called (a task copies the context when it is created)."""
+    token = _watcher.set(callback)
+    return lambda: _watcher.reset(token)
+
+
 class _Served:
     """For `/healthz`."""
 
@@ -71,6 +86,21 @@ def shared_result(data: object) -> SharedResult | None:
     return entry
 
 
+_NOT_AN_EVENT: Any = object()
+
+
+def take_shared(
+    results: Mapping[Any, SharedResult], key: Any, operation: OperationDefinitionNode
+) -> SharedResult | None:
+    """The complete shared result of `operation` under `key`, if one is there (what the
+    executor would hand back without executing)."""
+    entry = results.get(key)
+    if entry is None or entry.operation is not operation or entry.result is None:
+        return None
+    _Served.count += 1
+    return entry
+
+
 def _complete(entry: SharedResult, result: Any) -> None:
     if isinstance(result, ExecutionResult) and not result.errors and result.data is not None:
         entry.result = result
@@ -84,15 +114,24 @@ class SharedEventExecution(Executor[Any]):
     """Set from the built schema (event_sharing.viewer_dependent_fields)."""
 
     def execute_operation(self, serially: bool | None = None) -> Any:
-        results: dict[Any, SharedResult] | None = getattr(self.root_value, "shared_results", None)
-        if results is None:
-            return super().execute_operation(serially)
-        plan = sharing(
-            self.schema, self.operation, self.fragment_definitions, self.viewer_dependent
+        results: dict[Any, SharedResult] | None = getattr(
+            self.root_value, "shared_results", _NOT_AN_EVENT
         )
-        if plan is None:
+        if results is _NOT_AN_EVENT:
             return super().execute_operation(serially)
-        key = plan.key(self.operation, self.variable_values.coerced)
+        plan = (
+            None
+            if results is None
+            else sharing(
+                self.schema, self.operation, self.fragment_definitions, self.viewer_dependent
+            )
+        )
+        key = None if plan is None else plan.key(self.operation, self.variable_values.coerced)
+        watcher = _watcher.get()
+        if watcher is not None:
+            watcher(self, key)
+        if results is None or key is None:
+            return super().execute_operation(serially)
         entry = results.get(key)
         own = partial(super().execute_operation, serially)
         if entry is not None and entry.operation is self.operation:

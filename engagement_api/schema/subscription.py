@@ -1,6 +1,7 @@
 """The root Subscription: the live feed of one conversation (see README, "Live feed")."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 import strawberry
@@ -9,6 +10,7 @@ from engagement_api import events
 from engagement_api.context import RequestContext
 from engagement_api.resolvers.event_scope import EventScope
 from engagement_api.resolvers.subscriptions import FeedItem, VisibleEvent, open_message_feed
+from engagement_api.schema.event_frames import current_sink
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.info import request_context
 from engagement_api.schema.permissions import IsAuthenticated, describe
@@ -57,10 +59,23 @@ class MessageEvent:
         )
 
 
-async def _events(feed: AsyncIterator[FeedItem]) -> AsyncIterator[MessageEvent]:
-    async for item in feed:
-        # An error instance as a step's value becomes that step's GraphQL error.
-        yield MessageEvent.from_item(item)  # type: ignore[misc]
+async def _events(feed: AsyncGenerator[FeedItem, None]) -> AsyncIterator[MessageEvent]:
+    sink = current_sink()  # set by the WebSocket handler for this operation's task
+    # Closed here, not by the garbage collector: a write that fails (the socket closed)
+    # ends the stream, and the subscription must leave its conversation at once.
+    async with aclosing(feed):
+        async for item in feed:
+            if (
+                sink is not None
+                and isinstance(item, VisibleEvent)
+                and await sink.deliver_shared(item.shared_results)
+            ):
+                continue  # the audience's result, written (schema/event_frames.py)
+            event = MessageEvent.from_item(item)
+            if sink is not None and isinstance(event, MessageEvent) and await sink.deliver(event):
+                continue  # executed and written
+            # An error instance as a step's value becomes that step's GraphQL error.
+            yield event  # type: ignore[misc]
 
 
 @strawberry.type

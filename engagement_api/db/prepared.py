@@ -4,12 +4,13 @@ The read graph's statements are templates (`queries.by_ids_query`, `ConnectionSp
 one statement object per shape, the viewer, parents, filters and cursors bound as
 parameters. Through SQLAlchemy's execution layer each run of one costs about 120 us of
 client CPU (execution context, cache-key lookup, result metadata, greenlet switches), three
-times what asyncpg itself spends. A `PreparedRead` holds what SQLAlchemy would work out on
+times what asyncpg itself spends. A `PreparedStatement` holds what SQLAlchemy would work out on
 every run: the SQL text (which asyncpg prepares once per connection), the parameters' order,
 their bind processors and literal values, the result columns' processors, and a row class
 that reads like SQLAlchemy's `Row` (by attribute, by position, `_fields`, `_mapping`). All of
 it comes from SQLAlchemy's public compile and type API (`statement.compile(dialect=...)`,
-`positiontup`, `binds`, `TypeEngine.dialect_impl(...).bind_processor/result_processor`).
+`positiontup`, `binds`, `effective_returning`, `TypeEngine.dialect_impl(...).bind_processor/
+result_processor`).
 
 Writes (INSERT/UPDATE/DELETE, with or without RETURNING) and `text()` statements are
 compiled the same way, so every statement of a request runs on the one driver connection

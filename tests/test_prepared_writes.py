@@ -167,17 +167,29 @@ def statements(draw: st.DrawFn) -> Statement:
     returned = draw(returning(table))
     inserted = draw(values(inserting=True))
     changed = draw(values(inserting=False))
-    narrowed = draw(st.booleans())
+    narrowed = draw(st.sampled_from(["no", "compared", "listed"]))
+    # By id, or by a list of ids (an expanding IN: existing rows, a missing one, or none).
+    listed = draw(st.none() | st.lists(st.sampled_from([0, 1, None]), max_size=3))
+    statuses = draw(st.lists(st.sampled_from(ProposalStatus), max_size=3))
 
     def build(place: Place) -> Any:
         existing = place.proposals if table is PROPOSALS else place.messages
         row_id = uuid.uuid4() if target is None else existing[target]
         where = [table.c.id == row_id]
-        if narrowed:  # a condition on another column, bound like the mutations' ones
+        if listed is not None:
+            ids = [uuid.uuid4() if at is None else existing[at] for at in listed]
+            where = [table.c.id.in_(ids)]
+        if narrowed == "compared":  # a condition on another column, bound like the mutations'
             where.append(
                 table.c.status != ProposalStatus.SIGNED
                 if table is PROPOSALS
                 else table.c.deleted_at.is_(None)
+            )
+        elif narrowed == "listed":
+            where.append(
+                table.c.status.in_(statuses)
+                if table is PROPOSALS
+                else table.c.is_internal.in_([False])
             )
         statement: Any
         if kind == "insert":

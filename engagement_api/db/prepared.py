@@ -83,32 +83,47 @@ class PreparedStatement:
 
     __slots__ = ("_bind_processors", "_defaults", "_names", "_result_processors", "row", "sql")
 
-    def __init__(self, statement: Executable, dialect: Dialect) -> None:
+    def __init__(self, statement: Executable, dialect: Dialect, *, once: bool = False) -> None:
         """Args:
         statement: a SELECT, INSERT, UPDATE, DELETE or `text()` whose values are bound
-            parameters or inline values (no expanding `IN`, no default computed in Python).
+            parameters or inline values (no default computed in Python).
         dialect: the engine's dialect (asyncpg), which decides the SQL text and the types.
+        once: compiled for one run with the values the statement holds, so an expanding
+            `IN (...)` is rendered for its list (SQLAlchemy's public
+            `construct_expanded_state`); a template (run again with other values) refuses
+            one: its lists are arrays, `= ANY(...)`.
         """
         if not isinstance(statement, (SelectBase, UpdateBase, TextClause)):
             raise ValueError(f"cannot prepare a {type(statement).__name__}")
         compiled: Any = statement.compile(dialect=dialect)
         if compiled.positiontup is None:
             raise ValueError("a prepared statement needs the driver's positional parameters")
-        if any(bind.expanding for bind in compiled.binds.values()):
+        expanding = any(bind.expanding for bind in compiled.binds.values())
+        if expanding and not once:
             raise ValueError("a prepared statement cannot expand a list into IN (...): use ANY")
         if compiled.insert_prefetch or compiled.update_prefetch:
             # Such a value is computed by SQLAlchemy's execution context, which is not run.
             raise ValueError("a prepared statement cannot use a column default computed in Python")
-        self.sql: str = compiled.string
-        self._names: tuple[str, ...] = tuple(compiled.positiontup)
-        self._defaults = {
-            name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
-        }
-        self._bind_processors: Mapping[str, Processor] = {
+        processors: dict[str, Processor] = {
             name: processor
             for name, bind in compiled.binds.items()
             if callable(processor := bind.type.dialect_impl(dialect).bind_processor(dialect))
         }
+        if expanding:
+            expanded = compiled.construct_expanded_state()
+            self.sql: str = expanded.statement
+            self._names: tuple[str, ...] = tuple(expanded.positiontup)
+            self._defaults: dict[str, Any] = dict(expanded.parameters)
+            processors.update(expanded.processors)
+        else:
+            self.sql = compiled.string
+            self._names = tuple(compiled.positiontup)
+            self._defaults = {
+                name: bind.effective_value
+                for name, bind in compiled.binds.items()
+                if not bind.required
+            }
+        self._bind_processors: Mapping[str, Processor] = processors
         columns = _result_columns(statement, compiled)
         self._result_processors = tuple(
             (position, processor)

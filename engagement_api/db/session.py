@@ -129,7 +129,7 @@ class DatabaseSession:
             assert self._connection is not None
             dialect = self._connection.dialect
             compiled = (
-                PreparedStatement(statement, dialect)
+                PreparedStatement(statement, dialect, once=True)
                 if parameters is None
                 else prepared(statement, dialect)
             )

@@ -24,11 +24,12 @@ from sqlalchemy import Table, Text, cast, delete, func, insert, select, text, up
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from engagement_api.db import writes
+from engagement_api.db import visibility, writes
 from engagement_api.db.engine import EngineOptions, create_engine
 from engagement_api.db.enums import ProposalStatus, Role
 from engagement_api.db.models import Message, Proposal
 from engagement_api.db.prepared import _prepared as prepared_statements
+from engagement_api.db.scope import Scope
 from engagement_api.db.session import VIEWER_STATEMENT, DatabaseSession
 from engagement_api.errors import ServiceUnavailableError
 from tests.factories import Made, World
@@ -76,6 +77,9 @@ MOMENTS = st.datetimes(
 TEXT = st.text(st.characters(exclude_characters="\x00", codec="utf-8"), max_size=40)
 JSON_VALUES = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | TEXT
 ATTACHMENTS = st.none() | st.lists(st.dictionaries(TEXT, JSON_VALUES, max_size=3), max_size=3)
+NOW = st.sampled_from([writes.NOW, func.now()])
+"""The transaction's time: the one a template holds inline, or another expression (the
+statement is then built per call)."""
 Values = Callable[[Place], dict[str, Any]]
 
 
@@ -88,8 +92,8 @@ def proposal_values(draw: st.DrawFn, *, inserting: bool) -> Values:
         "amount_cents": st.integers(-(2**63), 2**63 - 1),
         "currency": st.text("ABCDEFXYZ", min_size=3, max_size=4),  # 4: too long, refused
         "status": st.sampled_from(ProposalStatus),
-        "signed_at": st.none() | MOMENTS | st.just(func.now()),
-        "updated_at": MOMENTS | st.just(func.now()),
+        "signed_at": st.none() | MOMENTS | NOW,
+        "updated_at": MOMENTS | NOW,
     }
     for name, strategy in optional.items():
         if (inserting and name in ("title", "amount_cents", "currency")) or draw(st.booleans()):
@@ -114,7 +118,7 @@ def message_values(draw: st.DrawFn, *, inserting: bool) -> Values:
         "content": TEXT,
         "is_internal": st.booleans(),
         "attachments": ATTACHMENTS,
-        "deleted_at": st.none() | MOMENTS | st.just(func.now()),
+        "deleted_at": st.none() | MOMENTS | NOW,
     }
     for name, strategy in optional.items():
         if (inserting and name == "content") or draw(st.booleans()):
@@ -137,7 +141,8 @@ def message_values(draw: st.DrawFn, *, inserting: bool) -> Values:
     return resolve
 
 
-Statement = Callable[[Place], Any]
+Statement = Callable[[Place], tuple[writes.Write, Table]]
+"""The write for a place, and the table it writes."""
 
 
 @st.composite
@@ -160,7 +165,15 @@ def statements(draw: st.DrawFn) -> Statement:
     values = proposal_values if table is PROPOSALS else message_values
     kind = draw(
         st.sampled_from(
-            ["insert", "insert", "update", "update", "delete", "writes.update", "other"]
+            [
+                "insert",
+                "writes.create",
+                "update",
+                "writes.update",
+                "writes.locked",
+                "delete",
+                "other",
+            ]
         )
     )
     target = draw(st.sampled_from([0, 1, None]))  # an existing row, or none
@@ -168,11 +181,15 @@ def statements(draw: st.DrawFn) -> Statement:
     inserted = draw(values(inserting=True))
     changed = draw(values(inserting=False))
     narrowed = draw(st.sampled_from(["no", "compared", "listed"]))
+    lock = draw(st.sampled_from(writes.Lock))
     # By id, or by a list of ids (an expanding IN: existing rows, a missing one, or none).
     listed = draw(st.none() | st.lists(st.sampled_from([0, 1, None]), max_size=3))
     statuses = draw(st.lists(st.sampled_from(ProposalStatus), max_size=3))
 
-    def build(place: Place) -> Any:
+    def build(place: Place) -> tuple[writes.Write, Table]:
+        return write(place), table
+
+    def write(place: Place) -> writes.Write:
         existing = place.proposals if table is PROPOSALS else place.messages
         row_id = uuid.uuid4() if target is None else existing[target]
         where = [table.c.id == row_id]
@@ -198,13 +215,19 @@ def statements(draw: st.DrawFn) -> Statement:
             statement = update(table).where(*where).values(changed(place))
         elif kind == "delete":
             statement = delete(table).where(*where)
+        elif kind == "writes.create":  # the mutations' writes: templates, values bound
+            return writes.create(model, **inserted(place))
         elif kind == "writes.update":
             return writes.update(model, row_id, **changed(place))
+        elif kind == "writes.locked":
+            visible = visibility.proposals if table is PROPOSALS else visibility.messages
+            scope = Scope(place.org.id, place.staff.id, Role.STAFF)
+            return writes.locked(model, visible, scope, row_id, lock)
         elif table is MESSAGES:
             return writes.soft_delete(model, row_id)
         else:  # every row the viewer may see
             statement = delete(table).where(table.c.org_id == place.org.id)
-        return statement if returned is None else statement.returning(*returned)
+        return (statement if returned is None else statement.returning(*returned)), None
 
     return build
 
@@ -236,38 +259,44 @@ def _snapshot(table: Table, place: Place) -> Any:
     return select(table).where(table.c.org_id == place.org.id).order_by(table.c.id)
 
 
-async def _through_session(engine: AsyncEngine, place: Place, statement: Any) -> Outcome:
+async def _through_session(
+    engine: AsyncEngine, place: Place, write: writes.Write, table: Table
+) -> Outcome:
+    statement: Any = write[0]
     session = DatabaseSession(engine)
     try:
         await session.open_for_viewer(place.staff.id)
         now = (await session.execute(select(func.now()))).one()[0]
         try:
             async with session.savepoint():
-                rows = (await session.execute(statement)).all()
+                rows = (await session.execute(*write)).all()
                 if not statement.exported_columns:
                     # No RETURNING asked for: a bare INSERT's implicit one (its new key, as
                     # SQLAlchemy's `inserted_primary_key` has it) is no row to SQLAlchemy.
                     rows = []
         except asyncpg.PostgresError as error:
             return Outcome([], [], None, [], refused=error.sqlstate)
-        after = (await session.execute(_snapshot(statement.table, place))).all()
+        after = (await session.execute(_snapshot(table, place))).all()
         return _outcome(rows, after, now)
     finally:
         await session.close(commit=False)
 
 
-async def _through_sqlalchemy(engine: AsyncEngine, place: Place, statement: Any) -> Outcome:
+async def _through_sqlalchemy(
+    engine: AsyncEngine, place: Place, write: writes.Write, table: Table
+) -> Outcome:
+    statement: Any = write[0]
     async with engine.connect() as connection:
         try:
             await connection.execute(VIEWER_STATEMENT, {"viewer_id": place.staff.id})
             now = (await connection.execute(select(func.now()))).scalar_one()
             try:
                 async with connection.begin_nested():
-                    result = await connection.execute(statement)
+                    result = await connection.execute(statement, write[1])
                     rows: list[Any] = list(result.all()) if result.returns_rows else []
             except DBAPIError as error:
                 return Outcome([], [], None, [], refused=getattr(error.orig, "sqlstate", None))
-            after = list((await connection.execute(_snapshot(statement.table, place))).all())
+            after = list((await connection.execute(_snapshot(table, place))).all())
             return _outcome(rows, after, now)
         finally:
             await connection.rollback()
@@ -278,16 +307,9 @@ async def _through_sqlalchemy(engine: AsyncEngine, place: Place, statement: Any)
 async def test_a_write_does_on_the_driver_what_it_does_through_sqlalchemy(
     owner_engine: AsyncEngine, place: Place, build: Statement
 ) -> None:
-    statement = build(place)
-    expected = await _through_sqlalchemy(owner_engine, place, statement)
-    found = await _through_session(owner_engine, place, statement)
-    print(
-        "OUTCOME",
-        type(statement).__name__,
-        expected.refused,
-        len(expected.rows),
-        expected.fields and len(expected.fields),
-    )
+    write, table = build(place)
+    expected = await _through_sqlalchemy(owner_engine, place, write, table)
+    found = await _through_session(owner_engine, place, write, table)
     assert found == expected
 
 
@@ -298,7 +320,8 @@ async def test_only_a_template_run_with_parameters_is_kept_compiled(
     a write built per call is not kept (it would never run again, and would push the read
     templates out of the cache)."""
     template = text("UPDATE proposals SET title = :title WHERE id = :id RETURNING title")
-    built = [writes.update(Proposal, place.proposals[0], title=title) for title in "ab"]
+    row = PROPOSALS.c.id == place.proposals[0]
+    built = [update(PROPOSALS).where(row).values(title=title) for title in "ab"]
     session = DatabaseSession(owner_engine)
     try:
         await session.open_for_viewer(place.staff.id)
@@ -325,10 +348,10 @@ async def test_a_write_that_deadlocks_is_service_unavailable_and_the_other_goes_
     a, b = place.proposals
 
     async def lock(session: DatabaseSession, one: uuid.UUID, other: uuid.UUID) -> str:
-        await session.execute(writes.update(Proposal, one, title="locked"))
+        await session.execute(*writes.update(Proposal, one, title="locked"))
         await asyncio.sleep(0.2)  # both hold their first row before asking for the second
         try:
-            await session.execute(writes.update(Proposal, other, title="locked"))
+            await session.execute(*writes.update(Proposal, other, title="locked"))
         except ServiceUnavailableError:
             await session.close(commit=False)
             return "unavailable"

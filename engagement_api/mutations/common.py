@@ -7,7 +7,6 @@ from enum import IntEnum
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy.sql import Executable
 
 from engagement_api.context import RequestContext
 from engagement_api.db import visibility, writes
@@ -63,8 +62,8 @@ async def mutate(
     return result
 
 
-async def one(context: RequestContext, statement: Executable) -> Row:
-    return (await context.db.execute(statement)).one()
+async def one(context: RequestContext, write: writes.Write) -> Row:
+    return (await context.db.execute(*write)).one()
 
 
 async def lock_visible(
@@ -79,7 +78,7 @@ async def lock_visible(
 ) -> Row:
     """The row, locked, if the viewer may see it; `NOT_FOUND` exactly as for no row at all."""
     statement = writes.locked(model, visible, context.scope, row_id, lock)
-    row = (await context.db.execute(statement)).first()
+    row = (await context.db.execute(*statement)).first()
     if row is None:
         raise not_found(type_name, field)
     return row

@@ -212,7 +212,7 @@ async def _delete(context: RequestContext, data: DeleteMessage) -> DeletePayload
     """A soft delete; the conversation's activity times fall back to the newest message left."""
     row = await _lock_message(context, data)
     require_author_or_admin(context, row.sender_id)
-    await context.db.execute(writes.soft_delete(Message, row.id))
-    await context.db.execute(writes.recompute_message_activity(row.conversation_id))
+    await context.db.execute(*writes.soft_delete(Message, row.id))
+    await context.db.execute(*writes.recompute_message_activity(row.conversation_id))
     await record(context, MessageEventKind.DELETED, row)
     return DeletePayload(deleted_id=strawberry.ID(to_global_id("Message", row.id)))

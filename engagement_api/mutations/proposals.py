@@ -72,7 +72,7 @@ async def sign_proposal(info: Info, input: SignProposalInput) -> SignProposalPay
 
 async def _sign(context: RequestContext, data: SignProposal) -> SignProposalPayload:
     signed = (
-        await context.db.execute(writes.sign_sent_proposal(context.scope, data.proposal_id))
+        await context.db.execute(*writes.sign_sent_proposal(context.scope, data.proposal_id))
     ).first()
     if signed is None:
         raise await _why_not_signed(context, data.proposal_id)

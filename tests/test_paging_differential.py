@@ -198,7 +198,7 @@ async def build_org(world: World, plan: OrgPlan, into: model.Model) -> None:
                 )
             if c.messages:  # activity from the messages left, as deleting one leaves it
                 async with world.engine.begin() as connection:
-                    await connection.execute(recompute_message_activity(conversation.id))
+                    await connection.execute(*recompute_message_activity(conversation.id))
     for client_index, engagement_index, status, at in plan.orders:
         on = engagements[engagement_index] if engagement_index is not None else None
         client = clients[client_index]

@@ -18,9 +18,9 @@ from engagement_api.db import queries
 from engagement_api.db.engine import EngineOptions, create_engine
 from engagement_api.db.enums import ProjectPhase, ProjectStatus, Role
 from engagement_api.db.pagination import Window
-from engagement_api.db.prepared import PreparedRead
+from engagement_api.db.prepared import PreparedStatement
 from engagement_api.db.scope import Scope
-from engagement_api.db.session import DatabaseSession
+from engagement_api.db.session import VIEWER_STATEMENT, DatabaseSession
 from engagement_api.loaders.base import ByIdLoader
 from engagement_api.settings import Settings
 from tests.factories import Made, World
@@ -87,7 +87,7 @@ def templates(scope: Scope, thread: Thread) -> list[Template]:
 
 @pytest.mark.parametrize("role", [Role.STAFF, Role.CLIENT], ids=lambda role: role.name)
 async def test_every_read_template_returns_what_sqlalchemy_returns(
-    session: DatabaseSession, thread: Thread, role: Role
+    session: DatabaseSession, owner_engine: AsyncEngine, thread: Thread, role: Role
 ) -> None:
     viewer = thread.staff if role is Role.STAFF else thread.client
     row = await session.open_for_viewer(viewer.id)
@@ -95,7 +95,7 @@ async def test_every_read_template_returns_what_sqlalchemy_returns(
     scope = Scope(row.org_id, row.id, row.role)
     found = 0
     for statement, parameters in templates(scope, thread):
-        expected = (await session.execute(statement, parameters)).all()
+        expected = await _through_sqlalchemy(owner_engine, viewer.id, statement, parameters)
         rows = await session.fetch(statement, parameters)
         assert [tuple(row) for row in rows] == [tuple(row) for row in expected]
         assert [list(map(type, row)) for row in rows] == [list(map(type, r)) for r in expected]
@@ -108,6 +108,18 @@ async def test_every_read_template_returns_what_sqlalchemy_returns(
                     assert getattr(prepared_row, name) == getattr(sqlalchemy_row, name)
         found += len(rows)
     assert found > 10  # the templates read real rows, not only empty pages
+
+
+async def _through_sqlalchemy(
+    engine: AsyncEngine, viewer_id: uuid.UUID, statement: Select[Any], parameters: dict[str, Any]
+) -> list[Any]:
+    """The rows SQLAlchemy's own execution returns, in a transaction of its own opened as
+    the same viewer (the data does not change meanwhile)."""
+    async with engine.connect() as connection:
+        await connection.execute(VIEWER_STATEMENT, {"viewer_id": viewer_id})
+        rows = list((await connection.execute(statement, parameters)).all())
+        await connection.rollback()
+    return rows
 
 
 async def test_each_read_counts_as_one_statement(session: DatabaseSession, thread: Thread) -> None:
@@ -123,7 +135,7 @@ def test_a_list_expanded_into_in_cannot_be_prepared() -> None:
     ids: Any = bindparam("ids", expanding=True)
     statement: Select[Any] = select(column("id")).where(column("id").in_(ids))
     with pytest.raises(ValueError, match="ANY"):
-        PreparedRead(statement, asyncpg_dialect())  # type: ignore[no-untyped-call]
+        PreparedStatement(statement, asyncpg_dialect())  # type: ignore[no-untyped-call]
 
 
 @pytest.mark.parametrize(

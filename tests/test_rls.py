@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import Table, func, insert, select, text, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engagement_api.db.engine import EngineOptions, create_engine
@@ -107,7 +107,7 @@ async def test_pooled_connection_reused_by_another_organization_sees_nothing_of_
     for tenant in (first, second):
         session = DatabaseSession(single_connection_engine)
         await session.open_for_viewer(tenant.staff.id)
-        backends.append((await session.execute(select(func.pg_backend_pid()))).scalar())
+        backends.append((await session.execute(select(func.pg_backend_pid()))).one()[0])
         seen.append(await _org_ids_seen(session, Engagement))
         await session.close(commit=True)
     assert backends[0] == backends[1]
@@ -149,7 +149,7 @@ async def test_insert_into_another_organization_is_refused_by_the_policy(
     await session.open_for_viewer(mine.staff.id)
     statement = insert(Service).values(org_id=theirs.org.id, name="Planted")
     try:
-        with pytest.raises(DBAPIError, match="row-level security"):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="row-level security"):
             await session.execute(statement)
     finally:
         await session.close(commit=False)
@@ -162,10 +162,13 @@ async def test_update_of_another_organizations_row_changes_nothing(
     session = DatabaseSession(owner_engine)
     await session.open_for_viewer(mine.staff.id)
     statement = (
-        update(Engagement).where(Engagement.id == theirs.engagement.id).values(name="Hijacked")
+        update(Engagement)
+        .where(Engagement.id == theirs.engagement.id)
+        .values(name="Hijacked")
+        .returning(Engagement.id)
     )
     try:
-        changed = (await session.execute(statement)).rowcount
+        changed = len((await session.execute(statement)).all())
     finally:
         await session.close(commit=True)
     async with owner_engine.connect() as connection:

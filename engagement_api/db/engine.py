@@ -8,8 +8,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
-from sqlalchemy import event
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from engagement_api.db.embedded import embedded_server_url, start_embedded_postgres
@@ -17,18 +15,7 @@ from engagement_api.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-STATEMENT_COUNTER_KEY = "engagement_api.statement_counter"
-
 _embedded_server: Any = None
-
-
-class StatementCounter:
-    """Counts every statement one connection sends while a request holds it."""
-
-    __slots__ = ("count",)
-
-    def __init__(self) -> None:
-        self.count = 0
 
 
 def resolve_database_url(settings: Settings) -> str:
@@ -100,7 +87,7 @@ class EngineOptions:
 
 
 def create_engine(url: str, options: EngineOptions | None = None) -> AsyncEngine:
-    """An engine with a bounded pool, pre-ping, timeouts and statement counting."""
+    """An engine with a bounded pool, optional pre-ping and timeouts."""
     options = options or EngineOptions()
     connect_args: dict[str, Any] = {
         "timeout": options.connect_timeout,
@@ -129,7 +116,6 @@ def create_engine(url: str, options: EngineOptions | None = None) -> AsyncEngine
         json_deserializer=orjson.loads,
         connect_args=connect_args,
     )
-    _count_statements(engine)
     return engine
 
 
@@ -137,14 +123,3 @@ def _unique_statement_name() -> str:
     import uuid
 
     return f"__asyncpg_{uuid.uuid4().hex}__"
-
-
-def _count_statements(engine: AsyncEngine) -> None:
-    def count(conn: Connection, *_: Any) -> None:
-        counter = conn.info.get(STATEMENT_COUNTER_KEY)
-        if counter is not None:
-            counter.count += 1
-
-    # Statements sent through SQLAlchemy (writes); `DatabaseSession` counts what it sends
-    # on the driver itself (BEGIN, reads, savepoints, COMMIT).
-    event.listen(engine.sync_engine, "before_cursor_execute", count)

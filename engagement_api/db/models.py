@@ -59,7 +59,7 @@ class IntEnumColumn(TypeDecorator[IntEnum]):
         self.small = small
         # The members by code, and None for NULL; an unknown code is a KeyError.
         self._members: dict[Any, IntEnum | None] = {None: None}
-        self._members.update(enum._value2member_map_)
+        self._members.update((member.value, member) for member in enum)
 
     def load_dialect_impl(self, dialect: Dialect) -> Any:
         return dialect.type_descriptor(SmallInteger() if self.small else Integer())

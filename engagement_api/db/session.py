@@ -8,11 +8,12 @@ nothing. The transaction assumes the restricted application role and carries the
 settings (`set_config(..., true)`: local to the transaction, never leaking into another
 request on a pooled connection).
 
-The pool is SQLAlchemy's; the transaction (BEGIN, savepoints, COMMIT) and the reads run on
-the driver's connection directly (`fetch`, templates compiled once: `prepared.py`), which
-costs a third of SQLAlchemy's execution layer per round trip. Writes (`execute`) go
-through SQLAlchemy with its transaction handling switched off (AUTOCOMMIT at the adapter),
-so they run inside the driver-level transaction.
+The transaction has one owner, the driver's connection: BEGIN, savepoints, COMMIT, the
+reads (`fetch`, templates compiled once) and the writes (`execute`) all run on it directly.
+SQLAlchemy is the pool and the SQL compiler only (its public compile and type API,
+`prepared.py`): it never executes a statement of a request, so it never begins, commits or
+rolls back anything of it. That costs a third of SQLAlchemy's execution layer per round
+trip, and leaves one place that knows whether the request wrote (the commit-outcome check).
 """
 
 import asyncio
@@ -24,16 +25,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Uuid, bindparam, column, func, select
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import Executable, Uuid, bindparam, column, func, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.sql import Executable, Select
+from sqlalchemy.sql import Select
 
-from engagement_api.db.engine import STATEMENT_COUNTER_KEY, StatementCounter
 from engagement_api.db.models import User
-from engagement_api.db.prepared import prepared
+from engagement_api.db.prepared import PreparedStatement, Result, Row, prepared
 from engagement_api.db.tenancy import APP_ROLE, ORG_SETTING, USER_SETTING, VIEWER_FUNCTION
 from engagement_api.errors import ServiceUnavailableError
 
@@ -67,6 +66,15 @@ RETRYABLE_SQLSTATES = frozenset({"57014", "40001", "40P01", "57P01", "57P02", "5
 no bug of the statement; the transaction is undone and may be retried as it is."""
 
 
+class StatementCounter:
+    """Counts every statement the session sends (`DatabaseSession.statements`)."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class DatabaseSession:
     """The database as one request (or one subscription event) sees it."""
 
@@ -75,7 +83,7 @@ class DatabaseSession:
         self._lock = asyncio.Lock()
         self._connection: AsyncConnection | None = None
         self._driver: Any = None
-        self._writes_through_sqlalchemy = False
+        self._wrote = False
         self._savepoints = itertools.count(1)
         self._open_as: uuid.UUID | None = None
         self._closed = False
@@ -95,36 +103,38 @@ class DatabaseSession:
             rows = await self._ensure_connection(VIEWER_STATEMENT, {"viewer_id": user_id})
             if not rows:
                 # No row, so the select list that assumes the app role never ran.
-                await self._fetch(_ASSUME_APP_ROLE, None)
+                await self._assume_app_role()
                 return None
             return rows[0]
 
     async def fetch(
         self, statement: Select[Any], parameters: Mapping[str, Any] | None = None
-    ) -> list[tuple[Any, ...]]:
+    ) -> list[Row]:
         """Run a read template (built once per shape, see `prepared.py`) in the request's
         transaction on the driver's connection; its rows read like SQLAlchemy's."""
         async with self._lock:
             await self._ensure_connection()
-            return await self._fetch(statement, parameters)
+            assert self._connection is not None
+            return await self._run(prepared(statement, self._connection.dialect), parameters)
 
-    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
-        """Run one statement (a write) through SQLAlchemy in the request's transaction."""
+    async def execute(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> Result:
+        """Run one statement (a write, or a locking read) in the request's transaction on
+        the driver's connection. With `parameters` the statement is a template (one object,
+        its values bound by name) and is compiled once; without, it was built for this call
+        (its values inline) and is compiled for this run only."""
         async with self._lock:
             await self._ensure_connection()
-            connection = self._connection
-            assert connection is not None
-            if not self._writes_through_sqlalchemy:
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
-                self._writes_through_sqlalchemy = True
-            try:
-                return await connection.execute(statement, parameters)
-            except DBAPIError as error:
-                if _is_unavailability(error):
-                    if _is_lost(error, self._driver):
-                        await _invalidate(connection)
-                    raise ServiceUnavailableError() from error
-                raise
+            assert self._connection is not None
+            dialect = self._connection.dialect
+            compiled = (
+                PreparedStatement(statement, dialect, once=True)
+                if parameters is None
+                else prepared(statement, dialect)
+            )
+            self._wrote = True
+            return Result(await self._run(compiled, parameters))
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
@@ -159,12 +169,12 @@ class DatabaseSession:
                     if commit:  # lost mid-request: nothing of it was committed
                         raise ServiceUnavailableError()
                     return
-                if commit and self._writes_through_sqlalchemy:
+                if commit and self._wrote:
                     self.statements.count += 1
                     transaction = await driver.fetchval(CURRENT_TRANSACTION)
                 self.statements.count += 1
                 status = await driver.execute("COMMIT" if commit else "ROLLBACK")
-                if commit and status != "COMMIT" and self._writes_through_sqlalchemy:
+                if commit and status != "COMMIT" and self._wrote:
                     raise ServiceUnavailableError()
         except DRIVER_ERRORS as error:
             await _invalidate(connection)
@@ -195,18 +205,20 @@ class DatabaseSession:
             return False
         return bool(status == "committed")
 
-    async def _fetch(
-        self, statement: Select[Any], parameters: Mapping[str, Any] | None
-    ) -> list[tuple[Any, ...]]:
-        assert self._connection is not None
-        read = prepared(statement, self._connection.dialect)
+    async def _run(
+        self, statement: PreparedStatement, parameters: Mapping[str, Any] | None
+    ) -> list[Row]:
         self.statements.count += 1
         try:
-            records = await self._driver.fetch(read.sql, *read.arguments(parameters))
+            records = await self._driver.fetch(statement.sql, *statement.arguments(parameters))
         except DRIVER_ERRORS as error:
             await self._unless_available(error)
             raise
-        return read.rows(records)
+        return statement.rows(records)
+
+    async def _assume_app_role(self) -> None:
+        assert self._connection is not None
+        await self._run(prepared(_ASSUME_APP_ROLE, self._connection.dialect), None)
 
     async def _command(self, command: str) -> None:
         self.statements.count += 1
@@ -218,18 +230,19 @@ class DatabaseSession:
 
     async def _unless_available(self, error: Exception) -> None:
         """Raise SERVICE_UNAVAILABLE for a driver error that is no bug of the statement: the
-        connection is gone (it is then invalidated, never pooled again) or the statement
-        ran out of time."""
+        connection is gone (it is then invalidated, never pooled again), the statement ran
+        out of time, or PostgreSQL undid it for a reason worth a retry (`RETRYABLE_SQLSTATES`,
+        class 08)."""
         assert self._connection is not None
         if _is_lost(error, self._driver):
             await _invalidate(self._connection)
             raise ServiceUnavailableError() from error
-        if _ran_out_of_time(error):
+        if _ran_out_of_time(error) or _is_retryable(error):
             raise ServiceUnavailableError() from error
 
     async def _ensure_connection(
         self, opening: Select[Any] | None = None, parameters: dict[str, Any] | None = None
-    ) -> list[tuple[Any, ...]]:
+    ) -> list[Row]:
         """The request's connection, its transaction opened by the opening statement, whose
         rows are returned (none when the connection was already open). A pooled
         connection that died since its last use (PostgreSQL restarted) fails BEGIN before
@@ -252,18 +265,14 @@ class DatabaseSession:
             except _DeadConnectionError as error:
                 raise ServiceUnavailableError() from error.__cause__
         if as_viewer and not rows:  # the viewer is gone: no tenant, RLS shows nothing
-            await self._fetch(_ASSUME_APP_ROLE, None)
+            await self._assume_app_role()
         return [] if as_viewer else rows
 
-    async def _open(
-        self, statement: Select[Any], parameters: dict[str, Any] | None
-    ) -> list[tuple[Any, ...]]:
+    async def _open(self, statement: Select[Any], parameters: dict[str, Any] | None) -> list[Row]:
         try:
             connection = await self._engine.connect()
         except (TimeoutError, DBAPIError, OSError, PoolTimeoutError) as error:
             raise ServiceUnavailableError() from error
-        assert connection.sync_connection is not None
-        connection.sync_connection.info[STATEMENT_COUNTER_KEY] = self.statements
         read = prepared(statement, connection.dialect)
         try:
             driver: Any = (await connection.get_raw_connection()).driver_connection
@@ -298,12 +307,16 @@ class _DeadConnectionError(Exception):
 
 def _is_lost(error: BaseException, driver: Any) -> bool:
     """Whether `error` means the connection is gone (PostgreSQL restarted or crashed)."""
-    cause = error.orig.__cause__ if isinstance(error, DBAPIError) and error.orig else error
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(cause, LOST_CONNECTION_ERRORS) or bool(
+    return isinstance(error, LOST_CONNECTION_ERRORS) or bool(
         driver is not None and driver.is_closed()
     )
+
+
+def _is_retryable(error: BaseException) -> bool:
+    """A deadlock, a serialization failure, the server shutting the backend, or a lost
+    connection as PostgreSQL classes it (SQLSTATE class 08)."""
+    sqlstate = str(getattr(error, "sqlstate", None) or "")
+    return sqlstate in RETRYABLE_SQLSTATES or sqlstate.startswith("08")
 
 
 def _ran_out_of_time(error: BaseException) -> bool:
@@ -331,24 +344,9 @@ async def _invalidate(connection: AsyncConnection) -> None:
 async def _release(connection: AsyncConnection) -> None:
     """Give the connection back to the pool; a broken one is discarded, never raised about."""
     try:
-        if connection.sync_connection is not None and not connection.invalidated:
-            connection.sync_connection.info.pop(STATEMENT_COUNTER_KEY, None)
         await connection.close()
     except (SQLAlchemyError, OSError):
         logger.warning("discarding a broken database connection", exc_info=True)
-
-
-def _is_unavailability(error: DBAPIError) -> bool:
-    """A lost connection, a statement cancelled by its timeout, a deadlock or serialization
-    failure: not a bug in the statement."""
-    sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
-    cause = error.orig.__cause__ if error.orig is not None else None
-    return (
-        bool(error.connection_invalidated)
-        or sqlstate in RETRYABLE_SQLSTATES
-        or sqlstate.startswith("08")
-        or isinstance(cause, LOST_CONNECTION_ERRORS)
-    )
 
 
 CURRENT_TRANSACTION = "SELECT pg_current_xact_id()::text"

@@ -3,21 +3,47 @@ visibility rules, INSERT/UPDATE/DELETE ... RETURNING. No SQL lives in the resolv
 
 Every RETURNING lists the table's columns, so a written row has the shape of a read row
 and the schema types build from either with `from_row`.
+
+Each function answers a `Write`: the statement and its parameters. The writes every
+mutation makes (a row created, updated or locked, a message's activity) are templates,
+built once per shape (model, column names, viewer role) with their values bound, so they
+are compiled once (`db/prepared.py`); the rest are built per call with their values inline
+(parameters None) and compiled for their run.
 """
 
 import uuid
+from collections.abc import Hashable, Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Delete, Insert, Select, Table, Update, delete, func, insert, select
+from sqlalchemy import (
+    ClauseElement,
+    Executable,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy import update as sql_update
 
 from engagement_api.db import visibility
 from engagement_api.db.enums import ProposalStatus
 from engagement_api.db.models import Base, Conversation, Engagement, Message, Proposal
 from engagement_api.db.queries import Visibility
-from engagement_api.db.scope import Scope
+from engagement_api.db.scope import Scope, scope_parameters, symbolic_scope
+
+Write = tuple[Executable, dict[str, Any] | None]
+"""A statement and its parameters (None: its values are inline), for `DatabaseSession.execute`."""
+
+_TEMPLATES: dict[Hashable, Executable] = {}
+"""Write templates by shape; the shapes are few (models x column sets x roles)."""
+
+NOW: Any = func.now()
+"""The transaction's time: every timestamp one mutation writes is the same instant. One
+object, so a template can hold it inline."""
 
 
 def _table(model: type[Base]) -> Table:
@@ -33,56 +59,109 @@ class Lock(Enum):
     """Delete a row."""
 
 
+def _template(key: Hashable, build: Any) -> Executable:
+    template = _TEMPLATES.get(key)
+    if template is None:
+        template = _TEMPLATES[key] = build()
+    return template
+
+
+ROW_ID = "row_id"
+
+
+def _row_id(table: Table) -> Any:
+    return bindparam(ROW_ID, type_=table.c.id.type)
+
+
 def locked(
     model: type[Base], visible: Visibility, scope: Scope, row_id: uuid.UUID, lock: Lock
-) -> Select[Any]:
+) -> Write:
     """The row if this viewer may see it, locked until the transaction ends."""
-    table = _table(model)
-    statement = select(table).where(table.c.id == row_id, visible(scope))
-    return statement.with_for_update(read=lock is Lock.SHARE, key_share=lock is Lock.UPDATE)
+
+    def build() -> Executable:
+        table = _table(model)
+        statement = select(table).where(
+            table.c.id == _row_id(table), visible(symbolic_scope(scope.role))
+        )
+        return statement.with_for_update(read=lock is Lock.SHARE, key_share=lock is Lock.UPDATE)
+
+    template = _template(("locked", model, visible, scope.role, lock), build)
+    return template, {ROW_ID: row_id, **scope_parameters(scope)}
 
 
 def now() -> Any:
-    """The transaction's time: every timestamp one mutation writes is the same instant."""
-    return func.now()
+    """The transaction's time (`NOW`)."""
+    return NOW
 
 
-def create(model: type[Base], **values: Any) -> Insert:
+def _bound(
+    table: Table, values: Mapping[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]] | None:
+    """(shape, the template's values, the parameters) for `values`; None when one is a SQL
+    expression other than `NOW` (then the statement is built per call)."""
+    shape, inline, parameters = [], {}, {}
+    for name, value in values.items():
+        if value is NOW:
+            shape.append((name, True))
+            inline[name] = NOW
+        elif isinstance(value, ClauseElement):
+            return None
+        else:
+            shape.append((name, False))
+            inline[name] = bindparam(f"value_{name}", type_=table.c[name].type)
+            parameters[f"value_{name}"] = value
+    return tuple(shape), inline, parameters
+
+
+def create(model: type[Base], **values: Any) -> Write:
     table = _table(model)
-    return insert(table).values(**values).returning(*table.c)
+    bound = _bound(table, values)
+    if bound is None:
+        return insert(table).values(**values).returning(*table.c), None
+    shape, inline, parameters = bound
+    template = _template(
+        ("create", model, shape), lambda: insert(table).values(inline).returning(*table.c)
+    )
+    return template, parameters
 
 
-def update(model: type[Base], row_id: uuid.UUID, **values: Any) -> Update:
+def update(model: type[Base], row_id: uuid.UUID, **values: Any) -> Write:
     """Set `values` and move `updated_at` (callers pass only values that really change)."""
     table = _table(model)
-    return (
-        sql_update(table)
-        .where(table.c.id == row_id)
-        .values(**values, updated_at=func.now())
-        .returning(*table.c)
-    )
+    values = {**values, "updated_at": NOW}
+    bound = _bound(table, values)
+    if bound is None:
+        statement = sql_update(table).where(table.c.id == row_id).values(**values)
+        return statement.returning(*table.c), None
+    shape, inline, parameters = bound
+
+    def build() -> Executable:
+        statement = sql_update(table).where(table.c.id == _row_id(table)).values(inline)
+        return statement.returning(*table.c)
+
+    return _template(("update", model, shape), build), {**parameters, ROW_ID: row_id}
 
 
-def soft_delete(model: type[Base], row_id: uuid.UUID) -> Update:
-    return update(model, row_id, deleted_at=func.now())
+def soft_delete(model: type[Base], row_id: uuid.UUID) -> Write:
+    return update(model, row_id, deleted_at=NOW)
 
 
-def delete_engagement(engagement_id: uuid.UUID) -> Delete:
+def delete_engagement(engagement_id: uuid.UUID) -> Write:
     """The hard delete; the schema's cascades remove projects, conversations and messages,
     and set the orders' `engagement_id` to NULL."""
-    return delete(Engagement).where(Engagement.id == engagement_id)
+    return delete(Engagement).where(Engagement.id == engagement_id), None
 
 
-def unlink_converted_proposals(engagement_id: uuid.UUID) -> Update:
+def unlink_converted_proposals(engagement_id: uuid.UUID) -> Write:
     """Keep the proposals converted into a doomed engagement (their key has no ON DELETE)."""
     return (
         sql_update(Proposal)
         .where(Proposal.converted_engagement_id == engagement_id)
         .values(converted_engagement_id=None, updated_at=func.now())
-    )
+    ), None
 
 
-def sign_sent_proposal(scope: Scope, proposal_id: uuid.UUID) -> Update:
+def sign_sent_proposal(scope: Scope, proposal_id: uuid.UUID) -> Write:
     """SENT -> SIGNED as one conditional update: of concurrent signings exactly one gets
     the row back (the others wait for its lock, then find the status changed)."""
     table = _table(Proposal)
@@ -95,21 +174,26 @@ def sign_sent_proposal(scope: Scope, proposal_id: uuid.UUID) -> Update:
         )
         .values(status=ProposalStatus.SIGNED, signed_at=func.now(), updated_at=func.now())
         .returning(*table.c)
-    )
+    ), None
 
 
-def record_message_activity(conversation_id: uuid.UUID, at: datetime, *, internal: bool) -> Update:
+def record_message_activity(conversation_id: uuid.UUID, at: datetime, *, internal: bool) -> Write:
     """A posted message moves the conversation's activity times (never its `updated_at`)."""
-    values: dict[str, Any] = {"last_message_at": func.greatest(Conversation.last_message_at, at)}
-    if not internal:
-        values["last_public_message_at"] = func.greatest(Conversation.last_public_message_at, at)
-    table = _table(Conversation)
-    return (
-        sql_update(table).where(table.c.id == conversation_id).values(**values).returning(*table.c)
-    )
+
+    def build() -> Executable:
+        table = _table(Conversation)
+        moment = bindparam("at", type_=table.c.last_message_at.type)
+        values: dict[str, Any] = {"last_message_at": func.greatest(table.c.last_message_at, moment)}
+        if not internal:
+            values["last_public_message_at"] = func.greatest(table.c.last_public_message_at, moment)
+        statement = sql_update(table).where(table.c.id == _row_id(table)).values(**values)
+        return statement.returning(*table.c)
+
+    template = _template(("activity", internal), build)
+    return template, {ROW_ID: conversation_id, "at": at}
 
 
-def recompute_message_activity(conversation_id: uuid.UUID) -> Update:
+def recompute_message_activity(conversation_id: uuid.UUID) -> Write:
     """Activity times from the conversation's remaining messages (after a delete)."""
 
     def newest(*conditions: Any) -> Any:
@@ -130,4 +214,4 @@ def recompute_message_activity(conversation_id: uuid.UUID) -> Update:
             last_message_at=newest(),
             last_public_message_at=newest(Message.is_internal.is_(False)),
         )
-    )
+    ), None

@@ -19,7 +19,7 @@ from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.types import HTTPMethod
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types import ExecutionResult
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from engagement_api.auth import AuthenticationError, bearer_token
@@ -154,15 +154,23 @@ class GraphQLView(GraphQL[RequestContext, None]):
         await authenticate_connection(context)
         return cast(UnsetType, UNSET)
 
-    async def execute_single(
+    async def execute_operation(
         self,
         request: Request,
         request_adapter: AsyncHTTPRequestAdapter,
-        sub_response: Response,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
         context: RequestContext,
         root_value: None,
-        request_data: GraphQLRequestData,
-    ) -> ExecutionResult:
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        """One operation over HTTP, as Strawberry runs it, within what the request owns:
+        its document resolved (length limit, persisted documents), the request timeout, and
+        its transaction, committed (then its events published) or rolled back."""
+        if not isinstance(request_data, GraphQLRequestData) or request_data.protocol != "http":
+            # Batches are off; a streamed transport is Strawberry's own.
+            return await super().execute_operation(
+                request, request_adapter, request_data, context, root_value, sub_response
+            )
         try:
             check_query_length(request_data.query, self.settings.max_query_length)
             query = self.documents.resolve(request_data.query, request_data.extensions)
@@ -174,7 +182,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         try:
             async with asyncio.timeout(self.settings.request_timeout_seconds):
                 result = await self._execute_refusing_wrong_methods(
-                    request, request_adapter, sub_response, context, root_value, request_data
+                    request, request_adapter, request_data, context, root_value, sub_response
                 )
         except TimeoutError:
             with contextlib.suppress(Exception):  # the cancelled connection may be broken
@@ -204,15 +212,15 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self,
         request: Request,
         request_adapter: AsyncHTTPRequestAdapter,
-        sub_response: Response,
+        request_data: GraphQLRequestData,
         context: RequestContext,
         root_value: None,
-        request_data: GraphQLRequestData,
+        sub_response: Response,
     ) -> ExecutionResult:
         """A mutation over GET answers 405 with the methods that carry it."""
         try:
-            return await super().execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
+            result = await super().execute_operation(
+                request, request_adapter, request_data, context, root_value, sub_response
             )
         except HTTPException as error:
             cause = error.__cause__
@@ -226,6 +234,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
                     {"allow": "POST"},
                 ) from error
             raise
+        # One request object over plain HTTP: Strawberry answers one result.
+        assert isinstance(result, ExecutionResult)
+        return result
 
     # GraphQL over HTTP conformance (see http/conformance.py).
 

@@ -7,13 +7,12 @@ from enum import IntEnum
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy import Row
-from sqlalchemy.sql import Executable
 
 from engagement_api.context import RequestContext
 from engagement_api.db import visibility, writes
 from engagement_api.db.enums import EngagementStatus, Role
 from engagement_api.db.models import Base, Engagement
+from engagement_api.db.prepared import Row
 from engagement_api.db.queries import Visibility
 from engagement_api.db.writes import Lock
 from engagement_api.loaders.base import ByIdLoader
@@ -63,8 +62,8 @@ async def mutate(
     return result
 
 
-async def one(context: RequestContext, statement: Executable) -> Row[Any]:
-    return (await context.db.execute(statement)).one()
+async def one(context: RequestContext, write: writes.Write) -> Row:
+    return (await context.db.execute(*write)).one()
 
 
 async def lock_visible(
@@ -76,10 +75,10 @@ async def lock_visible(
     type_name: str,
     field: Path = ID,
     lock: Lock = Lock.UPDATE,
-) -> Row[Any]:
+) -> Row:
     """The row, locked, if the viewer may see it; `NOT_FOUND` exactly as for no row at all."""
     statement = writes.locked(model, visible, context.scope, row_id, lock)
-    row = (await context.db.execute(statement)).first()
+    row = (await context.db.execute(*statement)).first()
     if row is None:
         raise not_found(type_name, field)
     return row
@@ -87,7 +86,7 @@ async def lock_visible(
 
 async def lock_engagement_taking_work(
     context: RequestContext, engagement_id: uuid.UUID, what: str
-) -> Row[Any]:
+) -> Row:
     """The `input.engagementId` engagement, share-locked so it cannot close meanwhile;
     INVALID_TRANSITION when it is CLOSED (it takes no new `what`)."""
     field = (*INPUT, "engagementId")
@@ -112,7 +111,7 @@ async def load_visible(
     *,
     type_name: str,
     field: Path,
-) -> Row[Any]:
+) -> Row:
     """A row the write only refers to (not locked), through the readers' loader."""
     row = await context.loader(loader).load(row_id)
     if row is None:
@@ -121,8 +120,8 @@ async def load_visible(
 
 
 async def update_changed(
-    context: RequestContext, model: type[Base], row: Row[Any], values: dict[str, Any]
-) -> Row[Any]:
+    context: RequestContext, model: type[Base], row: Row, values: dict[str, Any]
+) -> Row:
     """Write only the values that differ from `row`; nothing at all (not even `updated_at`)
     when none does."""
     changed = {name: value for name, value in values.items() if getattr(row, name) != value}
@@ -130,8 +129,8 @@ async def update_changed(
 
 
 async def write_values(
-    context: RequestContext, model: type[Base], row: Row[Any], values: dict[str, Any]
-) -> Row[Any]:
+    context: RequestContext, model: type[Base], row: Row, values: dict[str, Any]
+) -> Row:
     """`row` updated with `values` (and a new `updated_at`); `row` itself when there are none."""
     if not values:
         return row

@@ -143,7 +143,7 @@ async def _create(context: RequestContext, data: CreateEngagement) -> Engagement
     )
     if proposal is not None:
         await context.db.execute(
-            writes.update(Proposal, proposal.id, converted_engagement_id=row.id)
+            *writes.update(Proposal, proposal.id, converted_engagement_id=row.id)
         )
     return _payload(row)
 
@@ -196,10 +196,10 @@ async def _delete(context: RequestContext, data: DeleteEngagement) -> DeletePayl
     """A hard delete: projects, conversations and messages go by cascade; orders stay with
     `engagement_id` NULL; proposals converted into it stay, unlinked."""
     row = await _lock(context, data, Lock.DELETE)
-    await context.db.execute(writes.unlink_converted_proposals(row.id))
+    await context.db.execute(*writes.unlink_converted_proposals(row.id))
     statement, parameters = outbox.record_cascade(row.id, context.settings.broadcast_channel)
     context.events.extend(
         outbox.announcements((await context.db.execute(statement, parameters)).all())
     )
-    await context.db.execute(writes.delete_engagement(row.id))
+    await context.db.execute(*writes.delete_engagement(row.id))
     return DeletePayload(deleted_id=strawberry.ID(to_global_id("Engagement", row.id)))

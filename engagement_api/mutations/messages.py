@@ -4,12 +4,12 @@ from typing import Annotated, Any
 
 import strawberry
 from pydantic import Field
-from sqlalchemy import Row
 
 from engagement_api.context import RequestContext
 from engagement_api.db import outbox, visibility, writes
 from engagement_api.db.enums import ConversationStatus, EngagementStatus
 from engagement_api.db.models import Conversation, Message
+from engagement_api.db.prepared import Row
 from engagement_api.events import MessageEventKind
 from engagement_api.loaders import EngagementByIdLoader
 from engagement_api.mutations.common import (
@@ -114,7 +114,7 @@ Info = strawberry.Info[Any, Any]
 CONVERSATION_FIELD = (*INPUT, "conversationId")
 
 
-async def record(context: RequestContext, kind: MessageEventKind, message: Row[Any]) -> None:
+async def record(context: RequestContext, kind: MessageEventKind, message: Row) -> None:
     """Write the event to the outbox in the mutation's transaction (db/outbox.py)."""
     statement, parameters = outbox.record_one(kind, message, context.settings.broadcast_channel)
     rows = (await context.db.execute(statement, parameters)).all()
@@ -128,7 +128,7 @@ async def insert_message(
     *,
     internal: bool = False,
     attachments: list[dict[str, Any]] | None = None,
-) -> tuple[Row[Any], Row[Any]]:
+) -> tuple[Row, Row]:
     """(message, conversation): the message written by the viewer, and the conversation
     with its activity times moved in the same transaction."""
     message = await one(
@@ -151,7 +151,7 @@ async def insert_message(
     return message, conversation
 
 
-async def _lock_message(context: RequestContext, data: Any) -> Row[Any]:
+async def _lock_message(context: RequestContext, data: Any) -> Row:
     return await lock_visible(context, Message, visibility.messages, data.id, type_name="Message")
 
 
@@ -212,7 +212,7 @@ async def _delete(context: RequestContext, data: DeleteMessage) -> DeletePayload
     """A soft delete; the conversation's activity times fall back to the newest message left."""
     row = await _lock_message(context, data)
     require_author_or_admin(context, row.sender_id)
-    await context.db.execute(writes.soft_delete(Message, row.id))
-    await context.db.execute(writes.recompute_message_activity(row.conversation_id))
+    await context.db.execute(*writes.soft_delete(Message, row.id))
+    await context.db.execute(*writes.recompute_message_activity(row.conversation_id))
     await record(context, MessageEventKind.DELETED, row)
     return DeletePayload(deleted_id=strawberry.ID(to_global_id("Message", row.id)))

@@ -218,5 +218,5 @@ async def delete_project(info: Info, input: DeleteInput) -> DeletePayload:
 async def _delete(context: RequestContext, data: DeleteProject) -> DeletePayload:
     """A soft delete: the project leaves every read and cannot be changed any more."""
     row = await _lock(context, data)
-    await context.db.execute(writes.soft_delete(Project, row.id))
+    await context.db.execute(*writes.soft_delete(Project, row.id))
     return DeletePayload(deleted_id=strawberry.ID(to_global_id("Project", row.id)))

@@ -5,12 +5,12 @@ import uuid
 from typing import Any
 
 import strawberry
-from sqlalchemy import Row
 
 from engagement_api.context import RequestContext
 from engagement_api.db import visibility, writes
 from engagement_api.db.enums import ProposalStatus
 from engagement_api.db.models import Engagement, Order, Proposal
+from engagement_api.db.prepared import Row
 from engagement_api.db.queries import by_ids
 from engagement_api.mutations.common import mutate, one
 from engagement_api.mutations.fields import mutation_field
@@ -72,7 +72,7 @@ async def sign_proposal(info: Info, input: SignProposalInput) -> SignProposalPay
 
 async def _sign(context: RequestContext, data: SignProposal) -> SignProposalPayload:
     signed = (
-        await context.db.execute(writes.sign_sent_proposal(context.scope, data.proposal_id))
+        await context.db.execute(*writes.sign_sent_proposal(context.scope, data.proposal_id))
     ).first()
     if signed is None:
         raise await _why_not_signed(context, data.proposal_id)
@@ -102,7 +102,7 @@ async def _sign(context: RequestContext, data: SignProposal) -> SignProposalPayl
     )
 
 
-async def _engagement_for(context: RequestContext, proposal: Row[Any]) -> Row[Any]:
+async def _engagement_for(context: RequestContext, proposal: Row) -> Row:
     """The engagement the proposal was already converted into (by `createEngagement`), or a
     new one for its client, named after it."""
     if proposal.converted_engagement_id is not None:

@@ -33,6 +33,7 @@ from graphql.language import Node
 from strawberry.types.base import StrawberryObjectDefinition
 
 from engagement_api.schema.permissions import IsAuthenticated
+from engagement_api.schema.served_types import served_types
 
 PER_VIEWER = "per_viewer"
 """Field metadata key: `strawberry.field(metadata={PER_VIEWER: True})` for a field whose
@@ -48,11 +49,13 @@ ViewerDependent = frozenset[tuple[str, str]]
 
 
 def viewer_dependent_fields(schema: strawberry.Schema) -> ViewerDependent:
-    """Every object or interface field of `schema` that depends on the individual viewer."""
+    """Every object or interface field of `schema` that depends on the individual viewer:
+    each served type (by name, `served_types`) and its Strawberry definition (Strawberry's
+    public `Schema.get_type_by_name`)."""
     converter = schema.config.name_converter
     found: set[tuple[str, str]] = set()
-    for name, concrete in schema.schema_converter.type_map.items():
-        definition = concrete.definition
+    for name in served_types(schema).type_map:
+        definition = schema.get_type_by_name(name)
         if not isinstance(definition, StrawberryObjectDefinition):
             continue
         for field in definition.fields:

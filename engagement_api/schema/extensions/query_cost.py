@@ -43,6 +43,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from engagement_api.schema.extensions.coded_rules import reporting
+from engagement_api.schema.served_types import served_types
 
 CODE = "QUERY_TOO_COMPLEX"
 
@@ -216,12 +217,12 @@ class QueryCost(SchemaExtension):
         """The cost, computed once per document, operation and values of the variables it
         depends on (page sizes and id lists)."""
         variables = self.execution_context.variables or {}
-        schema = self.execution_context.schema._schema
+        schema = served_types(self.execution_context.schema)
         name = self.execution_context.operation_name
         key = (id(document), id(schema), name, self.default_page_size, self.max_page_size)
         known = _costs.get(key)
         if known is None or known[0] is not document or known[1] is not schema:
-            cost, read = self._compute(document)
+            cost, read = self._compute(document, schema)
             if len(_costs) >= MAX_COSTED_DOCUMENTS:
                 _costs.clear()
             known = _costs[key] = (document, schema, tuple(sorted(read)), {})
@@ -231,22 +232,22 @@ class QueryCost(SchemaExtension):
             # absent and null differ: an absent variable takes its default
             values = orjson.dumps([[v in variables, variables.get(v)] for v in known[2]])
         except TypeError:  # a value JSON cannot hold: computed, not kept
-            return cost if cost is not None else self._compute(document)[0]
+            return cost if cost is not None else self._compute(document, schema)[0]
         if cost is None:
             cost = known[3].get(values)
             if cost is None:
-                cost = self._compute(document)[0]
+                cost = self._compute(document, schema)[0]
         known[3][values] = cost
         return cost
 
-    def _compute(self, document: DocumentNode) -> tuple[int, set[str]]:
+    def _compute(self, document: DocumentNode, schema: GraphQLSchema) -> tuple[int, set[str]]:
         fragments = {
             definition.name.value: definition
             for definition in document.definitions
             if isinstance(definition, FragmentDefinitionNode)
         }
         estimator = CostEstimator(
-            self.execution_context.schema._schema,
+            schema,
             fragments,
             self.execution_context.variables or {},
             default_page_size=self.default_page_size,

@@ -15,7 +15,7 @@ must be every stream's next event (nothing extra, nothing late).
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import GraphQLClient, RunningServer
@@ -140,6 +140,14 @@ async def _subscribe(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(operations=OPERATIONS, resumes=RESUMES)
+# Long replays: after the first replayed event, the rest run as one batch (a replay batch
+# executed in one run of the operation's plan, schema/event_frames.py).
+@example(
+    operations=[("post", 0, False), ("post", 0, True), ("edit", 0, False), ("post", 0, False)]
+    + [("post", 0, n % 3 == 0) for n in range(5)]
+    + [("delete", 1, False)],
+    resumes=[(9, 0, 0, False), (9, 2, 0, True), (9, 1, 0, False)],
+)
 async def test_every_stream_is_what_the_model_says_its_viewer_receives(
     world: World,
     server: RunningServer,

@@ -78,6 +78,16 @@ class Execution:
         errors = self.log.reported()
         return ExecutionResult(data, errors or None)
 
+    async def run_rows(self, roots: list[Any]) -> list[Any] | None:
+        """The data of many root values at once (a subscription's events, one root row
+        each): row i's result dict is that of an execution with `roots[i]` as its root
+        value. None when any row has an error: errors are not told apart by row, so each
+        event must then execute on its own, for its own errors."""
+        data = await self.complete(Level(self.plan.root, roots))
+        if self.log.entries or any(type(row) is Nulled for row in data):
+            return None
+        return data
+
     async def complete(self, level: Level) -> list[Any]:
         """Each row's result dict, or `Nulled` where a non-null field could not complete."""
         if not level.sources:

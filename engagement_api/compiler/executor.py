@@ -5,6 +5,7 @@ entry point for an executor) taking queries it can plan: Strawberry's parsing, v
 extensions and error processing around it stay as they are.
 """
 
+from collections.abc import Awaitable
 from typing import Any
 
 from graphql import FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode
@@ -70,3 +71,26 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         if middleware is not None and middleware.middlewares:
             return False
         return self.abort_signal is None and self.hooks is None
+
+
+def execute_rows(executor: Any, roots: list[Any]) -> Awaitable[list[Any] | None] | None:
+    """The operation's data for each of `roots` (its root values, such as a subscription's
+    events) in one run of its plan, the levels taking every root's rows at once; the
+    executor's own root value serves the resolvers' `info.root_value`. None when the
+    executor is not one that runs plans, or the operation has no plan; the awaitable gives
+    None when any root's execution has an error (see `Execution.run_rows`)."""
+    if not isinstance(executor, CompiledExecutor) or not executor._plain():
+        return None
+    plan = planned(executor.schema, executor.operation, executor.fragment_definitions)
+    if plan is None:
+        return None
+    return Execution(
+        plan,
+        executor.root_value,
+        executor.variable_values,
+        executor.build_resolve_info,
+        executor.is_awaitable,
+        executor.hide_suggestions,
+        executor.type_resolver,
+        executor.schema,
+    ).run_rows(roots)

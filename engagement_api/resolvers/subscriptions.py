@@ -68,7 +68,19 @@ class VisibleEvent:
     """Where the audience's members share their results; None: executed per subscriber."""
 
 
-FeedItem = VisibleEvent | ClientError
+@dataclass(slots=True)
+class ReplayBatch:
+    """Replayed events that may be executed together (one context for all of them, primed
+    with their rows, held until the first is written). Whoever takes it says how many it
+    delivered, from the first; the feed then yields the others one by one."""
+
+    events: list[VisibleEvent]
+    delivered: int = 0
+    retry: bool = False
+    """None was delivered but the rest (after the first, yielded on its own) may be."""
+
+
+FeedItem = VisibleEvent | ReplayBatch | ClientError
 
 
 async def open_message_feed(
@@ -144,15 +156,37 @@ async def _feed(
                 logger.warning("could not replay missed events", exc_info=True)
                 yield ServiceUnavailableError("Missed events could not be replayed; resume later.")
                 return
+            deliveries: list[Personal] = []
+            for delivery in replayed:
+                if isinstance(delivery, ClientError):
+                    break
+                deliveries.append(delivery)
+            retried = False
+            while deliveries:
+                async with EventScope(
+                    partial(_batch_context, context, deliveries), fanout.delivering
+                ) as scope:
+                    batch = ReplayBatch([_visible(context, d, scope) for d in deliveries])
+                    yield batch
+                taken = max(batch.delivered, 0)
+                if taken:
+                    last = deliveries[taken - 1].position
+                one_by_one = deliveries[taken:]
+                if batch.retry and not retried and one_by_one:
+                    retried = True
+                    one_by_one, deliveries = one_by_one[:1], one_by_one[1:]
+                else:
+                    deliveries = []
+                for delivery in one_by_one:
+                    last = delivery.position
+                    async with EventScope(
+                        partial(_event_context, context, delivery), fanout.delivering
+                    ) as scope:
+                        yield _visible(context, delivery, scope)
             for delivery in replayed:
                 if isinstance(delivery, ClientError):
                     yield delivery
                     return
-                last = delivery.position
-                async with EventScope(
-                    partial(_event_context, context, delivery), fanout.delivering
-                ) as scope:
-                    yield _visible(context, delivery, scope)
             if events:
                 last = max(last, events[-1].position)
             if len(events) < REPLAY_BATCH:
@@ -184,6 +218,15 @@ def _event_context(context: RequestContext, delivery: Personal) -> RequestContex
     return context.primed_scope(delivery.viewer, delivery.shared.own_rows())
 
 
+def _batch_context(context: RequestContext, deliveries: list[Personal]) -> RequestContext:
+    """One subscriber's context for a replay batch, primed with every event's rows."""
+    primed: dict[type[Any], dict[Any, Any]] = {}
+    for delivery in deliveries:
+        for loader, rows in delivery.shared.own_rows().items():
+            primed.setdefault(loader, {}).update(rows)
+    return context.primed_scope(deliveries[0].viewer, primed)
+
+
 def _visible(context: RequestContext, delivery: Personal, scope: EventScope) -> VisibleEvent:
     shared = delivery.shared
     results = shared.shared_results if context.settings.live_feed_shared_payloads else None
@@ -193,6 +236,7 @@ def _visible(context: RequestContext, delivery: Personal, scope: EventScope) -> 
 __all__ = [
     "ConversationNotFoundError",
     "FeedItem",
+    "ReplayBatch",
     "SubscriberTooSlowError",
     "SubscriptionLimitError",
     "UnauthenticatedError",

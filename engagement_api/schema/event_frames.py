@@ -21,12 +21,13 @@ its error handling, masking and formatting stay Strawberry's.
 """
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any
 
 from graphql import ExecutionResult, Executor
 
+from engagement_api.compiler.executor import execute_rows
 from engagement_api.schema.event_execution import (
     SharedResult,
     shared_result,
@@ -110,6 +111,30 @@ class FrameSink:
         if not isinstance(result, ExecutionResult) or result.errors or result.data is None:
             return False
         return await self._write(result.data, shared_result(result.data))
+
+    @property
+    def ready(self) -> bool:
+        """It has learnt the operation's executor and `next` payload extensions."""
+        return self.executor is not None and self.adopted
+
+    async def deliver_batch(self, events: Sequence[object]) -> int:
+        """Execute `events` (root values sharing one context, in order) in one run of the
+        operation's plan, and write their `next` frames in order: how many were written
+        from the first (0 when the operation has no plan, or any event's result has an
+        error; fewer when the operation ends meanwhile). The rest go the usual way."""
+        executor = self.executor
+        if executor is None or not self.adopted or not events:
+            return 0
+        running = execute_rows(executor.build_per_event_executor(events[0]), list(events))
+        rows = None if running is None else await running
+        if rows is None:
+            return 0
+        written = 0
+        for data in rows:
+            if not await self._write(data, None):
+                break
+            written += 1
+        return written
 
     async def _write(self, data: object, shared: SharedResult | None) -> bool:
         payload: dict[str, object] = {"data": data}

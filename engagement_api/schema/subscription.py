@@ -8,9 +8,15 @@ import strawberry
 
 from engagement_api import events
 from engagement_api.context import RequestContext
+from engagement_api.errors import ClientError
 from engagement_api.resolvers.event_scope import EventScope
-from engagement_api.resolvers.subscriptions import FeedItem, VisibleEvent, open_message_feed
-from engagement_api.schema.event_frames import current_sink
+from engagement_api.resolvers.subscriptions import (
+    FeedItem,
+    ReplayBatch,
+    VisibleEvent,
+    open_message_feed,
+)
+from engagement_api.schema.event_frames import FrameSink, current_sink
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.info import request_context
 from engagement_api.schema.permissions import IsAuthenticated, describe
@@ -45,7 +51,7 @@ class MessageEvent:
         return None if self.row is None else Message.from_row(self.row)
 
     @classmethod
-    def from_item(cls, item: FeedItem) -> "MessageEvent | Exception":
+    def from_item(cls, item: VisibleEvent | ClientError) -> "MessageEvent | Exception":
         """An event, or the error that this step of the stream reports."""
         if not isinstance(item, VisibleEvent):
             return item
@@ -65,6 +71,9 @@ async def _events(feed: AsyncGenerator[FeedItem, None]) -> AsyncIterator[Message
     # ends the stream, and the subscription must leave its conversation at once.
     async with aclosing(feed):
         async for item in feed:
+            if isinstance(item, ReplayBatch):
+                await _take_batch(sink, item)
+                continue
             if (
                 sink is not None
                 and isinstance(item, VisibleEvent)
@@ -76,6 +85,19 @@ async def _events(feed: AsyncGenerator[FeedItem, None]) -> AsyncIterator[Message
                 continue  # executed and written
             # An error instance as a step's value becomes that step's GraphQL error.
             yield event  # type: ignore[misc]
+
+
+async def _take_batch(sink: FrameSink | None, batch: ReplayBatch) -> None:
+    """Replayed events executed together and written by the sink (schema/event_frames.py);
+    the feed yields one by one what it did not write."""
+    if sink is None:
+        return
+    if not sink.ready:  # the first event goes the stock way and teaches the sink
+        batch.retry = True
+        return
+    batch.delivered = await sink.deliver_batch(
+        [MessageEvent.from_item(item) for item in batch.events]
+    )
 
 
 @strawberry.type

@@ -35,8 +35,10 @@ PRODUCTION_ENV = {
     "INTROSPECTION": "false",
     "LOG_JSON": "true",
     "JWT_SECRET": JWT_SECRET,
+    "EXPOSE_SQL_STATEMENTS": "true",
 }
-"""What an operator sets in production (README, "Configuration")."""
+"""What an operator sets in production (README, "Configuration"), plus the statement count
+in each response, which the report's SQL/req column reads (one integer per response)."""
 BEHIND_PGBOUNCER = [
     "DB_STATEMENT_CACHE_SIZE=0",
     "DB_PLAN_CACHE_MODE=auto",

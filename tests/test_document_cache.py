@@ -2,18 +2,23 @@
 failures are reported every time, and the rules that read variables still run on a
 document the server already knows."""
 
+from collections.abc import Iterator
 from functools import partial
 
 import pytest
 import strawberry
-from graphql import ASTValidationRule, ValidationContext
-from strawberry.extensions import AddValidationRules
+from graphql import ASTValidationRule, GraphQLError, ValidationContext
+from strawberry.extensions import AddValidationRules, SchemaExtension
 
 from engagement_api.db.enums import Role
-from engagement_api.schema.extensions.coded_rules import judging_the_document_only
+from engagement_api.schema.extensions.coded_rules import judging_the_document_only, reporting
 from engagement_api.schema.extensions.max_directives import CODE as DIRECTIVES_CODE
 from engagement_api.schema.extensions.max_directives import DirectiveLimit
-from engagement_api.schema.extensions.validation_cache import DocumentCache
+from engagement_api.schema.extensions.validation_cache import (
+    MAX_RULE_SETS,
+    DocumentCache,
+    _known,
+)
 from tests.conftest import GraphQLClient
 from tests.factories import World
 
@@ -120,3 +125,30 @@ async def test_a_known_document_that_passed_every_rule_is_not_validated_again() 
     for _ in range(3):
         assert (await schema.execute(document)).data == {"level": {"name": "level"}}
     assert judged == [document]
+
+
+class RefusingEachRequest(SchemaExtension):
+    """Adds a rule class made for this request (as the refusals of the cost limit do) when
+    the variable `refuse` is true."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if (context.variables or {}).get("refuse"):
+            refusal = reporting(GraphQLError("refused", extensions={"code": "REFUSED"}))
+            context.validation_rules = (*context.validation_rules, refusal)
+        yield
+
+
+async def test_refusals_of_a_known_document_keep_its_cached_rule_sets_bounded() -> None:
+    schema = strawberry.Schema(query=LevelQuery, extensions=[RefusingEachRequest, DocumentCache])
+    document = (
+        "query DocumentCacheRefusals($refuse: Boolean! = false)"
+        " { level { name @skip(if: $refuse) } }"
+    )
+    assert (await schema.execute(document)).data == {"level": {"name": "level"}}
+    for _ in range(3 * MAX_RULE_SETS):
+        refused = await schema.execute(document, variable_values={"refuse": True})
+        assert [error.extensions["code"] for error in refused.errors or []] == ["REFUSED"]
+    (known,) = [entry for key, entry in _known.items() if key[0] == document]
+    assert 0 < len(known.left) <= MAX_RULE_SETS
+    assert (await schema.execute(document)).data == {"level": {"name": "level"}}

@@ -26,6 +26,11 @@ SPECIFIED = frozenset(specified_rules)
 
 MAX_DOCUMENTS = 512
 """Distinct documents remembered per process (least recently used first out)."""
+MAX_RULE_SETS = 8
+"""Sets of rules whose remainder is remembered per document."""
+
+
+Rules = tuple[type[ASTValidationRule], ...]
 
 
 @dataclass(slots=True)
@@ -33,6 +38,25 @@ class _Known:
     document: DocumentNode
     passed: set[Hashable] = field(default_factory=set)
     """The verdict keys of the rules this document passed."""
+    left: dict[Rules, Rules] = field(default_factory=dict)
+    """For a request's rules, those still to run (worked out once while `passed` holds)."""
+
+    def rules_left(self, rules: Rules) -> Rules:
+        left = self.left.get(rules)
+        if left is None:
+            if len(self.left) >= MAX_RULE_SETS:  # refusals add a rule made per request
+                self.left.clear()
+            left = self.left[rules] = tuple(
+                rule for rule in rules if _key_of(rule) not in self.passed
+            )
+        return left
+
+    def record_passed(self, ran: Rules) -> None:
+        """The rules that ran on this document found nothing."""
+        new = {key for key in map(_key_of, ran) if key is not None} - self.passed
+        if new:
+            self.passed |= new
+            self.left.clear()
 
 
 def _key_of(rule: type[ASTValidationRule]) -> Hashable | None:
@@ -79,11 +103,9 @@ class DocumentCache(SchemaExtension):
         known = _known.get(key) if key is not None else None
         if known is not None and known.document is not context.graphql_document:
             known = None  # another extension supplied its own tree
-        rules = context.validation_rules
+        running = tuple(context.validation_rules)
         if known is not None and known.passed:
-            context.validation_rules = tuple(
-                rule for rule in rules if _key_of(rule) not in known.passed
-            )
+            running = context.validation_rules = known.rules_left(running)
         yield
         if known is not None and not context.pre_execution_errors:
-            known.passed.update(key for key in map(_key_of, rules) if key is not None)
+            known.record_passed(running)

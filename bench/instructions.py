@@ -1,6 +1,7 @@
 """Instructions per request of the app, counted by callgrind: the steady figure while working.
 
     .venv/bin/python -m bench.instructions [--only Q2] [--requests 10]
+    .venv/bin/python -m bench.instructions --only "Q2 step"     # Q2 built up a part at a time
 
 CPU time per request moves by 10-15% between two identical runs on a shared virtual
 machine; the number of user-space instructions the process executes for a request moves by
@@ -27,6 +28,7 @@ import uvloop
 from bench import workload
 from bench.serial import production_settings
 from engagement_api.http.app import create_app
+from engagement_api.settings import Settings
 
 HELPER = r"""
 #include <valgrind/callgrind.h>
@@ -94,8 +96,7 @@ def _count(args: argparse.Namespace, case: str, helper: Path, directory: Path) -
 async def _child(args: argparse.Namespace) -> None:
     settings = production_settings(args.database_url, args.env)
     fixtures = await workload.load_fixtures(args.database_url)
-    every = workload.build_cases(fixtures, settings) + workload.mutation_cases(fixtures, settings)
-    case = next(case for case in every if case.name == args.case)
+    case = next(case for case in _every(fixtures, settings) if case.name == args.case)
     counter = ctypes.CDLL(str(args.helper))
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
@@ -114,6 +115,14 @@ async def _child(args: argparse.Namespace) -> None:
         counter.count_stop()
 
 
+def _every(fixtures: workload.Fixtures, settings: Settings) -> list[workload.Case]:
+    return [
+        *workload.build_cases(fixtures, settings),
+        *workload.mutation_cases(fixtures, settings),
+        *workload.step_cases(fixtures, settings),
+    ]
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _arguments(argv)
     if args.case is not None:
@@ -121,8 +130,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     settings = production_settings(args.database_url)
     fixtures = uvloop.run(workload.load_fixtures(args.database_url))
-    every = workload.build_cases(fixtures, settings) + workload.mutation_cases(fixtures, settings)
+    every = _every(fixtures, settings)
+    steps = {case.name for case in workload.step_cases(fixtures, settings)}
     cases = workload.chosen(every, args.only)
+    if not args.only:  # the steps are a breakdown of Q2, counted when asked for
+        cases = [case for case in cases if case.name not in steps]
     with tempfile.TemporaryDirectory(prefix="bench-instructions-") as temporary:
         directory = Path(temporary)
         helper = _compile_helper(directory)

@@ -71,3 +71,31 @@ POST_MESSAGE = f"""mutation Post($input: PostMessageInput!) {{
   postMessage(input: $input) {{ message {{ {MESSAGE_FIELDS} }} }}
 }}"""
 """M1: one message posted to the thread (stock execution: the compiler plans queries only)."""
+
+_MESSAGE_SCALARS = "id content isInternal createdAt updatedAt attachments { name url size }"
+THREAD_STEPS: list[tuple[str, str]] = [
+    ("1 typename, no viewer", "query Step1 { __typename }"),
+    ("2 the viewer (its transaction)", "query Step2 { viewer { __typename } }"),
+    (
+        "3 the conversation by id",
+        "query Step3($id: ID!) { conversation(id: $id) { id subject } }",
+    ),
+    (
+        "4 with 30 message ids",
+        "query Step4($id: ID!) { conversation(id: $id) { id subject"
+        " messages(last: 30) { edges { node { id } } } } }",
+    ),
+    (
+        "5 with their fields",
+        "query Step5($id: ID!) { conversation(id: $id) { id subject"
+        f" messages(last: 30) {{ edges {{ node {{ {_MESSAGE_SCALARS} }} }} }} }} }}",
+    ),
+    (
+        "6 with their senders",
+        "query Step6($id: ID!) { conversation(id: $id) { id subject"
+        f" messages(last: 30) {{ edges {{ node {{ {_MESSAGE_SCALARS}"
+        f" sender {{ {USER_FIELDS} }} }} }} }} }} }}",
+    ),
+]
+"""Q2 built up a part at a time (`bench.instructions --only "Q2 step"`): each document adds
+one part of the thread page, whose last part (cursors and page info) is Q2 itself."""

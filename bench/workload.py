@@ -138,6 +138,19 @@ def mutation_cases(fixtures: Fixtures, settings: Settings) -> list[Case]:
     return [Case("M1 post message", queries.POST_MESSAGE, {"input": post}, staff)]
 
 
+def step_cases(fixtures: Fixtures, settings: Settings) -> list[Case]:
+    """Q2 built up a part at a time (`queries.THREAD_STEPS`), then Q2 itself as the last
+    step: where a thread page's cost goes, counted by `bench.instructions` only."""
+    staff = mint_token(fixtures.staff_id, settings)
+    thread = {"id": to_global_id("Conversation", fixtures.thread_id)}
+    steps = [
+        Case(f"Q2 step {name}", document, thread if "$id" in document else {}, staff)
+        for name, document in queries.THREAD_STEPS
+    ]
+    last = Case("Q2 step 7 with cursors and page info", queries.THREAD_NEWEST, thread, staff)
+    return [*steps, last]
+
+
 def build_cases(fixtures: Fixtures, settings: Settings) -> list[Case]:
     staff = mint_token(fixtures.staff_id, settings)
     client = mint_token(fixtures.client_id, settings)

@@ -3,9 +3,11 @@ executor answers: the same data and the same errors (message, path, locations), 
 values and for each kind of bad one a resolver can hand it, at every nesting, under sync and
 async parents, with and without the fast path's direct resolvers."""
 
+from datetime import UTC, date, datetime, timedelta, timezone
 from enum import IntEnum
 from typing import Any
 
+import orjson
 import pytest
 import strawberry
 from strawberry.extensions import SchemaExtension
@@ -14,6 +16,7 @@ from engagement_api.compiler.executor import CompiledExecutor
 from engagement_api.fastpath.plain_fields import resolve_plain_fields_directly
 from engagement_api.schema.direct import direct
 from engagement_api.schema.extensions.validation_cache import DocumentCache
+from engagement_api.schema.scalars import SCALAR_OVERRIDES
 
 
 @strawberry.enum
@@ -27,11 +30,16 @@ class Named:
     name: str
 
 
+AT = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
+
+
 @strawberry.type
 class Item(Named):
     count: int
     tags: list[str]
     shade: Shade = Shade.DARK
+    at: datetime = AT
+    """The service's `DateTime` (`SCALAR_OVERRIDES`), which built rows leave to the encoder."""
 
 
 def _given(value: Any) -> Any:
@@ -65,8 +73,8 @@ class Holder:
         return _given_later(self.buddy_value)  # type: ignore[return-value]
 
 
-def item(name: str = "a", count: int = 1, shade: Any = Shade.DARK) -> Item:
-    return Item(name=name, count=count, tags=["x", "y"], shade=shade)
+def item(name: str = "a", count: int = 1, shade: Any = Shade.DARK, at: Any = AT) -> Item:
+    return Item(name=name, count=count, tags=["x", "y"], shade=shade, at=at)
 
 
 def holder(**changes: Any) -> Holder:
@@ -101,6 +109,12 @@ CASES: dict[str, Holder] = {
     "resolver returns null": holder(buddy_value=None),
     "resolver returns a bad object": holder(buddy_value=item(count=2**40)),
     "resolver returns another type": holder(buddy_value=holder()),
+    "a whole-second UTC time": holder(item=item(at=AT.replace(microsecond=0))),
+    "a time at another offset": holder(item=item(at=AT.astimezone(timezone(timedelta(hours=-5))))),
+    "a naive time": holder(item=item(at=AT.replace(tzinfo=None))),
+    "a date for a time": holder(item=item(at=date(2026, 3, 4))),
+    "text for a time": holder(item=item(at="yesterday")),
+    "a null time": holder(item=item(at=None)),
 }
 
 
@@ -132,22 +146,26 @@ class Query:
 
 def compiled(*, direct: bool, extensions: list[Any] | None = None) -> strawberry.Schema:
     schema = strawberry.Schema(
-        query=Query, execution_context_class=CompiledExecutor, extensions=extensions or []
+        query=Query,
+        execution_context_class=CompiledExecutor,
+        extensions=extensions or [],
+        scalar_overrides=SCALAR_OVERRIDES,
     )
     if direct:
         resolve_plain_fields_directly(schema)
     return schema
 
 
-REFERENCE = strawberry.Schema(query=Query)
+REFERENCE = strawberry.Schema(query=Query, scalar_overrides=SCALAR_OVERRIDES)
 COMPILED = {"direct": compiled(direct=True), "strawberry": compiled(direct=False)}
-SELECTION = """title note item { name count tags shade } maybeItem { name count shade }
+SELECTION = """title note item { name count tags shade at } maybeItem { name count shade at }
   items { name count } looseItems { name } buddy { name count } laterBuddy { name count }"""
 
 
 def outcome(result: Any) -> tuple[Any, list[tuple[Any, ...]]]:
+    """The data as the response's encoder (orjson) writes it, and the errors."""
     errors = [(e.message, e.path, e.locations) for e in result.errors or []]
-    return result.data, errors
+    return orjson.dumps(result.data), errors
 
 
 @pytest.mark.parametrize("resolvers", COMPILED)
@@ -224,3 +242,12 @@ async def test_an_extension_that_hooks_each_resolver_sees_every_field() -> None:
         assert (await schema.execute(document)).errors is None
         counts.append(CountingResolves.calls)
     assert counts[1] == counts[0] > 10
+
+
+async def test_a_built_row_leaves_a_utc_time_for_the_encoder_to_write_as_the_scalar_does() -> None:
+    result = await COMPILED["direct"].execute('{ holder(case: "good") { item { at } } }')
+    assert result.errors is None
+    assert result.data == {"holder": {"item": {"at": AT}}}  # left as it is
+    reference = await REFERENCE.execute('{ holder(case: "good") { item { at } } }')
+    assert reference.data == {"holder": {"item": {"at": "2026-03-04T05:06:07.890123+00:00"}}}
+    assert orjson.dumps(result.data) == orjson.dumps(reference.data)

@@ -2,6 +2,7 @@
 for the values that coerce to themselves or by a table."""
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from graphql import (
@@ -14,6 +15,8 @@ from graphql import (
     Undefined,
 )
 from graphql.pyutils import inspect
+
+from engagement_api.schema.scalars import UTC, serialize_datetime
 
 
 def coercion(leaf: GraphQLLeafType) -> Callable[[Any], Any]:
@@ -57,3 +60,14 @@ def enum_table(leaf: GraphQLLeafType) -> tuple[type | None, dict[Any, str]]:
         return members, {member: leaf.coerce_output_value(member) for member in members}  # type: ignore[attr-defined]
     except Exception:  # an enum whose members do not coerce: no table
         return None, {}
+
+
+def written_by_encoder(leaf: GraphQLLeafType) -> tuple[type, object] | None:
+    """(class, tzinfo) of the values of `leaf` that a built row keeps as they are, for the
+    response's encoder to write: `DateTime`'s UTC datetimes, which orjson (the view's
+    encoder, every response and WebSocket frame) writes as the same RFC 3339 text that
+    `serialize_datetime` returns, in C while it writes the response. None for other
+    leaves, whose values are coerced in the row."""
+    if leaf.coerce_output_value is serialize_datetime:
+        return datetime, UTC
+    return None

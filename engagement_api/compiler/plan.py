@@ -28,7 +28,13 @@ from strawberry.types.field import StrawberryField
 
 from engagement_api.compiler.batch import LevelResolver, level_resolver
 from engagement_api.compiler.collect import UnsupportedDocumentError, collect_fields
-from engagement_api.compiler.leaves import coercion, enum_table, is_int, passthrough_class
+from engagement_api.compiler.leaves import (
+    coercion,
+    enum_table,
+    is_int,
+    passthrough_class,
+    written_by_encoder,
+)
 
 BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
@@ -70,6 +76,8 @@ class FieldPlan:
     is_int: bool = False
     enum_class: type | None = None
     enum_names: dict[Any, str] = field(default_factory=dict)
+    written_by_encoder: tuple[type, object] | None = None
+    """(class, tzinfo) of the values left for the response's JSON encoder (`leaves.py`)."""
     # objects: one plan, or one per possible type of an interface
     variants: "list[SelectionPlan]" = field(default_factory=list)
     interface: GraphQLInterfaceType | None = None
@@ -187,6 +195,7 @@ def _plan_field(
         plan.passthrough = passthrough_class(inner)
         plan.is_int = is_int(inner)
         plan.enum_class, plan.enum_names = enum_table(inner)
+        plan.written_by_encoder = written_by_encoder(inner)
         return plan
     selection_sets = [node.selection_set for node in nodes if node.selection_set is not None]
     if is_object_type(inner):

@@ -110,12 +110,16 @@ def _leaf_code(field: FieldPlan, value: str, names: dict[str, Any]) -> list[str]
             f"{value} = E{index}[{value}]",
         ]
     names[f"K{index}"] = field.coerce
+    coerce = f"{value} = K{index}({value})"
+    if field.written_by_encoder is not None:  # left as it is for the encoder (`leaves.py`)
+        names[f"W{index}"], names[f"Z{index}"] = field.written_by_encoder
+        coerce = f"if {value}.__class__ is not W{index} or {value}.tzinfo is not Z{index}: {coerce}"
     if field.how == READ:
-        return [f"{value} = K{index}({value})"]
+        return [coerce]
     names["BaseException"] = BaseException  # a resolver's error is no value to coerce
     return [
         f"if isinstance({value}, BaseException): raise _UnusualValueError",
-        f"{value} = K{index}({value})",
+        coerce,
     ]
 
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Column,
@@ -48,9 +48,10 @@ OTHER = "_other"
 SORT_KEY = "_k{}"
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
-    """Which slice of an ordered set: `limit` rows after/before the cursors, in a direction."""
+class Window(NamedTuple):
+    """Which slice of an ordered set: `limit` rows after/before the cursors, in a direction.
+    A tuple: it is part of every page loader's key, hashed in C (a dashboard hashes about
+    1,000 of them)."""
 
     limit: int
     backward: bool = False

@@ -138,9 +138,12 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-instructions-") as temporary:
         directory = Path(temporary)
         helper = _compile_helper(directory)
-        for case in cases:
-            per_request = _count(args, case.name, helper, directory)
-            print(f"{case.name:24} {per_request / 1e6:8.2f} M instructions/req", flush=True)
+        try:
+            for case in cases:
+                per_request = _count(args, case.name, helper, directory)
+                print(f"{case.name:24} {per_request / 1e6:8.2f} M instructions/req", flush=True)
+        finally:
+            uvloop.run(workload.remove_posted(args.database_url))
 
 
 if __name__ == "__main__":

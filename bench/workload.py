@@ -129,13 +129,35 @@ def chosen(cases: list[Case], only: list[str] | None) -> list[Case]:
     return [case for case in cases if not only or any(part in case.name for part in only)]
 
 
+POSTED_CONTENT = "benchmark message"
+
+
 def mutation_cases(fixtures: Fixtures, settings: Settings) -> list[Case]:
-    """Writes, counted by `bench.instructions` only (each request adds a message to the thread,
-    which `bench.run`'s read cases must not see grow)."""
+    """Writes, counted by `bench.instructions` only (each request adds a message to the
+    thread; `remove_posted` takes them away again, so `bench.run`'s read cases and floor
+    keep seeing the seeded thread)."""
     staff = mint_token(fixtures.staff_id, settings)
     thread_gid = to_global_id("Conversation", fixtures.thread_id)
-    post = {"conversationId": thread_gid, "content": "benchmark message"}
+    post = {"conversationId": thread_gid, "content": POSTED_CONTENT}
     return [Case("M1 post message", queries.POST_MESSAGE, {"input": post}, staff)]
+
+
+async def remove_posted(database_url: str) -> int:
+    """Delete the messages the write cases posted, and their outbox events: how many."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        async with connection.transaction():
+            ids = await connection.fetch(
+                "DELETE FROM conversation_messages WHERE content = $1 RETURNING id",
+                POSTED_CONTENT,
+            )
+            await connection.execute(
+                "DELETE FROM message_events WHERE message_id = ANY($1::uuid[])",
+                [row["id"] for row in ids],
+            )
+    finally:
+        await connection.close()
+    return len(ids)
 
 
 def step_cases(fixtures: Fixtures, settings: Settings) -> list[Case]:

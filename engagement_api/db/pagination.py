@@ -15,6 +15,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BindParameter,
     Column,
     ColumnElement,
     FromClause,
@@ -22,7 +23,6 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
-    any_,
     bindparam,
     case,
     func,
@@ -41,6 +41,7 @@ SortableColumn = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 PARENT = "_parent"
 ROW_NUMBER = "_n"
+WANTED = "_wanted"
 PARENT_ROW = "parent"
 """The name under which a page statement's parent rows come along (`ParentRows`)."""
 TOTAL = "_total"
@@ -191,6 +192,25 @@ def _order_by(ordering: Ordering, backward: bool) -> list[ColumnElement[Any]]:
     return [key.desc() if descending else key.asc() for key in ordering.expressions]
 
 
+def probed_by_id(
+    table: Table,
+    ids: BindParameter[Any],
+    condition: ColumnElement[bool],
+    columns: Sequence[ColumnElement[Any]],
+) -> Select[Any]:
+    """`columns` of the rows of `table` whose id is in the array `ids` and that meet
+    `condition`, each found by one primary-key probe. With `id = ANY(ids)` a generic plan,
+    which cannot see how many ids the array holds, may prefer reading the whole
+    organization through its `org_id` index (every row of a large tenant for one id); a
+    LATERAL lookup per id, kept one by LIMIT 1, is a primary-key probe whatever the
+    tenant's size."""
+    wanted = func.unnest(ids).table_valued(WANTED).render_derived(name="wanted")
+    found = (
+        select(*columns).where(table.c.id == wanted.c[WANTED], condition).limit(1).lateral("found")
+    )
+    return select(*found.c).select_from(wanted).join(found, true())
+
+
 def page_statement(
     table: Table,
     parent_column: ColumnElement[Any] | None,
@@ -219,11 +239,9 @@ def page_statement(
             parent_table.c[name].label(Join.label_of(PARENT_ROW, name))
             for name in parent_rows.columns
         ]
-        parents = (
-            select(parent_table.c.id.label(PARENT), *labeled)
-            .where(parent_table.c.id == any_(ids), parent_rows.condition)
-            .subquery("k")
-        )
+        parents = probed_by_id(
+            parent_table, ids, parent_rows.condition, [parent_table.c.id.label(PARENT), *labeled]
+        ).subquery("k")
     else:
         parents = func.unnest(ids).table_valued(PARENT).render_derived(name="k")
 

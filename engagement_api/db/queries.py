@@ -40,6 +40,7 @@ from engagement_api.db.pagination import (
     Window,
     page_parameters,
     page_statement,
+    probed_by_id,
     sort_key_names,
 )
 from engagement_api.db.scope import Scope, scope_parameters, symbolic_scope
@@ -95,9 +96,8 @@ def by_ids_query(
         table: Table = model.__table__  # type: ignore[assignment]
         visible_rows = visible(symbolic_scope(scope.role))
         columns = [table.c[name] for name in read_columns(model)]
-        template = _BY_IDS[key] = select(*columns).where(
-            table.c.id == any_(bindparam(IDS, type_=ARRAY(UUID(as_uuid=True)))), visible_rows
-        )
+        wanted = bindparam(IDS, type_=ARRAY(UUID(as_uuid=True)))
+        template = _BY_IDS[key] = probed_by_id(table, wanted, visible_rows, columns)
     return template, {IDS: list(ids), **scope_parameters(scope)}
 
 

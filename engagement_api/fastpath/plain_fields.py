@@ -39,15 +39,6 @@ def attribute_of(resolve: Callable[..., Any] | None) -> str | None:
     return getattr(resolve, ATTRIBUTE, None)
 
 
-def direct_function_of(resolve: Callable[..., Any] | None) -> Callable[..., Any] | None:
-    """What a resolver set by `resolve_plain_fields_directly` for a `@direct` resolver without
-    arguments calls: `(source, graphql-core info)`; else None."""
-    return getattr(resolve, CALLS, None)
-
-
-CALLS = "_calls_directly"
-
-
 def _strawberry_info(info: Any, definition: StrawberryField) -> strawberry.Info:
     """What Strawberry's wrapper passes as `info`, made without the dataclass `__init__`
     (half the cost; about 800 per dashboard): its two fields, set directly."""
@@ -64,15 +55,11 @@ _INFO = strawberry.Info
 def _method(
     function: Callable[..., Any], names: dict[str, str], definition: StrawberryField
 ) -> Callable[..., Any]:
-    def call(source: Any, info: Any) -> Any:
-        return function(source, _strawberry_info(info, definition))
-
     if not names:
 
         def resolve(source: Any, info: Any, **_arguments: Any) -> Any:
-            return call(source, info)
+            return function(source, _strawberry_info(info, definition))
 
-        setattr(resolve, CALLS, call)
         return resolve
 
     def resolve_with_arguments(source: Any, info: Any, **arguments: Any) -> Any:

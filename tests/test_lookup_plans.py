@@ -9,7 +9,8 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import Select
+from sqlalchemy import Select, TextClause, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engagement_api import loaders  # noqa: F401  (registers every by-id loader)
@@ -58,22 +59,26 @@ async def tenant(world: World, owner_engine: AsyncEngine) -> tuple[Made, list[uu
 
 
 async def generic_plan(
-    session: DatabaseSession, template: Select[Any], values: dict[str, Any]
+    session: DatabaseSession, dialect: Dialect, template: Select[Any], values: dict[str, Any]
 ) -> Any:
     """The plan of `template` as the server runs it: prepared, generic, as the viewer."""
-    driver: Any = session._driver
-    statement = PreparedStatement(template, session._connection.dialect)  # type: ignore[union-attr]
-    arguments = statement.arguments(values)
-    await driver.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-    await driver.execute(f"PREPARE lookup AS {statement.sql}")
+    statement = PreparedStatement(template, dialect)
+    literals = ", ".join(map(literal, statement.arguments(values)))
+    await session.execute(sql("SET LOCAL plan_cache_mode = force_generic_plan"))
+    await session.execute(sql(f"PREPARE lookup AS {statement.sql}"))
     try:
-        literals = ", ".join(map(literal, arguments))
-        explained = await driver.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE lookup({literals})")
+        result = await session.execute(sql(f"EXPLAIN (FORMAT JSON) EXECUTE lookup({literals})"))
     finally:
-        await driver.execute("DEALLOCATE lookup")
+        await session.execute(sql("DEALLOCATE lookup"))
+    explained = result.one()[0]
     if isinstance(explained, str):  # no JSON codec on this connection
         explained = orjson.loads(explained)
     return explained[0]["Plan"]
+
+
+def sql(command: str) -> TextClause:
+    """`command` as it is: its colons (casts, literals) are no bound parameters."""
+    return text(command.replace(":", "\\:"))
 
 
 def literal(value: Any) -> str:
@@ -107,23 +112,23 @@ async def viewer_session(owner_engine: AsyncEngine, tenant: tuple[Made, list[uui
 
 
 async def test_a_lookup_by_id_probes_the_primary_key(
-    viewer_session: Any, tenant: tuple[Made, list[uuid.UUID]]
+    viewer_session: Any, owner_engine: AsyncEngine, tenant: tuple[Made, list[uuid.UUID]]
 ) -> None:
     session, scope = viewer_session
     template, values = queries.by_ids_query(
         EngagementByIdLoader.model, EngagementByIdLoader.visible, scope, tenant[1]
     )
-    plan = await generic_plan(session, template, values)
+    plan = await generic_plan(session, owner_engine.dialect, template, values)
     assert scans_of(plan, "engagements") == [("Index Scan", "engagements_pkey")], plan
 
 
 async def test_a_lookup_that_reads_a_page_along_probes_the_parents_primary_key(
-    viewer_session: Any, tenant: tuple[Made, list[uuid.UUID]]
+    viewer_session: Any, owner_engine: AsyncEngine, tenant: tuple[Made, list[uuid.UUID]]
 ) -> None:
     session, scope = viewer_session
     spec = ProjectsByEngagementIdLoader.spec
     template, values = spec.page(
         scope, [tenant[1][0]], (), Window(limit=10), parent_visible=EngagementByIdLoader.visible
     )
-    plan = await generic_plan(session, template, values)
+    plan = await generic_plan(session, owner_engine.dialect, template, values)
     assert scans_of(plan, "engagements") == [("Index Scan", "engagements_pkey")], plan

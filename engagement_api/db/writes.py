@@ -89,11 +89,6 @@ def locked(
     return template, {ROW_ID: row_id, **scope_parameters(scope)}
 
 
-def now() -> Any:
-    """The transaction's time (`NOW`)."""
-    return NOW
-
-
 def _bound(
     table: Table, values: Mapping[str, Any]
 ) -> tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]] | None:

@@ -152,7 +152,7 @@ def status_values(lifecycle: Lifecycle, current: IntEnum, target: IntEnum) -> di
     if clear is not None:
         values[clear] = None
     if stamp is not None:
-        values[stamp] = writes.now()
+        values[stamp] = writes.NOW
     return values
 
 

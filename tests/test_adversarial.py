@@ -18,8 +18,10 @@ import httpx
 import jwt
 import orjson
 import pytest
+import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
+from uvicorn.protocols.http.h11_impl import H11Protocol
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
@@ -28,6 +30,9 @@ from engagement_api.auth import mint_token
 from engagement_api.cli.tokens import print_token
 from engagement_api.db.enums import Role
 from engagement_api.db.models import Message
+from engagement_api.fastpath.uvicorn_headers import HeaderLimitedProtocol
+from engagement_api.fastpath.versions import UVICORN_HEADER_LIMITS
+from engagement_api.http.protocol import http_options
 from engagement_api.settings import Settings
 from tests.conftest import GraphQLClient, RunningServer
 from tests.factories import World
@@ -386,6 +391,25 @@ async def test_oversized_headers_get_431_without_being_read(server: RunningServe
     assert time.monotonic() - started < GUARD_SECONDS
     async with httpx.AsyncClient(timeout=GUARD_SECONDS) as http:
         assert (await http.get(f"{server.url}/healthz")).status_code == 200
+
+
+@pytest.mark.parametrize("version", ["0.55.0", "0.56.0"])
+def test_the_header_limits_run_on_their_uvicorn_and_h11_with_a_size_limit_otherwise(
+    monkeypatch: pytest.MonkeyPatch, version: str
+) -> None:
+    """The httptools subclass reaches into Uvicorn: any other version gets h11."""
+    monkeypatch.setattr(uvicorn, "__version__", version)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:  # never called
+        raise AssertionError
+
+    config = uvicorn.Config(app, **http_options(8192))
+    config.load()
+    if version.startswith(UVICORN_HEADER_LIMITS):
+        assert config.http_protocol_class is HeaderLimitedProtocol
+    else:
+        assert config.http_protocol_class is H11Protocol
+        assert config.h11_max_incomplete_event_size == 8192
 
 
 # 10. Metrics ---------------------------------------------------------------------------

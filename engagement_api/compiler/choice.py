@@ -3,15 +3,15 @@
 from typing import Any, Literal
 
 from graphql import Executor
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from engagement_api.compiler.executor import CompiledExecutor
+from engagement_api.compiler.stock import StockExecutionContext
 
 ExecutionName = Literal["compiled", "stock"]
 
 EXECUTION_CONTEXTS: dict[str, type[Executor[Any]]] = {
     "compiled": CompiledExecutor,
-    "stock": StrawberryGraphQLCoreExecutionContext,
+    "stock": StockExecutionContext,
 }
 
 

@@ -26,12 +26,12 @@ from graphql import (
     located_error,
 )
 from graphql.pyutils import Path, inspect, is_iterable
-from strawberry.types.cast import TYPE_CAST_ATTRIBUTE, get_strawberry_type_cast
 
 from engagement_api.compiler.errors import ErrorLog, Nulled, Order
 from engagement_api.compiler.levels import Level
 from engagement_api.compiler.plan import READ, TYPENAME, FieldPlan, OperationPlan, SelectionPlan
 from engagement_api.compiler.rows import row_builder
+from engagement_api.compiler.stock import CAST_ATTRIBUTE, cast_type
 
 BuildInfo = Callable[[Any, list[Any], Any, Path], GraphQLResolveInfo[Any]]
 
@@ -264,7 +264,7 @@ class Execution:
                 shapes.append(value)
             elif indexes is None:
                 if unchecked or (
-                    value.__class__ in checked and getattr(value, TYPE_CAST_ATTRIBUTE, None) is None
+                    value.__class__ in checked and getattr(value, CAST_ATTRIBUTE, None) is None
                 ):
                     shapes.append(len(placed))
                     placed.append(value)
@@ -281,7 +281,7 @@ class Execution:
                 (unchecked and not any(map(is_, value, repeat(None))))
                 or (
                     set(map(type, value)) <= checked
-                    and not any(map(getattr, value, repeat(TYPE_CAST_ATTRIBUTE), repeat(None)))
+                    and not any(map(getattr, value, repeat(CAST_ATTRIBUTE), repeat(None)))
                 )
             ):
                 start, count = len(placed), len(value)
@@ -530,7 +530,7 @@ def _whole_level(
             return None
     elif not classes <= checked:
         return None
-    if any(map(getattr, values, repeat(TYPE_CAST_ATTRIBUTE), repeat(None))):
+    if any(map(getattr, values, repeat(CAST_ATTRIBUTE), repeat(None))):
         return None
     if not field.is_list:
         every = list(range(len(values)))
@@ -630,12 +630,12 @@ def _type_check(plan: SelectionPlan) -> Callable[[Any, Execution, Level, int, Fi
         return _always
 
     def check(value: Any, execution: Execution, level: Level, row: int, field: FieldPlan) -> bool:
-        if value.__class__ in checked and get_strawberry_type_cast(value) is None:
+        if value.__class__ in checked and cast_type(value) is None:
             return True
         path = Path(level.path(row), field.key, field.parent_type.name)
         info = execution.build_info(field.definition, field.nodes, field.parent_type, path)
         verdict = is_type_of(value, info)
-        if verdict is True and get_strawberry_type_cast(value) is None:
+        if verdict is True and cast_type(value) is None:
             checked.add(value.__class__)
         return bool(verdict)
 

@@ -9,11 +9,11 @@ from collections.abc import Awaitable
 from typing import Any
 
 from graphql import FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from engagement_api.compiler.collect import UnsupportedDocumentError
 from engagement_api.compiler.execute import Execution
 from engagement_api.compiler.plan import OperationPlan, plan_operation
+from engagement_api.compiler.stock import StockExecutionContext
 
 MAX_PLANNED_OPERATIONS = 1024
 """Operations whose plans are kept per process. The document cache hands back the same
@@ -44,7 +44,7 @@ def planned(
     return plan
 
 
-class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
+class CompiledExecutor(StockExecutionContext):
     """Executes a planned query by its plan; anything else as graphql-core does."""
 
     def execute_operation(self, serially: bool | None = None) -> Any:

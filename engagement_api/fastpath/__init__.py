@@ -8,6 +8,10 @@ the verified one. Otherwise the server runs stock Strawberry and graphql-core ex
 which answers the same, more slowly; a version mismatch is logged once, as a warning. The
 modules with private imports are imported only when the fast path is on, so a library
 that changed its internals cannot break the stock path.
+
+One module here is a limit, not a speed-up: `uvicorn_headers.py` (header size and time
+limits in Uvicorn's httptools protocol). `FAST_PATH` leaves it on; its own version guard
+(`versions.UVICORN_HEADER_LIMITS`, http/protocol.py) falls back to Uvicorn's h11 protocol.
 """
 
 import logging

@@ -16,3 +16,7 @@ VERIFIED: dict[str, str] = {
     # Reads run on the driver connection (public); verified with the rest.
     "asyncpg": "0.32.0",
 }
+
+UVICORN_HEADER_LIMITS = "0.55."
+"""The Uvicorn minor version whose httptools protocol `uvicorn_headers.py` extends (its
+parser callbacks); with another one the server runs h11 (http/protocol.py)."""

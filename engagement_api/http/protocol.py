@@ -1,4 +1,4 @@
-"""Limits on reading a request's headers: size and time (quarantined: reaches into Uvicorn).
+"""Limits on reading a request's headers: size and time.
 
 Uvicorn's httptools protocol reads headers of any size for as long as the client takes
 (a 64 MB `Authorization` header is parsed and kept; a client that trickles one header byte a
@@ -7,11 +7,11 @@ extends it: headers larger than `MAX_HEADER_BYTES` answer 431, headers not compl
 `HTTP_HEADER_TIMEOUT_SECONDS` after a request (or the connection) began answer 408; both
 in JSON with a code, then the connection closes.
 
-It overrides the protocol's parser callbacks, which are not a public API: it is used only
-with the Uvicorn minor version it was written against (`PINNED_UVICORN`); the class lives in
-http/protocol_httptools.py. With any other
-version, or without httptools, the server runs Uvicorn's h11 protocol with its own header
-size limit (`h11_max_incomplete_event_size`; no header timeout, 400 instead of 431).
+It overrides the protocol's parser callbacks, which are not a public API, so the class
+lives in the quarantine (fastpath/uvicorn_headers.py) and is used only with the Uvicorn
+minor version it was written against (`fastpath.versions.UVICORN_HEADER_LIMITS`). With any
+other version, or without httptools, the server runs Uvicorn's h11 protocol with its own
+header size limit (`h11_max_incomplete_event_size`; no header timeout, 400 instead of 431).
 """
 
 import importlib.util
@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 import uvicorn
 
-PINNED_UVICORN = "0.55."
+from engagement_api.fastpath.versions import UVICORN_HEADER_LIMITS
 
 HEADER_TOO_LARGE = "HEADER_TOO_LARGE"
 HEADER_TIMEOUT = "HEADER_TIMEOUT"
@@ -37,7 +37,7 @@ def refusal(status: int, reason: bytes, code: str, message: str) -> bytes:
 
 
 def protocol_is_pinned() -> bool:
-    return uvicorn.__version__.startswith(PINNED_UVICORN) and bool(
+    return uvicorn.__version__.startswith(UVICORN_HEADER_LIMITS) and bool(
         importlib.util.find_spec("httptools")
     )
 
@@ -46,5 +46,5 @@ def http_options(max_header_bytes: int) -> dict[str, Any]:
     """Uvicorn's `http` option (and the h11 size limit when falling back). The protocol is
     named by import path: worker processes import it (it reads its limits from settings)."""
     if protocol_is_pinned():
-        return {"http": "engagement_api.http.protocol_httptools:HeaderLimitedProtocol"}
+        return {"http": "engagement_api.fastpath.uvicorn_headers:HeaderLimitedProtocol"}
     return {"http": "h11", "h11_max_incomplete_event_size": max_header_bytes}

@@ -4,7 +4,7 @@ its database transaction, and orjson responses."""
 import asyncio
 import contextlib
 import dataclasses
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -15,12 +15,11 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.types import HTTPMethod
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
-from strawberry.types.unset import UNSET, UnsetType
+from strawberry.types.unset import UNSET
 
 from engagement_api.auth import AuthenticationError, bearer_token
 from engagement_api.broadcast import Broadcaster
@@ -51,6 +50,10 @@ from engagement_api.observability.metrics import Metrics
 from engagement_api.schema.extensions.mask_errors import public_errors
 from engagement_api.schema.extensions.operation_facts import error_code
 from engagement_api.settings import Settings
+
+if TYPE_CHECKING:  # the names Strawberry's own signatures use, for the overrides below
+    from strawberry.http.base import BaseRequestProtocol
+    from strawberry.types.unset import UnsetType
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
@@ -150,9 +153,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
             broadcaster=self.broadcaster,
         )
 
-    async def on_ws_connect(self, context: RequestContext) -> UnsetType:
+    async def on_ws_connect(self, context: RequestContext) -> "UnsetType":
         await authenticate_connection(context)
-        return cast(UnsetType, UNSET)
+        return cast("UnsetType", UNSET)
 
     async def execute_operation(
         self,
@@ -269,7 +272,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         response.headers["content-type"] = f"{sub_response.media_type}; charset=utf-8"
         return response
 
-    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+    def should_render_graphql_ide(self, request: "BaseRequestProtocol") -> bool:
         """Not for a persisted-query GET (a hash in `extensions` and no `query`)."""
         has_extensions = request.query_params.get("extensions") is not None
         return not has_extensions and super().should_render_graphql_ide(request)

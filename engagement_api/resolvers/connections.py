@@ -15,8 +15,8 @@ from graphql import (
     SelectionSetNode,
     get_named_type,
 )
-from graphql.execution.values import VariableValues, get_argument_values
-from strawberry.types.nodes import SelectedField, Selection
+from graphql.execution import VariableValues, get_argument_values
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from engagement_api import fastpath
 from engagement_api.db.enums import Role
@@ -30,6 +30,7 @@ from engagement_api.schema.info import request_context
 from engagement_api.schema.node import Connection, Edge, PageInfo
 
 T = TypeVar("T")
+Selection = SelectedField | FragmentSpread | InlineFragment
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

@@ -1,5 +1,9 @@
 """Uvicorn's httptools protocol with header size and time limits (see http/protocol.py:
-imported only with the pinned Uvicorn version)."""
+imported only when Uvicorn is the version in `versions.UVICORN_HEADER_LIMITS`).
+
+It overrides the protocol's parser callbacks, which are not Uvicorn's public API. It is
+a limit, not a speed-up, so `FAST_PATH` does not turn it off: its own version guard does,
+and the fallback is Uvicorn's h11 protocol with a size limit only."""
 
 import asyncio
 from typing import Any

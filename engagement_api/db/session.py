@@ -87,7 +87,15 @@ class DatabaseSession:
         self._savepoints = itertools.count(1)
         self._open_as: uuid.UUID | None = None
         self._closed = False
+        self._begin = "BEGIN"
         self.statements = StatementCounter()
+
+    def read_one_snapshot(self) -> None:
+        """Open the transaction as REPEATABLE READ, READ ONLY: every statement sees the
+        database as of the first one, and none may write (a query)."""
+        if self._connection is not None:
+            raise RuntimeError("the transaction is already open")
+        self._begin = ONE_SNAPSHOT
 
     def open_as(self, user_id: uuid.UUID) -> None:
         """Open the transaction, when a statement first needs it, as this viewer (its
@@ -280,7 +288,7 @@ class DatabaseSession:
             await _release(connection)
             raise
         try:
-            await driver.execute("BEGIN")
+            await driver.execute(self._begin)
             self.statements.count += 1
             records = await driver.fetch(read.sql, *read.arguments(parameters))
             self.statements.count += 1
@@ -349,6 +357,7 @@ async def _release(connection: AsyncConnection) -> None:
         logger.warning("discarding a broken database connection", exc_info=True)
 
 
+ONE_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 CURRENT_TRANSACTION = "SELECT pg_current_xact_id()::text"
 COMMIT_OUTCOME_POLLS = 40
 TRANSACTION_STATUS = "SELECT pg_xact_status($1::text::xid8)"

@@ -31,6 +31,7 @@ from engagement_api.schema.extensions.mask_errors import MaskUnexpectedErrors
 from engagement_api.schema.extensions.operation_log import OperationLog
 from engagement_api.schema.extensions.operation_metrics import OperationMetrics
 from engagement_api.schema.extensions.query_safety import query_safety_extensions
+from engagement_api.schema.extensions.query_snapshot import QuerySnapshot
 from engagement_api.schema.extensions.validation_cache import DocumentCache
 from engagement_api.schema.schema import build_schema
 from engagement_api.settings import Settings, get_settings
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *setup_tracing(settings),
             MaskUnexpectedErrors,
             *query_safety_extensions(settings),
+            QuerySnapshot,
             DocumentCache,
         ],
         fast_path=fastpath.enabled(settings),

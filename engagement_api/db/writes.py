@@ -152,7 +152,7 @@ def unlink_converted_proposals(engagement_id: uuid.UUID) -> Write:
     return (
         sql_update(Proposal)
         .where(Proposal.converted_engagement_id == engagement_id)
-        .values(converted_engagement_id=None, updated_at=func.now())
+        .values(converted_engagement_id=None, updated_at=NOW)
     ), None
 
 
@@ -167,7 +167,7 @@ def sign_sent_proposal(scope: Scope, proposal_id: uuid.UUID) -> Write:
             table.c.status == ProposalStatus.SENT,
             visibility.proposals(scope),
         )
-        .values(status=ProposalStatus.SIGNED, signed_at=func.now(), updated_at=func.now())
+        .values(status=ProposalStatus.SIGNED, signed_at=NOW, updated_at=NOW)
         .returning(*table.c)
     ), None
 

@@ -4,7 +4,6 @@ Each test builds its own organization(s), so tests are isolated by tenant and ne
 need to clean up; the database itself is dropped at the end of the session.
 """
 
-import asyncio
 import os
 import shlex
 import socket
@@ -20,9 +19,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from engagement_api.db import migrate
 from engagement_api.db.engine import create_engine
-from tests.databases import create_database, drop_database
+from tests.databases import migrated_database
 from tests.factories import World
 from tests.tools import missing_tools
 
@@ -79,10 +77,8 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 @pytest.fixture(scope="session")
 async def database_url() -> AsyncIterator[str]:
-    url = await create_database("engagement_test")
-    await asyncio.to_thread(migrate.upgrade, url)
-    yield url
-    await drop_database(url)
+    async with migrated_database("engagement_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

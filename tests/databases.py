@@ -45,13 +45,22 @@ async def drop_database(url: str) -> None:
 
 
 @asynccontextmanager
-async def migrated_engine(prefix: str) -> AsyncIterator[tuple[str, AsyncEngine]]:
-    """A fresh database migrated to head, with an engine on it; dropped on exit."""
+async def migrated_database(prefix: str) -> AsyncIterator[str]:
+    """A fresh database migrated to head; dropped on exit."""
     url = await create_database(prefix)
-    engine = create_engine(url)
     try:
         await asyncio.to_thread(migrate.upgrade, url)
-        yield url, engine
+        yield url
     finally:
-        await engine.dispose()
         await drop_database(url)
+
+
+@asynccontextmanager
+async def migrated_engine(prefix: str) -> AsyncIterator[tuple[str, AsyncEngine]]:
+    """A fresh database migrated to head, with an engine on it; dropped on exit."""
+    async with migrated_database(prefix) as url:
+        engine = create_engine(url)
+        try:
+            yield url, engine
+        finally:
+            await engine.dispose()

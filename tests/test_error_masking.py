@@ -6,7 +6,6 @@ The unexpected failure is real: a server runs on its own database whose `engagem
 column was renamed behind its back (schema drift), so the read fails inside PostgreSQL.
 """
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -17,11 +16,10 @@ import orjson
 import pytest
 from sqlalchemy import text
 
-from engagement_api.db import migrate
 from engagement_api.db.engine import create_engine
 from engagement_api.db.enums import Role
 from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
-from tests.databases import create_database, drop_database
+from tests.databases import migrated_database
 from tests.factories import World
 
 LEAKS = ("SELECT", "asyncpg", "sqlalchemy", "Traceback", "UndefinedColumn", "name_drifted")
@@ -38,10 +36,8 @@ class Drifted:
 
 @pytest.fixture(scope="module")
 async def drifted_database() -> AsyncIterator[str]:
-    url = await create_database("masking")
-    await asyncio.to_thread(migrate.upgrade, url)
-    yield url
-    await drop_database(url)
+    async with migrated_database("masking") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

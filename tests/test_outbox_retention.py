@@ -3,7 +3,6 @@ and prunes a prefix of positions below a horizon that never moves back (a resume
 below it is refused with CURSOR_EXPIRED). Generated outboxes are pruned and compared with
 a plain model of the rule, on a database of their own (pruning is global)."""
 
-import asyncio
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -15,9 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engagement_api.db import migrate
 from engagement_api.db.outbox import OutboxReader
-from tests.databases import create_database, drop_database
+from tests.databases import migrated_database
 
 AGES = [0, 30, 300, 3_000, 30_000]
 """Event ages in seconds, far apart, so the run's own seconds never cross a limit."""
@@ -26,10 +24,8 @@ LIMITS = [10, 100, 1_000, 10_000, 100_000]
 
 @pytest.fixture(scope="module")
 async def outbox_url() -> AsyncIterator[str]:
-    url = await create_database("retention")
-    await asyncio.to_thread(migrate.upgrade, url)
-    yield url
-    await drop_database(url)
+    async with migrated_database("retention") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

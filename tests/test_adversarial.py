@@ -395,9 +395,9 @@ async def test_oversized_headers_get_431_without_being_read(server: RunningServe
 
 @pytest.mark.parametrize("version", ["0.55.0", "0.56.0"])
 def test_the_header_limits_run_on_their_uvicorn_and_h11_with_a_size_limit_otherwise(
-    monkeypatch: pytest.MonkeyPatch, version: str
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, version: str
 ) -> None:
-    """The httptools subclass reaches into Uvicorn: any other version gets h11."""
+    """The httptools subclass reaches into Uvicorn: any other version gets h11, and says so."""
     monkeypatch.setattr(uvicorn, "__version__", version)
 
     async def app(scope: Any, receive: Any, send: Any) -> None:  # never called
@@ -405,11 +405,14 @@ def test_the_header_limits_run_on_their_uvicorn_and_h11_with_a_size_limit_otherw
 
     config = uvicorn.Config(app, **http_options(8192))
     config.load()
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
     if version.startswith(UVICORN_HEADER_LIMITS):
         assert config.http_protocol_class is HeaderLimitedProtocol
+        assert warnings == []
     else:
         assert config.http_protocol_class is H11Protocol
         assert config.h11_max_incomplete_event_size == 8192
+        assert [w for w in warnings if f"uvicorn {version} installed" in w]
 
 
 # 10. Metrics ---------------------------------------------------------------------------

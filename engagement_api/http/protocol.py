@@ -15,12 +15,15 @@ header size limit (`h11_max_incomplete_event_size`; no header timeout, 400 inste
 """
 
 import importlib.util
+import logging
 from typing import Any
 
 import orjson
 import uvicorn
 
 from engagement_api.fastpath.versions import UVICORN_HEADER_LIMITS
+
+logger = logging.getLogger(__name__)
 
 HEADER_TOO_LARGE = "HEADER_TOO_LARGE"
 HEADER_TIMEOUT = "HEADER_TIMEOUT"
@@ -47,4 +50,10 @@ def http_options(max_header_bytes: int) -> dict[str, Any]:
     named by import path: worker processes import it (it reads its limits from settings)."""
     if protocol_is_pinned():
         return {"http": "engagement_api.fastpath.uvicorn_headers:HeaderLimitedProtocol"}
+    logger.warning(
+        "header time limit off, running h11 with a size limit only: uvicorn %s installed,"
+        " %sx verified (with httptools)",
+        uvicorn.__version__,
+        UVICORN_HEADER_LIMITS,
+    )
     return {"http": "h11", "h11_max_incomplete_event_size": max_header_bytes}

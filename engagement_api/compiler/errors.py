@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from graphql import GraphQLError
 
 Order = tuple[int, ...]
-"""Where an error arose, in document order: field indexes and list indexes from the root."""
+"""When and where an error arose: after how many awaited values from the root, whether the
+failing field's own value was awaited (1) or not (0), then its place in document order
+(field indexes and list indexes from the root)."""
 
 Position = tuple[str | int, ...]
 """The path nulled by an error (the nearest nullable position); () is the whole data."""
@@ -35,11 +37,15 @@ class ErrorLog:
         whose position (or an ancestor of it) an earlier error nulled is left out, as
         graphql-core leaves it out.
 
-        graphql-core reports an error when its nullable position takes it: at once for a
-        nullable field, and for a non-null one once it has been raised through the
-        awaiting parents, after the errors of the same depth that needed no propagation.
-        A level runs all its rows at once, so the errors are put in that order: by depth,
-        unpropagated first, then in document order."""
+        graphql-core reports an error when its nullable position takes it. Errors arise
+        in turn of the awaits that lead to them: what completes synchronously after an
+        await arises, in document order, before anything awaited below it; a synchronous
+        failure of a non-null field stops its object's other fields, whose errors then
+        fall under the position it nulled. Of errors arising from awaited values after as
+        many awaits, the nullable ones are reported at once and the non-null ones once
+        raised through the awaiting parents. A level runs all its rows at once, so the
+        errors are put in that order: by awaits, unpropagated awaited failures before
+        propagated ones, then in document order."""
         nulled: set[Position] = set()
         reported = []
         for _order, error, position in sorted(self.entries, key=_reporting_order):
@@ -52,6 +58,6 @@ class ErrorLog:
 
 def _reporting_order(entry: tuple[Order, GraphQLError, Position]) -> tuple[int, bool, Order]:
     order, error, position = entry
-    path = error.path or ()
-    depth = sum(1 for key in path if isinstance(key, str))
-    return depth, len(position) < len(path), order
+    awaits, awaited, *place = order
+    propagated = len(position) < len(error.path or ())
+    return awaits, bool(awaited) and propagated, tuple(place)

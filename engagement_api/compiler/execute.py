@@ -183,6 +183,7 @@ class Execution:
                 continue
             if is_awaitable(value):
                 waiting.append((column, row, value))
+                level.awaited.setdefault(field.index, set()).add(row)  # type: ignore[union-attr]
             column[row] = value
         return column
 
@@ -208,6 +209,7 @@ class Execution:
             return [error] * count
         column: list[Any] = [None] * count
         waiting.append((column, WHOLE_COLUMN, values))
+        level.awaited[field.index] = None
         return column
 
     def _child_levels(
@@ -477,7 +479,7 @@ class Execution:
         """The field's value is an error: the row is nulled (non-null field), or the field."""
         path = Path(level.path(row), field.key, field.parent_type.name)
         error = located_error(raw, field.nodes, path.as_list())
-        order = (*level.order(row), field.index)
+        order = (*_arising(level, row, field), *level.order(row), field.index)
         if field.non_null:
             return Nulled([(order, error)])
         self.log.nulled([(order, error)], tuple(path.as_list()))
@@ -489,7 +491,7 @@ class Execution:
         """An item of the list is an error: the list is nulled (non-null items), or the item."""
         path = Path(Path(level.path(row), field.key, field.parent_type.name), index, None)
         error = located_error(raw, field.nodes, path.as_list())
-        order = (*level.order(row), field.index, index)
+        order = (*_arising(level, row, field), *level.order(row), field.index, index)
         if field.item_non_null:
             return Nulled([(order, error)])
         self.log.nulled([(order, error)], tuple(path.as_list()))
@@ -500,6 +502,13 @@ class Execution:
             return nulled
         self.log.nulled(nulled.errors, _position(level, row, field))
         return None
+
+
+def _arising(level: Level, row: int, field: FieldPlan) -> tuple[int, int]:
+    """When a field's error arises (`errors.Order`): after how many awaited values from the
+    root, and whether the field's own value was one of them."""
+    awaited = int(level.was_awaited(field, row))
+    return level.async_depth(row) + awaited, awaited
 
 
 def _whole_level(

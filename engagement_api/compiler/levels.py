@@ -13,7 +13,16 @@ class Level:
     """`sources[i]` is the object of row i; it is item `items[i]` (None: no list) of field
     `field` of row `parent_rows[i]` of `parent`."""
 
-    __slots__ = ("_paths", "field", "items", "parent", "parent_rows", "plan", "sources")
+    __slots__ = (
+        "_paths",
+        "awaited",
+        "field",
+        "items",
+        "parent",
+        "parent_rows",
+        "plan",
+        "sources",
+    )
 
     def __init__(
         self,
@@ -31,6 +40,9 @@ class Level:
         self.parent_rows = parent_rows or []
         self.items = items
         self._paths: list[Any] | None = None
+        self.awaited: dict[int, set[int] | None] = {}
+        """The fields whose value was awaited, by field index: in the rows of the set, or
+        in every row (None)."""
 
     def path(self, row: int) -> Path | None:
         """The row's response path (None at the root)."""
@@ -74,6 +86,21 @@ class Level:
                 paths.append(Path(field_path, index, None))  # type: ignore[arg-type]
         self._paths = paths
         return paths
+
+    def was_awaited(self, field: FieldPlan, row: int) -> bool:
+        if field.index not in self.awaited:
+            return False
+        rows = self.awaited[field.index]
+        return rows is None or row in rows
+
+    def async_depth(self, row: int) -> int:
+        """How many awaited values lead from the root to the row's object."""
+        parent = self.parent
+        if parent is None:
+            return 0
+        field: FieldPlan = self.field  # type: ignore[assignment]
+        parent_row = self.parent_rows[row]
+        return parent.async_depth(parent_row) + parent.was_awaited(field, parent_row)
 
     def order(self, row: int) -> Order:
         """The row's place in document order (see `errors.Order`)."""

@@ -5,6 +5,7 @@ are left to mypy, which CI runs against the locked versions."""
 
 import ast
 import importlib
+import importlib.util
 import sys
 from collections.abc import Iterator
 from pathlib import Path

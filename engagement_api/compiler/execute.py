@@ -174,6 +174,7 @@ class Execution:
         is_awaitable = self.is_awaitable
         definition, nodes, parent_type = field.definition, field.nodes, field.parent_type
         key, type_name = field.key, parent_type.name
+        awaited: set[int] = set()
         for row, (source, path) in enumerate(zip(sources, level.paths(), strict=True)):
             info = build_info(definition, nodes, parent_type, Path(path, key, type_name))
             try:
@@ -183,8 +184,10 @@ class Execution:
                 continue
             if is_awaitable(value):
                 waiting.append((column, row, value))
-                level.awaited.setdefault(field.index, set()).add(row)  # type: ignore[union-attr]
+                awaited.add(row)
             column[row] = value
+        if awaited:
+            level.awaited[field.index] = awaited
         return column
 
     def _resolve_level(

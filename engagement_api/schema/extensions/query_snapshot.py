@@ -11,23 +11,16 @@ REPEATABLE READ would refuse them with a serialization failure.
 
 from collections.abc import Iterator
 
-from graphql import OperationType
 from strawberry.extensions import SchemaExtension
-
-from engagement_api.errors import ClientError
-from engagement_api.schema.extensions.operation_selection import REQUESTED, select_operation
+from strawberry.types.graphql import OperationType
 
 
 class QuerySnapshot(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         yield
-        requested = REQUESTED.get()
-        document = self.execution_context.graphql_document
-        if requested is None or document is None:
-            return  # not over HTTP (a WebSocket subscription), or not parsed
         try:
-            operation = select_operation(document, requested.name)
-        except ClientError:
-            return  # refused by OperationSelection: nothing runs
-        if operation.operation is OperationType.QUERY:
+            operation_type = self.execution_context.operation_type
+        except RuntimeError:
+            return  # not parsed, or no operation: nothing runs
+        if operation_type is OperationType.QUERY:
             self.execution_context.context.db.read_one_snapshot()

@@ -77,8 +77,8 @@ class World:
         token = mint_token(made.id, self.settings)
         return Made(made.id, made.gid, token, org.id)
 
-    async def service(self, org: Made, name: str = "Service") -> Made:
-        return await self._insert(Service, "Service", org_id=org.id, name=name)
+    async def service(self, org: Made, name: str = "Service", **values: Any) -> Made:
+        return await self._insert(Service, "Service", org_id=org.id, name=name, **values)
 
     async def proposal(
         self, org: Made, client: Made, status: ProposalStatus = ProposalStatus.SENT, **values: Any

@@ -21,6 +21,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import TextClause, text
 
+from engagement_api.db.rows import StoredMessageRow
 from engagement_api.events import Announcement, MessageEventKind, OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ RECORD_CASCADE = text(
 
 
 def record_one(
-    kind: MessageEventKind, message: Any, channel: str
+    kind: MessageEventKind, message: StoredMessageRow, channel: str
 ) -> tuple[TextClause, dict[str, Any]]:
     """The statement (and its parameters) recording one change of `message`."""
     return RECORD_ONE, {

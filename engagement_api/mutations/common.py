@@ -4,7 +4,7 @@ visible-row lookups and locks, writes of real changes only, fresh loaders afterw
 import uuid
 from collections.abc import Awaitable, Callable
 from enum import IntEnum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import strawberry
 
@@ -31,6 +31,8 @@ from engagement_api.schema.info import request_context
 
 PayloadT = TypeVar("PayloadT")
 ModelT = TypeVar("ModelT", bound=InputModel)
+R = TypeVar("R")
+"""A row of one of the protocols in `db/rows.py`, or an untyped `Row`."""
 
 ID: Path = (*INPUT, "id")
 
@@ -120,8 +122,8 @@ async def load_visible(
 
 
 async def update_changed(
-    context: RequestContext, model: type[Base], row: Row, values: dict[str, Any]
-) -> Row:
+    context: RequestContext, model: type[Base], row: R, values: dict[str, Any]
+) -> R:
     """Write only the values that differ from `row`; nothing at all (not even `updated_at`)
     when none does."""
     changed = {name: value for name, value in values.items() if getattr(row, name) != value}
@@ -129,12 +131,14 @@ async def update_changed(
 
 
 async def write_values(
-    context: RequestContext, model: type[Base], row: Row, values: dict[str, Any]
-) -> Row:
-    """`row` updated with `values` (and a new `updated_at`); `row` itself when there are none."""
+    context: RequestContext, model: type[Base], row: R, values: dict[str, Any]
+) -> R:
+    """`row` updated with `values` (and a new `updated_at`); `row` itself when there are none.
+    The update returns every column of the table, so the new row has whatever `row` had."""
     if not values:
         return row
-    return await one(context, writes.update(model, row.id, **values))
+    row_id = cast(Row, row).id
+    return cast(R, await one(context, writes.update(model, row_id, **values)))
 
 
 def status_values(lifecycle: Lifecycle, current: IntEnum, target: IntEnum) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Message mutations: post, edit, soft delete; each writes its event to the outbox."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import strawberry
 from pydantic import Field
@@ -10,6 +10,7 @@ from engagement_api.db import outbox, visibility, writes
 from engagement_api.db.enums import ConversationStatus, EngagementStatus
 from engagement_api.db.models import Conversation, Message
 from engagement_api.db.prepared import Row
+from engagement_api.db.rows import StoredMessageRow
 from engagement_api.events import MessageEventKind
 from engagement_api.loaders import EngagementByIdLoader
 from engagement_api.mutations.common import (
@@ -114,7 +115,9 @@ Info = strawberry.Info[Any, Any]
 CONVERSATION_FIELD = (*INPUT, "conversationId")
 
 
-async def record(context: RequestContext, kind: MessageEventKind, message: Row) -> None:
+async def record(
+    context: RequestContext, kind: MessageEventKind, message: StoredMessageRow
+) -> None:
     """Write the event to the outbox in the mutation's transaction (db/outbox.py)."""
     statement, parameters = outbox.record_one(kind, message, context.settings.broadcast_channel)
     rows = (await context.db.execute(statement, parameters)).all()
@@ -128,10 +131,10 @@ async def insert_message(
     *,
     internal: bool = False,
     attachments: list[dict[str, Any]] | None = None,
-) -> tuple[Row, Row]:
+) -> tuple[StoredMessageRow, Row]:
     """(message, conversation): the message written by the viewer, and the conversation
     with its activity times moved in the same transaction."""
-    message = await one(
+    written = await one(
         context,
         writes.create(
             Message,
@@ -143,6 +146,7 @@ async def insert_message(
             attachments=attachments or [],
         ),
     )
+    message = cast(StoredMessageRow, written)
     activity = writes.record_message_activity(
         conversation_id, message.created_at, internal=internal
     )
@@ -151,8 +155,9 @@ async def insert_message(
     return message, conversation
 
 
-async def _lock_message(context: RequestContext, data: Any) -> Row:
-    return await lock_visible(context, Message, visibility.messages, data.id, type_name="Message")
+async def _lock_message(context: RequestContext, data: Any) -> StoredMessageRow:
+    row = await lock_visible(context, Message, visibility.messages, data.id, type_name="Message")
+    return cast(StoredMessageRow, row)
 
 
 async def post_message(info: Info, input: PostMessageInput) -> MessagePayload:

@@ -2,7 +2,7 @@
 and its engagement, and links them both ways. Of concurrent signings exactly one wins."""
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 
@@ -10,9 +10,9 @@ from engagement_api.context import RequestContext
 from engagement_api.db import visibility, writes
 from engagement_api.db.enums import ProposalStatus
 from engagement_api.db.models import Engagement, Order, Proposal
-from engagement_api.db.prepared import Row
 from engagement_api.db.queries import by_ids
-from engagement_api.mutations.common import mutate, one
+from engagement_api.db.rows import EngagementRow, OrderRow, ProposalRow
+from engagement_api.mutations.common import mutate, one, write_values
 from engagement_api.mutations.fields import mutation_field
 from engagement_api.mutations.payloads import UserError, errors_field
 from engagement_api.mutations.refusals import (
@@ -71,13 +71,14 @@ async def sign_proposal(info: Info, input: SignProposalInput) -> SignProposalPay
 
 
 async def _sign(context: RequestContext, data: SignProposal) -> SignProposalPayload:
-    signed = (
+    row = (
         await context.db.execute(*writes.sign_sent_proposal(context.scope, data.proposal_id))
     ).first()
-    if signed is None:
+    if row is None:
         raise await _why_not_signed(context, data.proposal_id)
+    signed = cast(ProposalRow, row)
     engagement = await _engagement_for(context, signed)
-    order = await one(
+    written = await one(
         context,
         writes.create(
             Order,
@@ -89,11 +90,12 @@ async def _sign(context: RequestContext, data: SignProposal) -> SignProposalPayl
             currency=signed.currency,
         ),
     )
-    proposal = await one(
+    order = cast(OrderRow, written)
+    proposal = await write_values(
         context,
-        writes.update(
-            Proposal, signed.id, converted_order_id=order.id, converted_engagement_id=engagement.id
-        ),
+        Proposal,
+        signed,
+        {"converted_order_id": order.id, "converted_engagement_id": engagement.id},
     )
     return SignProposalPayload(
         proposal=ProposalType.from_row(proposal),
@@ -102,7 +104,7 @@ async def _sign(context: RequestContext, data: SignProposal) -> SignProposalPayl
     )
 
 
-async def _engagement_for(context: RequestContext, proposal: Row) -> Row:
+async def _engagement_for(context: RequestContext, proposal: ProposalRow) -> EngagementRow:
     """The engagement the proposal was already converted into (by `createEngagement`), or a
     new one for its client, named after it."""
     if proposal.converted_engagement_id is not None:
@@ -111,8 +113,8 @@ async def _engagement_for(context: RequestContext, proposal: Row) -> Row:
         )
         existing = (await context.db.execute(statement)).first()
         if existing is not None:
-            return existing
-    return await one(
+            return cast(EngagementRow, existing)
+    created = await one(
         context,
         writes.create(
             Engagement,
@@ -122,6 +124,7 @@ async def _engagement_for(context: RequestContext, proposal: Row) -> Row:
             proposal_id=proposal.id,
         ),
     )
+    return cast(EngagementRow, created)
 
 
 async def _why_not_signed(context: RequestContext, proposal_id: uuid.UUID) -> Refusal:

@@ -1,9 +1,10 @@
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 
+from engagement_api.db.rows import ConversationRow
 from engagement_api.loaders import (
     EngagementByIdLoader,
     MessagesByConversationIdLoader,
@@ -35,7 +36,7 @@ class Conversation(Node):
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: Any) -> Self:
+    def from_row(cls, row: ConversationRow) -> Self:
         return cls(
             id=strawberry.ID(to_global_id("Conversation", row.id)),
             db_id=row.id,

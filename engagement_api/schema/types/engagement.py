@@ -1,9 +1,10 @@
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 
+from engagement_api.db.rows import EngagementRow
 from engagement_api.loaders import (
     ConversationsByEngagementIdLoader,
     OrdersByEngagementIdLoader,
@@ -47,7 +48,7 @@ class Engagement(Node):
     closed_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: Any) -> Self:
+    def from_row(cls, row: EngagementRow) -> Self:
         return cls(
             id=strawberry.ID(to_global_id("Engagement", row.id)),
             db_id=row.id,

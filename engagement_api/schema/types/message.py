@@ -1,9 +1,10 @@
 import uuid
 from datetime import datetime
-from typing import Any, Self
+from typing import Self
 
 import strawberry
 
+from engagement_api.db.rows import MessageRow
 from engagement_api.loaders import ConversationByIdLoader, UserByIdLoader
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.node import Node
@@ -35,7 +36,7 @@ class Message(Node):
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: Any) -> Self:
+    def from_row(cls, row: MessageRow) -> Self:
         return cls(
             id=strawberry.ID(to_global_id("Message", row.id)),
             db_id=row.id,

@@ -1,9 +1,10 @@
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 
+from engagement_api.db.rows import OrderRow
 from engagement_api.loaders import EngagementByIdLoader, UserByIdLoader
 from engagement_api.schema.enums import OrderStatus
 from engagement_api.schema.ids import to_global_id
@@ -26,7 +27,7 @@ class Order(Node):
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row: Any) -> Self:
+    def from_row(cls, row: OrderRow) -> Self:
         return cls(
             id=strawberry.ID(to_global_id("Order", row.id)),
             db_id=row.id,

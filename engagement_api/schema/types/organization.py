@@ -1,7 +1,8 @@
-from typing import Any, Self
+from typing import Self
 
 import strawberry
 
+from engagement_api.db.rows import OrganizationRow
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.node import Node
 
@@ -11,5 +12,5 @@ class Organization(Node):
     name: str
 
     @classmethod
-    def from_row(cls, row: Any) -> Self:
+    def from_row(cls, row: OrganizationRow) -> Self:
         return cls(id=strawberry.ID(to_global_id("Organization", row.id)), name=row.name)

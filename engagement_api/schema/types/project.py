@@ -1,9 +1,10 @@
 import uuid
 from datetime import datetime
-from typing import Any, Self
+from typing import Self
 
 import strawberry
 
+from engagement_api.db.rows import ProjectRow
 from engagement_api.loaders import EngagementByIdLoader, ServiceByIdLoader
 from engagement_api.schema.enums import ProjectPhase, ProjectStatus
 from engagement_api.schema.ids import to_global_id
@@ -27,7 +28,7 @@ class Project(Node):
     completed_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: Any) -> Self:
+    def from_row(cls, row: ProjectRow) -> Self:
         return cls(
             id=strawberry.ID(to_global_id("Project", row.id)),
             db_id=row.id,

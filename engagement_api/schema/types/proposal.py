@@ -1,9 +1,10 @@
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 
+from engagement_api.db.rows import ProposalRow
 from engagement_api.loaders import EngagementByIdLoader, OrderByIdLoader, UserByIdLoader
 from engagement_api.schema.enums import ProposalStatus
 from engagement_api.schema.ids import to_global_id
@@ -30,7 +31,7 @@ class Proposal(Node):
     signed_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: Any) -> Self:
+    def from_row(cls, row: ProposalRow) -> Self:
         return cls(
             id=strawberry.ID(to_global_id("Proposal", row.id)),
             db_id=row.id,

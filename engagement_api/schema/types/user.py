@@ -1,7 +1,8 @@
-from typing import Any, Self
+from typing import Self
 
 import strawberry
 
+from engagement_api.db.rows import UserRow
 from engagement_api.schema.enums import Role
 from engagement_api.schema.ids import to_global_id
 from engagement_api.schema.node import Node
@@ -14,7 +15,7 @@ class User(Node):
     role: Role
 
     @classmethod
-    def from_row(cls, row: Any) -> Self:
+    def from_row(cls, row: UserRow) -> Self:
         return cls(
             id=strawberry.ID(to_global_id("User", row.id)),
             name=row.name,

@@ -1,8 +1,9 @@
 import uuid
-from typing import Any, Self
+from typing import Self
 
 import strawberry
 
+from engagement_api.db.rows import ViewerRow
 from engagement_api.loaders import OrganizationByIdLoader
 from engagement_api.schema.enums import Role
 from engagement_api.schema.types._load import relation
@@ -17,7 +18,7 @@ class Viewer:
     role: Role
 
     @classmethod
-    def from_row(cls, row: Any) -> Self:
+    def from_row(cls, row: ViewerRow) -> Self:
         return cls(org_id=row.org_id, user=User.from_row(row), role=row.role)
 
     organization: Organization = relation(OrganizationByIdLoader, "org_id")

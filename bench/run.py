@@ -61,6 +61,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--only", action="append", help="run cases whose name contains this")
+    parser.add_argument(
+        "--steps",
+        action="store_true",
+        help='also the thread page built up a part at a time ("Q2 step ...")',
+    )
     parser.add_argument("--no-floor", action="store_true")
     parser.add_argument("--no-seed", action="store_true")
     parser.add_argument(
@@ -158,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             args.env = [*BEHIND_PGBOUNCER, *args.env]
         server_pid = stack.enter_context(running_server(args))
         settings = Settings(jwt_secret=JWT_SECRET)
-        cases = workload.chosen(workload.build_cases(fixtures, settings), args.only)
+        steps = workload.step_cases(fixtures, settings) if args.steps else []
+        cases = workload.chosen([*workload.build_cases(fixtures, settings), *steps], args.only)
         processes = Processes(
             app=lambda: [server_pid, *children(server_pid)],
             postgres=lambda: [*_postgres_pids(args.database_url), *args.extra_pid],

@@ -1,43 +1,22 @@
-"""Deterministic demo and benchmark data (`engagement-api seed`, `serve --demo`).
+"""Every row of a seed, built in memory from the organizations' plans (no database)."""
 
-Every id is a uuid5 of a stable name, every timestamp an offset from 2026-01-01T00:00:00Z,
-and every random choice comes from a `random.Random` seeded by the organization's key:
-two runs produce identical rows. Seeding runs in one transaction under an advisory lock
-and does nothing when the demo organization already exists, so `serve --demo` may call
-it at every start. Rows go in with COPY; the owner connection (superuser or BYPASSRLS)
-writes every tenant at once.
-
-scale 1 (demo): "Acme Studio" (admin@acme.test, staff@acme.test, pat@freelance.test,
-client1..client5@acme.test, 3 services, 10 engagements, 30 projects, 20 conversations,
-10 proposals, 10 orders) and "Globex" (admin@globex.test, staff@globex.test,
-pat@freelance.test, client@globex.test and a little data). pat@freelance.test works
-for both organizations: the token command needs `--org` for that email.
-
-scale N > 1 (benchmark): Acme Studio with 20*N clients, 10 engagements per client
-(200*N), 5 projects per engagement (every 10th soft-deleted), 3 conversations per
-engagement of 40 messages each (about 30% internal, 10% with attachments, 5% soft-deleted),
-2 orders per engagement, 2 proposals per client, plus one extra conversation of
-10,000*N messages on client1's first engagement; and the small organizations Globex
-and Initech. Scale 10: 2,000 engagements, 200 clients, 240,000 messages + a
-100,000-message thread.
-"""
-
-import asyncio
 import json
 import random
-import sys
-import time
 import uuid
-from collections.abc import Awaitable, Sequence
-from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, cast
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from engagement_api.db import migrate
-from engagement_api.db.engine import EngineOptions, create_engine, resolve_database_url
+from engagement_api.cli.seed.plans import (
+    BASE_TIME,
+    SEED_NAMESPACE,
+    OrgPlan,
+    SeedUser,
+    organization_id,
+    stable_id,
+    user_id,
+)
 from engagement_api.db.enums import (
     ConversationStatus,
     EngagementStatus,
@@ -47,20 +26,6 @@ from engagement_api.db.enums import (
     ProposalStatus,
     Role,
 )
-from engagement_api.settings import get_settings
-
-SEED_NAMESPACE = uuid.UUID("5eed5eed-0000-5000-8000-00000000e9a6")
-BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
-ADVISORY_LOCK_KEY = 0x5EED_E9A6
-DB_TIMEOUT_SECONDS = 1800.0
-
-DEMO_ORG_KEY = "acme"
-DEMO_ORG_NAME = "Acme Studio"
-DEMO_ADMIN_EMAIL = "admin@acme.test"
-DEMO_STAFF_EMAIL = "staff@acme.test"
-DEMO_CLIENT_EMAIL = "client1@acme.test"
-SHARED_STAFF_EMAIL = "pat@freelance.test"
-"""A consultant working for Acme Studio and Globex: the same email in two organizations."""
 
 INTERNAL_RATE = 0.30
 ATTACHMENT_RATE = 0.10
@@ -235,155 +200,6 @@ BODIES = (
     "the launch date still holds.",
 )
 ATTACHMENT_NAMES = ("brief.pdf", "mockup.png", "invoice.pdf", "notes.docx", "export.csv")
-
-
-def stable_id(*parts: object) -> uuid.UUID:
-    """The uuid5 of a stable name: the same row gets the same id in every run."""
-    return uuid.uuid5(SEED_NAMESPACE, "/".join(str(part) for part in parts))
-
-
-def organization_id(key: str) -> uuid.UUID:
-    return stable_id("organization", key)
-
-
-def user_id(org_key: str, email: str) -> uuid.UUID:
-    return stable_id("user", org_key, email)
-
-
-DEMO_ORG_ID = organization_id(DEMO_ORG_KEY)
-
-
-@dataclass(frozen=True)
-class OrgPlan:
-    """How much of what one organization gets."""
-
-    key: str
-    name: str
-    domain: str
-    ordinal: int
-    admin_name: str
-    staff: tuple[tuple[str, str], ...]
-    currency: str
-    clients: int
-    engagements_per_client: int
-    projects_per_engagement: int
-    conversations_per_engagement: int
-    message_counts: tuple[int, ...]
-    orders_per_engagement: int
-    proposals_per_client: int
-    engagement_spacing: timedelta
-    long_thread_messages: int = 0
-    internal_only_every: int = 0
-
-    @property
-    def engagements(self) -> int:
-        return self.clients * self.engagements_per_client
-
-    def client_email(self, index: int) -> str:
-        if self.clients == 1:
-            return f"client@{self.domain}"
-        return f"client{index + 1}@{self.domain}"
-
-
-def _small_org(key: str, name: str, ordinal: int, admin_name: str, currency: str) -> OrgPlan:
-    domain = f"{key}.test"
-    return OrgPlan(
-        key=key,
-        name=name,
-        domain=domain,
-        ordinal=ordinal,
-        admin_name=admin_name,
-        staff=((f"staff@{domain}", f"{name} Staff"), (SHARED_STAFF_EMAIL, "Pat Morgan")),
-        currency=currency,
-        clients=1,
-        engagements_per_client=2,
-        projects_per_engagement=2,
-        conversations_per_engagement=1,
-        message_counts=(6,),
-        orders_per_engagement=1,
-        proposals_per_client=2,
-        engagement_spacing=timedelta(days=2),
-    )
-
-
-DEMO_PLAN = OrgPlan(
-    key=DEMO_ORG_KEY,
-    name=DEMO_ORG_NAME,
-    domain="acme.test",
-    ordinal=0,
-    admin_name="Avery Stone",
-    staff=((DEMO_STAFF_EMAIL, "Sam Rivera"), (SHARED_STAFF_EMAIL, "Pat Morgan")),
-    currency="USD",
-    clients=5,
-    engagements_per_client=2,
-    projects_per_engagement=3,
-    conversations_per_engagement=2,
-    message_counts=(8, 5, 0, 12, 3, 9, 6),
-    orders_per_engagement=1,
-    proposals_per_client=2,
-    engagement_spacing=timedelta(days=1),
-    internal_only_every=7,
-)
-"""Acme Studio at scale 1: small, with a never-messaged and an internal-only conversation."""
-
-
-def benchmark_plan(scale: int) -> OrgPlan:
-    """Acme Studio at scale N > 1: the benchmark workload."""
-    return replace(
-        DEMO_PLAN,
-        clients=20 * scale,
-        engagements_per_client=10,
-        projects_per_engagement=5,
-        conversations_per_engagement=3,
-        message_counts=(40,),
-        orders_per_engagement=2,
-        engagement_spacing=timedelta(hours=1),
-        long_thread_messages=10_000 * scale,
-        internal_only_every=0,
-    )
-
-
-def plans_for_scale(scale: int) -> tuple[OrgPlan, ...]:
-    """The organizations a seed of `scale` creates (see the module docstring)."""
-    if scale < 1:
-        raise ValueError("scale must be at least 1")
-    globex = _small_org("globex", "Globex", 1, "Hank Scorpio", "EUR")
-    if scale == 1:
-        return (DEMO_PLAN, globex)
-    initech = _small_org("initech", "Initech", 2, "Bill Lumbergh", "USD")
-    return (benchmark_plan(scale), globex, initech)
-
-
-@dataclass(frozen=True)
-class SeedUser:
-    id: uuid.UUID
-    email: str
-    name: str
-    role: Role
-    organization: str
-
-
-@dataclass(frozen=True)
-class SeedSummary:
-    """What a seed run left in the database."""
-
-    scale: int
-    created: bool
-    counts: dict[str, int]
-    users: tuple[SeedUser, ...]
-    seconds: float
-    expected_engagements: int
-
-    def user(self, email: str, organization: str = DEMO_ORG_NAME) -> SeedUser:
-        for user in self.users:
-            if user.email == email and user.organization == organization:
-                return user
-        raise KeyError(f"{email} in {organization}")
-
-    @property
-    def matches_scale(self) -> bool:
-        """False when a benchmark scale finds data of another scale (the demo fits any)."""
-        return self.scale == 1 or self.counts.get("engagements") == self.expected_engagements
 
 
 @dataclass
@@ -809,164 +625,9 @@ def build_dataset(plans: Sequence[OrgPlan]) -> Dataset:
     return data
 
 
-class _Driver(Protocol):
-    """The part of an asyncpg connection the seed uses (asyncpg ships no type hints)."""
-
-    def transaction(self) -> AbstractAsyncContextManager[Any]: ...
-
-    def execute(self, query: str, *args: Any, timeout: float | None = None) -> Awaitable[str]: ...
-
-    def fetchval(self, query: str, *args: Any, timeout: float | None = None) -> Awaitable[Any]: ...
-
-    def copy_records_to_table(
-        self,
-        table_name: str,
-        *,
-        records: Any,
-        columns: Sequence[str] | None = None,
-        timeout: float | None = None,
-    ) -> Awaitable[str]: ...
-
-
-class SeedError(Exception):
-    """The database cannot be seeded as asked."""
-
-
-async def seed_database(engine: AsyncEngine, scale: int = 1) -> SeedSummary:
-    """Seed `scale`'s data unless the demo organization exists; report what is there."""
-    plans = plans_for_scale(scale)
-    started = time.perf_counter()
-    async with engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        driver = cast(_Driver, raw.driver_connection)
-        created = await _seed_once(driver, plans)
-        if created:
-            await driver.execute(f"ANALYZE {', '.join(SEEDED_TABLES)}", timeout=DB_TIMEOUT_SECONDS)
-        counts = await _count_rows(driver)
-    return SeedSummary(
-        scale=scale,
-        created=created,
-        counts=counts,
-        users=listed_users(plans),
-        seconds=time.perf_counter() - started,
-        expected_engagements=sum(plan.engagements for plan in plans),
-    )
-
-
 def listed_users(plans: Sequence[OrgPlan]) -> tuple[SeedUser, ...]:
     """Admins, staff and the first five clients of each organization (no other rows built)."""
     data = Dataset()
     for plan in plans:
         _OrgBuilder(plan, data).people()
     return tuple(data.users)
-
-
-async def _seed_once(driver: _Driver, plans: Sequence[OrgPlan]) -> bool:
-    """In one transaction: seed everything, or nothing when the demo organization exists."""
-    async with driver.transaction():
-        await driver.execute("SET LOCAL statement_timeout = 0", timeout=DB_TIMEOUT_SECONDS)
-        await driver.execute(
-            "SELECT pg_advisory_xact_lock($1)", ADVISORY_LOCK_KEY, timeout=DB_TIMEOUT_SECONDS
-        )
-        exists = await driver.fetchval(
-            "SELECT EXISTS (SELECT FROM organizations WHERE id = $1)", DEMO_ORG_ID
-        )
-        if exists:
-            return False
-        await _require_rls_bypass(driver)
-        data = await asyncio.to_thread(build_dataset, plans)
-        await _write(driver, data)
-        return True
-
-
-async def _require_rls_bypass(driver: _Driver) -> None:
-    bypass = await driver.fetchval(
-        "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
-    )
-    if not bypass:
-        raise SeedError(
-            "Seeding writes every organization at once and needs the owner connection "
-            "(a superuser or a BYPASSRLS role) in DATABASE_URL."
-        )
-
-
-async def _write(driver: _Driver, data: Dataset) -> None:
-    for table, columns in TABLE_COLUMNS.items():
-        rows = data.rows[table]
-        if rows:
-            await driver.copy_records_to_table(
-                table, records=rows, columns=columns, timeout=DB_TIMEOUT_SECONDS
-            )
-    if data.conversions:
-        proposals, orders, engagements = (
-            list(column) for column in zip(*data.conversions, strict=True)
-        )
-        await driver.execute(
-            """
-            UPDATE proposals p
-            SET converted_order_id = c.order_id, converted_engagement_id = c.engagement_id
-            FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS c(id, order_id, engagement_id)
-            WHERE p.id = c.id
-            """,
-            proposals,
-            orders,
-            engagements,
-            timeout=DB_TIMEOUT_SECONDS,
-        )
-
-
-async def _count_rows(driver: _Driver) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for table in SEEDED_TABLES:
-        value = await driver.fetchval(f"SELECT count(*) FROM {table}", timeout=DB_TIMEOUT_SECONDS)
-        counts[table] = int(value)
-    return counts
-
-
-def format_summary(summary: SeedSummary) -> str:
-    """A few lines for the terminal: what happened, row counts, the demo logins."""
-    if summary.created:
-        head = f"Seeded scale {summary.scale} in {summary.seconds:.1f}s."
-    else:
-        head = f"{DEMO_ORG_NAME} already exists: nothing added."
-    counts = ", ".join(f"{table} {count:,}" for table, count in summary.counts.items())
-    lines = [head, f"Rows: {counts}.", "Users (engagement-api token --email EMAIL [--org ORG]):"]
-    width = max(len(user.email) for user in summary.users)
-    for user in summary.users:
-        lines.append(
-            f"  {user.email:<{width}}  {user.role.name:<6}  {user.organization:<12}  {user.id}"
-        )
-    return "\n".join(lines)
-
-
-async def _seed_url(database_url: str, scale: int) -> SeedSummary:
-    options = EngineOptions(pool_size=1, max_overflow=0, statement_timeout_ms=600_000)
-    engine = create_engine(database_url, options)
-    try:
-        return await seed_database(engine, scale)
-    finally:
-        await engine.dispose()
-
-
-def run_seed(scale: int = 1, *, database_url: str | None = None) -> int:
-    """CLI entry: migrate to head, seed, print a summary. 0 on success, 1 or 2 on errors."""
-    if scale < 1:
-        print("error: --scale must be at least 1", file=sys.stderr)
-        return 2
-    url = database_url or resolve_database_url(get_settings())
-    migrate.upgrade(url)
-    try:
-        summary = asyncio.run(_seed_url(url, scale))
-    except SeedError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(format_summary(summary))
-    if not summary.matches_scale:
-        print(
-            f"warning: the database holds {summary.counts['engagements']:,} engagements, "
-            f"scale {scale} creates {summary.expected_engagements:,}; it was seeded at another "
-            "scale. Seed a fresh database for this one.",
-            file=sys.stderr,
-        )
-        return 1
-    return 0

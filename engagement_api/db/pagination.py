@@ -9,7 +9,7 @@ join in as further LATERAL sub-selects, only when asked for.
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -340,12 +340,13 @@ def split_pages(
     return [pages[parent_id] for parent_id in parent_ids]
 
 
-def sort_keys(rows: Sequence[Row[Any]], names: Sequence[str]) -> list[tuple[Any, ...]]:
-    """Each row's sort key (its cursor's content), read by position (`sort_key_names`)."""
-    if not rows:
-        return []
-    fields = rows[0]._fields
-    key = itemgetter(*(fields.index(name) for name in names))
-    if len(names) == 1:  # itemgetter of one position returns the value, not a tuple
-        return [(key(row),) for row in rows]
-    return list(map(key, rows))
+def sort_key_reader(
+    fields: Sequence[str], names: Sequence[str]
+) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """What reads a row's sort key (its cursor's content) by position (`sort_key_names`),
+    for rows with `fields`."""
+    positions = [fields.index(name) for name in names]
+    if len(positions) == 1:  # itemgetter of one position returns the value, not a tuple
+        (position,) = positions
+        return lambda row: (row[position],)
+    return itemgetter(*positions)

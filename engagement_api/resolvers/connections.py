@@ -20,7 +20,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from engagement_api import fastpath
 from engagement_api.db.enums import Role
-from engagement_api.db.pagination import PageRows, Window, sort_keys
+from engagement_api.db.pagination import PageRows, Window, sort_key_reader
 from engagement_api.db.queries import CONNECTIONS, ConnectionSpec, Filters
 from engagement_api.db.scope import Scope, symbolic_scope
 from engagement_api.errors import BadUserInputError
@@ -100,10 +100,10 @@ def build_connection(
     more = len(page.rows) > window.limit
     if window.backward:
         rows.reverse()
-    edges: list[Edge[T]] = [
-        KeyedEdge(make_node(row), codec, key)
-        for row, key in zip(rows, sort_keys(rows, key_names), strict=True)
-    ]
+    edges: list[Edge[T]] = []
+    if rows:
+        key_of = sort_key_reader(rows[0]._fields, key_names)
+        edges = [KeyedEdge(make_node(row), codec, key_of, row) for row in rows]
     return Connection(
         edges=edges,
         page_info=KeyedPageInfo(
@@ -116,22 +116,30 @@ def build_connection(
 
 
 class KeyedEdge(Edge[T]):
-    """An edge that encodes its cursor from the row's sort key only when a client asks for
-    it: a dashboard reads 800 edges and not one cursor."""
+    """An edge that reads its row's sort key and encodes its cursor only when a client asks
+    for it: a dashboard reads 800 edges and not one cursor."""
 
-    def __init__(self, node: T, codec: CursorCodec, key: tuple[Any, ...]) -> None:
+    def __init__(
+        self,
+        node: T,
+        codec: CursorCodec,
+        key_of: Callable[[Sequence[Any]], tuple[Any, ...]],
+        row: Sequence[Any],
+    ) -> None:
         """Args:
         node: the edge's object.
         codec: the connection's cursor codec.
-        key: the row's sort key, what the cursor holds.
+        key_of: what reads a row's sort key, what the cursor holds.
+        row: the node's row.
         """
         self.node = node
         self._codec = codec
-        self._key = key
+        self._key_of = key_of
+        self._row = row
 
     @property
     def cursor(self) -> str:  # type: ignore[override]
-        return self._codec.encode(self._key)
+        return self._codec.encode(self._key_of(self._row))
 
 
 class KeyedPageInfo(PageInfo):

@@ -103,18 +103,16 @@ def test_each_from_row_takes_the_row_of_its_model(kind: Any, protocol: Any) -> N
 
 
 def conforms(value: object, annotation: Any) -> bool:
-    """Whether a value the driver returned has the annotated type (unions, `None`, and
-    `list[dict[...]]` by their outer classes)."""
+    """Whether a value the driver returned has the annotated type (unions, `None`, and a
+    list by its items' class)."""
     if isinstance(annotation, types.UnionType):
         return any(conforms(value, arm) for arm in typing.get_args(annotation))
     if annotation is type(None):
         return value is None
-    origin = typing.get_origin(annotation)
-    if origin is not None:
-        (item,) = typing.get_args(annotation) if origin is list else (None,)
-        return isinstance(value, origin) and (
-            item is None or all(isinstance(element, typing.get_origin(item)) for element in value)
-        )
+    if typing.get_origin(annotation) is list:  # attachments: a list of JSON objects
+        (item,) = typing.get_args(annotation)
+        kind = typing.get_origin(item) or item
+        return isinstance(value, list) and all(isinstance(element, kind) for element in value)
     return isinstance(value, annotation)
 
 

@@ -9,10 +9,13 @@ from typing import Any
 
 import asyncpg
 import orjson
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 from bench import floor_sql, queries
 from engagement_api.auth import mint_token
 from engagement_api.cli.seed import DEMO_CLIENT_EMAIL, DEMO_STAFF_EMAIL
+from engagement_api.db import writes
+from engagement_api.db.prepared import PreparedStatement
 from engagement_api.resolvers.cursors import encode_cursor
 from engagement_api.schema.ids import to_global_id
 from engagement_api.settings import Settings
@@ -143,21 +146,30 @@ def mutation_cases(fixtures: Fixtures, settings: Settings) -> list[Case]:
 
 
 async def remove_posted(database_url: str) -> int:
-    """Delete the messages the write cases posted, and their outbox events: how many."""
+    """Delete the messages the write cases posted and their outbox events, and move their
+    conversations' activity times back to the messages left: how many were deleted."""
     connection = await asyncpg.connect(database_url)
     try:
         async with connection.transaction():
-            ids = await connection.fetch(
-                "DELETE FROM conversation_messages WHERE content = $1 RETURNING id",
+            posted = await connection.fetch(
+                "DELETE FROM conversation_messages WHERE content = $1"
+                " RETURNING id, conversation_id",
                 POSTED_CONTENT,
             )
             await connection.execute(
                 "DELETE FROM message_events WHERE message_id = ANY($1::uuid[])",
-                [row["id"] for row in ids],
+                [row["id"] for row in posted],
             )
+            for conversation_id in {row["conversation_id"] for row in posted}:
+                recompute = PreparedStatement(
+                    writes.recompute_message_activity(conversation_id)[0],
+                    asyncpg_dialect(),  # type: ignore[no-untyped-call]
+                    once=True,
+                )
+                await connection.execute(recompute.sql, *recompute.arguments(None))
     finally:
         await connection.close()
-    return len(ids)
+    return len(posted)
 
 
 def step_cases(fixtures: Fixtures, settings: Settings) -> list[Case]:

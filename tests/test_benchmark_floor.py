@@ -91,3 +91,26 @@ async def test_detail_case_answers_without_errors(
 ) -> None:
     engagement = (await served_data(bench_server, cases["Q3 engagement detail"]))["engagement"]
     assert engagement["projects"]["totalCount"] == len(engagement["projects"]["edges"]) > 0
+
+
+async def test_the_write_case_leaves_the_read_cases_as_they_were(
+    seeded_url: str, bench_server: RunningServer
+) -> None:
+    """`bench.instructions` posts into the thread, then `remove_posted` takes the messages
+    away: every read case, and its floor, must see the seed again (the thread's activity
+    times included, which the posts moved)."""
+    fixtures = await workload.load_fixtures(seeded_url)
+    settings = Settings(jwt_secret=JWT_SECRET)
+    reads = workload.build_cases(fixtures, settings)
+    before = [await served_data(bench_server, case) for case in reads]
+    (post,) = workload.mutation_cases(fixtures, settings)
+    for _ in range(2):
+        posted = await served_data(bench_server, post)
+        assert posted["postMessage"]["message"]["content"] == workload.POSTED_CONTENT
+    assert await workload.remove_posted(seeded_url) == 2
+    assert [await served_data(bench_server, case) for case in reads] == before
+    for case in reads:
+        if case.floor_sql is not None:
+            assert await workload.floor_data(seeded_url, case) == await served_data(
+                bench_server, case
+            )

@@ -6,9 +6,9 @@ when, and if, its transaction commits). The conversation's row is locked first, 
 positions of one conversation are taken in commit order: a reader that has seen position
 P of a conversation never later finds a smaller one committed.
 
-Reading: `OutboxReader`, one small pool per process on the owner's login, outside the
-request pool: the events after a position, the newest position of conversations, the
-retention horizon, and pruning.
+Reading: `OutboxReader`, one small pool per process outside the request pool, its
+connections in the role `engagement_outbox` (migration 0006): the events after a position,
+the newest position of conversations, the retention horizon, and pruning.
 """
 
 import logging
@@ -22,6 +22,7 @@ import asyncpg
 from sqlalchemy import TextClause, text
 
 from engagement_api.db.rows import StoredMessageRow
+from engagement_api.db.tenancy import OUTBOX_ROLE
 from engagement_api.events import Announcement, MessageEventKind, OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ DELETE FROM message_events WHERE position IN (
 
 
 class OutboxReader:
-    """Reads committed outbox rows for this process (bounded pool, owner login)."""
+    """Reads committed outbox rows for this process (bounded pool, `OUTBOX_ROLE`)."""
 
     def __init__(self, dsn: str, *, connect_timeout: float, max_connections: int = 3) -> None:
         self.dsn = dsn
@@ -135,7 +136,7 @@ class OutboxReader:
                 timeout=self.connect_timeout,
                 statement_cache_size=0,
                 max_inactive_connection_lifetime=60,
-                server_settings={"application_name": READER_APPLICATION_NAME},
+                server_settings={"application_name": READER_APPLICATION_NAME, "role": OUTBOX_ROLE},
             )
         return self._pool
 

@@ -16,3 +16,9 @@ USER_SETTING = "app.user_id"
 def current_uuid_setting(name: str) -> str:
     """SQL reading a per-transaction uuid setting once per statement (a scalar sub-select)."""
     return f"(SELECT NULLIF(current_setting('{name}', true), '')::uuid)"
+
+
+OUTBOX_ROLE = "engagement_outbox"
+"""The role each process's outbox reader assumes (its connections' `role` setting): reads
+every tenant's events and prunes them, nothing else. The servers' login is a member of
+it, as of `APP_ROLE`."""

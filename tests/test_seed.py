@@ -334,3 +334,19 @@ async def test_print_token_refuses_unknown_users(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith("error: ")
+
+
+async def test_tokens_are_refused_when_the_servers_verify_rs256(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI signs with JWT_SECRET: under RS256 the servers would refuse its tokens, so it
+    prints none and says where tokens come from."""
+    rs256 = SETTINGS.model_copy(update={"jwt_algorithm": "RS256", "jwt_public_key": "a key"})
+    code = await asyncio.to_thread(
+        tokens.print_token, database_url=seeded.url, settings=rs256, email="admin@acme.test"
+    )
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (2, "")
+    assert "JWT_ALGORITHM is RS256" in captured.err
+    with pytest.raises(tokens.UserLookupError, match="identity provider"):
+        await tokens.demo_tokens(seeded.engine, rs256)

@@ -7,7 +7,7 @@ import sys
 
 import uvicorn
 
-from engagement_api.cli.tokens import DEMO_LOGINS, demo_tokens
+from engagement_api.cli.tokens import DEMO_LOGINS, UserLookupError, demo_tokens
 from engagement_api.db.engine import create_engine, resolve_database_url
 from engagement_api.http.protocol import http_options
 from engagement_api.settings import get_settings
@@ -48,7 +48,11 @@ def _prepare_demo(database_url: str, host: str, port: int) -> None:
     from engagement_api.cli.seed import run_seed
 
     run_seed(scale=1, database_url=database_url)
-    tokens = asyncio.run(_demo_tokens(database_url))
+    try:
+        tokens = asyncio.run(_demo_tokens(database_url))
+    except UserLookupError as refusal:  # RS256: tokens come from the identity provider
+        print(f"\nGraphiQL: http://{host}:{port}/graphql (no demo tokens: {refusal})", flush=True)
+        return
     print(f"\nGraphiQL: http://{host}:{port}/graphql")
     print("Paste one of these into GraphiQL's Headers tab:")
     for role, email in DEMO_LOGINS.items():

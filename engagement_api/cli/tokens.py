@@ -98,6 +98,7 @@ async def find_user(
 
 
 def _lifetime(hours: float, settings: Settings) -> timedelta:
+    _require_shared_secret(settings)
     if not math.isfinite(hours) or hours <= 0:
         raise UserLookupError("--hours must be a positive number.")
     most = settings.jwt_max_lifetime_seconds / 3600
@@ -107,6 +108,16 @@ def _lifetime(hours: float, settings: Settings) -> timedelta:
             "longer-lived tokens."
         )
     return timedelta(hours=hours)
+
+
+def _require_shared_secret(settings: Settings) -> None:
+    """The CLI signs with `JWT_SECRET` (HS256); servers set to RS256 would refuse its tokens."""
+    if settings.jwt_algorithm != "HS256":
+        raise UserLookupError(
+            f"JWT_ALGORITHM is {settings.jwt_algorithm}: the servers accept only tokens signed "
+            "with the private key of your identity provider, and this command signs with "
+            "JWT_SECRET (HS256). Get a token from the provider instead."
+        )
 
 
 async def _lookup(

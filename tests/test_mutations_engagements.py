@@ -348,6 +348,10 @@ async def test_an_admin_deletes_an_engagement_with_its_work_and_keeps_its_record
     proposal = await world.proposal(
         c.org, c.client, ProposalStatus.SIGNED, converted_engagement_id=c.engagement.id
     )
+    order_before = await row_of(owner_engine, Order, order.id)
+    proposal_before = await row_of(owner_engine, Proposal, proposal.id)
+    assert order_before is not None
+    assert proposal_before is not None
     payload = await mutate(
         gql, "deleteEngagement", {"id": c.engagement.gid}, token=c.admin.token, select="deletedId"
     )
@@ -360,8 +364,10 @@ async def test_an_admin_deletes_an_engagement_with_its_work_and_keeps_its_record
     kept_proposal = await row_of(owner_engine, Proposal, proposal.id)
     assert kept_order is not None
     assert kept_order.engagement_id is None
+    assert kept_order.updated_at > order_before.updated_at  # unlinking is a change of the row
     assert kept_proposal is not None
     assert kept_proposal.converted_engagement_id is None
+    assert kept_proposal.updated_at > proposal_before.updated_at
 
 
 @pytest.mark.parametrize("role", ["staff", "client"])

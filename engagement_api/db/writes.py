@@ -31,7 +31,7 @@ from sqlalchemy import update as sql_update
 
 from engagement_api.db import visibility
 from engagement_api.db.enums import ProposalStatus
-from engagement_api.db.models import Base, Conversation, Engagement, Message, Proposal
+from engagement_api.db.models import Base, Conversation, Engagement, Message, Order, Proposal
 from engagement_api.db.queries import Visibility
 from engagement_api.db.scope import Scope, scope_parameters, symbolic_scope
 
@@ -142,9 +142,19 @@ def soft_delete(model: type[Base], row_id: uuid.UUID) -> Write:
 
 
 def delete_engagement(engagement_id: uuid.UUID) -> Write:
-    """The hard delete; the schema's cascades remove projects, conversations and messages,
-    and set the orders' `engagement_id` to NULL."""
+    """The hard delete; the schema's cascades remove projects, conversations and messages
+    (its orders and proposals are unlinked before, with a new `updated_at`)."""
     return delete(Engagement).where(Engagement.id == engagement_id), None
+
+
+def unlink_orders(engagement_id: uuid.UUID) -> Write:
+    """Keep a doomed engagement's orders, unlinked: the schema's ON DELETE SET NULL would
+    change them without moving their `updated_at`."""
+    return (
+        sql_update(Order)
+        .where(Order.engagement_id == engagement_id)
+        .values(engagement_id=None, updated_at=NOW)
+    ), None
 
 
 def unlink_converted_proposals(engagement_id: uuid.UUID) -> Write:

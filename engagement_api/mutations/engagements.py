@@ -193,9 +193,10 @@ async def delete_engagement(info: Info, input: DeleteInput) -> DeletePayload:
 
 
 async def _delete(context: RequestContext, data: DeleteEngagement) -> DeletePayload:
-    """A hard delete: projects, conversations and messages go by cascade; orders stay with
-    `engagement_id` NULL; proposals converted into it stay, unlinked."""
+    """A hard delete: projects, conversations and messages go by cascade; its orders and
+    the proposals converted into it stay, unlinked (a change: their `updated_at` moves)."""
     row = await _lock(context, data, Lock.DELETE)
+    await context.db.execute(*writes.unlink_orders(row.id))
     await context.db.execute(*writes.unlink_converted_proposals(row.id))
     statement, parameters = outbox.record_cascade(row.id, context.settings.broadcast_channel)
     context.events.extend(

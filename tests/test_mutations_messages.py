@@ -246,15 +246,33 @@ async def test_a_deleted_message_is_gone_from_reads_and_from_further_change(
     assert (await stored(owner_engine, Message, message.id)).content == "Hello"
 
 
-async def test_a_client_cannot_delete_another_users_message(
-    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+@pytest.mark.parametrize(
+    ("deleter", "author"), [("client", "staff"), ("staff", "admin"), ("staff", "client")]
+)
+async def test_deleting_another_users_message_is_forbidden(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine, deleter: str, author: str
 ) -> None:
     c = await cast(world)
     conversation = await _open_conversation(world, c)
-    message = await world.message(conversation, c.staff, "Hello")
-    payload = await mutate(gql, "deleteMessage", {"id": message.gid}, token=c.client.token)
+    message = await world.message(conversation, getattr(c, author), "Hello")
+    token = getattr(c, deleter).token
+    payload = await mutate(gql, "deleteMessage", {"id": message.gid}, token=token)
     assert codes(payload) == ["FORBIDDEN"]
     assert (await stored(owner_engine, Message, message.id)).deleted_at is None
+
+
+@pytest.mark.parametrize("author", ["client", "staff"])
+async def test_an_admin_deletes_any_message(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine, author: str
+) -> None:
+    c = await cast(world)
+    conversation = await _open_conversation(world, c)
+    message = await world.message(conversation, getattr(c, author), "Hello")
+    payload = await mutate(
+        gql, "deleteMessage", {"id": message.gid}, token=c.admin.token, select="deletedId"
+    )
+    assert (payload["deletedId"], payload["errors"]) == (message.gid, [])
+    assert (await stored(owner_engine, Message, message.id)).deleted_at is not None
 
 
 async def test_posting_costs_the_same_statements_for_one_or_twenty_attachments(

@@ -117,8 +117,11 @@ def server_command() -> list[str]:
     return shlex.split(custom) if custom else [sys.executable, "-m", "engagement_api.cli.main"]
 
 
-def start_server(database_url: str, log_path: str, **environment: str) -> RunningServer:
-    """`engagement-api serve` in a subprocess, as a user starts it; waits for /readyz."""
+def start_server(
+    database_url: str, log_path: str, *, ready_path: str = "/readyz", **environment: str
+) -> RunningServer:
+    """`engagement-api serve` in a subprocess, as a user starts it; waits until `ready_path`
+    answers 200 (`/healthz` for a server that is up but not ready)."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "INFO", **environment}
     log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
@@ -134,7 +137,7 @@ def start_server(database_url: str, log_path: str, **environment: str) -> Runnin
         if process.poll() is not None:
             raise RuntimeError(f"server exited:\n{server.logs()}")
         try:
-            if httpx.get(f"{server.url}/readyz", timeout=1).status_code == 200:
+            if httpx.get(f"{server.url}{ready_path}", timeout=1).status_code == 200:
                 return server
         except httpx.HTTPError:
             pass

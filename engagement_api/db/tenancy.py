@@ -22,3 +22,24 @@ OUTBOX_ROLE = "engagement_outbox"
 """The role each process's outbox reader assumes (its connections' `role` setting): reads
 every tenant's events and prunes them, nothing else. The servers' login is a member of
 it, as of `APP_ROLE`."""
+
+
+def ensure_role_sql(role: str) -> str:
+    """The migrations' SQL creating a cluster-wide restricted role once (every database of
+    the cluster shares it) and granting it to the migrating role when that is no superuser."""
+    return f"""
+        DO $$
+        BEGIN
+          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+            BEGIN
+              CREATE ROLE {role} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN
+              NULL;  -- another database's first migration created it meanwhile
+            END;
+          END IF;
+          IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+            EXECUTE format('GRANT {role} TO %I', current_user);
+          END IF;
+        END
+        $$
+        """

@@ -28,6 +28,7 @@ from engagement_api.db.tenancy import (
     USER_SETTING,
     VIEWER_FUNCTION,
     current_uuid_setting,
+    ensure_role_sql,
 )
 
 revision: str = "0004"
@@ -50,24 +51,7 @@ USER = current_uuid_setting(USER_SETTING)
 
 
 def upgrade() -> None:
-    op.execute(
-        f"""
-        DO $$
-        BEGIN
-          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
-            BEGIN
-              CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
-            EXCEPTION WHEN duplicate_object OR unique_violation THEN
-              NULL;  -- another database's first migration created it meanwhile
-            END;
-          END IF;
-          IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
-            EXECUTE format('GRANT {APP_ROLE} TO %I', current_user);
-          END IF;
-        END
-        $$
-        """
-    )
+    op.execute(ensure_role_sql(APP_ROLE))
     op.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
     op.execute(f"GRANT SELECT ON organizations, alembic_version TO {APP_ROLE}")
     op.execute("ALTER TABLE organizations ENABLE ROW LEVEL SECURITY")

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from engagement_api.db.tenancy import OUTBOX_ROLE
+from engagement_api.db.tenancy import OUTBOX_ROLE, ensure_role_sql
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -29,24 +29,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.execute(
-        f"""
-        DO $$
-        BEGIN
-          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{OUTBOX_ROLE}') THEN
-            BEGIN
-              CREATE ROLE {OUTBOX_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
-            EXCEPTION WHEN duplicate_object OR unique_violation THEN
-              NULL;  -- another database's migration created it meanwhile
-            END;
-          END IF;
-          IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
-            EXECUTE format('GRANT {OUTBOX_ROLE} TO %I', current_user);
-          END IF;
-        END
-        $$
-        """
-    )
+    op.execute(ensure_role_sql(OUTBOX_ROLE))
     op.execute(f"GRANT USAGE ON SCHEMA public TO {OUTBOX_ROLE}")
     op.execute(f"GRANT SELECT, DELETE ON message_events TO {OUTBOX_ROLE}")
     op.execute(f"GRANT SELECT, UPDATE ON message_event_horizon TO {OUTBOX_ROLE}")

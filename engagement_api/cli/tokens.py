@@ -98,7 +98,6 @@ async def find_user(
 
 
 def _lifetime(hours: float, settings: Settings) -> timedelta:
-    _require_shared_secret(settings)
     if not math.isfinite(hours) or hours <= 0:
         raise UserLookupError("--hours must be a positive number.")
     most = settings.jwt_max_lifetime_seconds / 3600
@@ -142,6 +141,7 @@ def print_token(
     """CLI entry: print a token for the user (stdout: the token only). 0, or 2 on errors."""
     settings = settings or get_settings()
     try:
+        _require_shared_secret(settings)
         lifetime = _lifetime(hours, settings)
         url = database_url or resolve_database_url(settings)
         subject = asyncio.run(_lookup(url, user_id, email, org))
@@ -167,5 +167,6 @@ async def demo_tokens(
     missing = [DEMO_LOGINS[role] for role, id_ in ids.items() if id_ not in present]
     if missing:
         raise UserLookupError(f"Demo users missing ({', '.join(missing)}): run the seed first.")
+    _require_shared_secret(settings)
     lifetime = _lifetime(hours, settings)
     return {role: mint_token(id_, settings, lifetime=lifetime) for role, id_ in ids.items()}

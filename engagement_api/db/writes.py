@@ -150,19 +150,18 @@ def delete_engagement(engagement_id: uuid.UUID) -> Write:
 def unlink_orders(engagement_id: uuid.UUID) -> Write:
     """Keep a doomed engagement's orders, unlinked: the schema's ON DELETE SET NULL would
     change them without moving their `updated_at`."""
-    return (
-        sql_update(Order)
-        .where(Order.engagement_id == engagement_id)
-        .values(engagement_id=None, updated_at=NOW)
-    ), None
+    return _unlinked(Order.engagement_id, engagement_id)
 
 
 def unlink_converted_proposals(engagement_id: uuid.UUID) -> Write:
     """Keep the proposals converted into a doomed engagement (their key has no ON DELETE)."""
+    return _unlinked(Proposal.converted_engagement_id, engagement_id)
+
+
+def _unlinked(key: Any, engagement_id: uuid.UUID) -> Write:
+    """The rows whose `key` points at the engagement, pointing nowhere, as a change."""
     return (
-        sql_update(Proposal)
-        .where(Proposal.converted_engagement_id == engagement_id)
-        .values(converted_engagement_id=None, updated_at=NOW)
+        sql_update(key.class_).where(key == engagement_id).values({key: None, "updated_at": NOW})
     ), None
 
 

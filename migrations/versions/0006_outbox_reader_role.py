@@ -6,7 +6,8 @@ policy admits; a server on a separate login (`DATABASE_APP_URL`, a member of
 `engagement_app` only) saw no event, since the tenant policy applies to it and it sets no
 organization. The reader's connections now assume `engagement_outbox`: every row of
 `message_events` to read and delete, the horizon to read and move, nothing else. The login
-of the servers is a member of it (deploy/app-login.sql), and so is the owner.
+of the servers is a member of it (deploy/app-login.sql), and so is the owner. The owner's
+own `outbox_reader` policy, which nothing reads through any more, goes.
 
 The role is cluster-wide, as `engagement_app`: downgrade revokes this database's grants and
 leaves the role.
@@ -34,9 +35,15 @@ def upgrade() -> None:
     op.execute(f"GRANT SELECT, DELETE ON message_events TO {OUTBOX_ROLE}")
     op.execute(f"GRANT SELECT, UPDATE ON message_event_horizon TO {OUTBOX_ROLE}")
     op.execute(f"CREATE POLICY outbox_reader_role ON message_events TO {OUTBOX_ROLE} USING (true)")
+    op.execute("DROP POLICY outbox_reader ON message_events")
 
 
 def downgrade() -> None:
+    op.execute(
+        "DO $$ BEGIN EXECUTE format("
+        "'CREATE POLICY outbox_reader ON message_events TO %I USING (true)', current_user);"
+        " END $$"
+    )
     op.execute("DROP POLICY outbox_reader_role ON message_events")
     op.execute(f"REVOKE ALL ON message_event_horizon FROM {OUTBOX_ROLE}")
     op.execute(f"REVOKE ALL ON message_events FROM {OUTBOX_ROLE}")

@@ -136,8 +136,9 @@ class RequestContext:
             await self.db.close(commit=False)
 
     def fresh_scope(self) -> "RequestContext":
-        """A context for the same viewer with its own transaction and empty loaders
-        (one subscription event)."""
+        """A context for the same viewer with its own transaction and empty loaders (one
+        subscription event, or its audience): it only reads, so it reads one snapshot, as a
+        query does (`QuerySnapshot`)."""
         fresh = RequestContext(
             settings=self.settings,
             engine=self.engine,
@@ -146,6 +147,7 @@ class RequestContext:
             authentication_error=self._authentication_error,
             broadcaster=self.broadcaster,
         )
+        fresh.db.read_one_snapshot()
         return fresh
 
     def token_is_valid(self) -> bool:

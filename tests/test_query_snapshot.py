@@ -8,8 +8,10 @@ import asyncio
 import uuid
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from engagement_api.context import RequestContext, new_request_id
 from engagement_api.db.enums import Role
 from tests.conftest import GraphQLClient
 from tests.factories import World
@@ -60,3 +62,30 @@ async def test_a_write_committed_while_a_query_runs_is_not_in_its_answer(
     assert orders == [before.gid]
     again = await gql.data(DETAIL, {"id": engagement.gid}, token=staff.token)
     assert len(again["engagement"]["orders"]["edges"]) == 2
+
+
+async def test_a_subscription_events_scope_reads_one_snapshot(
+    world: World, owner_engine: AsyncEngine
+) -> None:
+    """A subscription event (and its audience) is resolved in a scope of its own, which
+    only reads: its statements see one snapshot, as a query's do, and may not write."""
+    org = await world.organization()
+    staff = await world.user(org, Role.STAFF)
+    operation = RequestContext(
+        settings=world.settings,
+        engine=owner_engine,
+        request_id=new_request_id(),
+        token=staff.token,
+    )
+    event = operation.fresh_scope()
+    try:
+        await event.viewer()
+        rows = await event.db.fetch(
+            select(
+                func.current_setting("transaction_isolation"),
+                func.current_setting("transaction_read_only"),
+            )
+        )
+    finally:
+        await event.close(commit=False)
+    assert tuple(rows[0]) == ("repeatable read", "on")

@@ -125,6 +125,38 @@ async def test_creating_an_engagement_from_a_converted_proposal_is_invalid(
     assert await count_where(owner_engine, Engagement, Engagement.org_id == c.org.id) == 1
 
 
+async def test_a_signed_proposal_stays_converted_after_its_engagement_is_deleted(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    """The hard delete clears the proposal's `converted_engagement_id` and keeps its order:
+    the proposal was converted, and a new engagement cannot be made from it again."""
+    c = await cast(world)
+    proposal = await world.proposal(c.org, c.client, ProposalStatus.SENT)
+    signed = await mutate(
+        gql,
+        "signProposal",
+        {"proposalId": proposal.gid},
+        token=c.client.token,
+        select="engagement { id }",
+    )
+    deleted = await mutate(
+        gql, "deleteEngagement", {"id": signed["engagement"]["id"]}, token=c.admin.token
+    )
+    assert (signed["errors"], deleted["errors"]) == ([], [])
+    payload = await mutate(
+        gql,
+        "createEngagement",
+        {"clientId": c.client.gid, "proposalId": proposal.gid},
+        token=c.staff.token,
+        select=ENGAGEMENT,
+    )
+    assert (codes(payload), error_fields(payload)) == (["INVALID"], [["input", "proposalId"]])
+    assert await count_where(owner_engine, Engagement, Engagement.proposal_id == proposal.id) == 0
+    stored = await row_of(owner_engine, Proposal, proposal.id)
+    assert stored is not None
+    assert (stored.converted_engagement_id, stored.converted_order_id is None) == (None, False)
+
+
 async def test_an_unauthenticated_mutation_is_a_top_level_error_and_writes_nothing(
     world: World, gql: GraphQLClient, owner_engine: AsyncEngine
 ) -> None:

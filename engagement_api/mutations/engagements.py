@@ -163,7 +163,9 @@ async def _convertible_proposal(context: RequestContext, data: CreateEngagement)
     )
     if proposal.client_id != data.client_id:
         raise refuse(ErrorCode.INVALID, "The proposal is addressed to another client.", field)
-    if proposal.converted_engagement_id is not None:
+    # A signed proposal was converted into its order too: the order outlives a hard delete
+    # of the engagement, which clears `converted_engagement_id` only.
+    if proposal.converted_engagement_id is not None or proposal.converted_order_id is not None:
         raise refuse(ErrorCode.INVALID, "The proposal is already converted.", field)
     return proposal
 

@@ -25,6 +25,9 @@ json_values = st.recursive(
     max_leaves=20,
 )
 
+SUBSCRIPTION = (
+    "subscription E($v: ID!, $x: String) { messageEvents(conversationId: $v, after: $x) { kind } }"
+)
 DOCUMENTS = st.sampled_from(
     [
         "{ __typename }",
@@ -36,6 +39,7 @@ DOCUMENTS = st.sampled_from(
         "{",
         "",
         "fragment F on Query { ...F } { ...F }",
+        SUBSCRIPTION,
     ]
 )
 
@@ -136,3 +140,18 @@ def ws_messages(draw: st.DrawFn) -> Any:
     message["id"] = draw(st.one_of(st.just("1"), st.text(max_size=5), json_values))
     message["payload"] = draw(st.one_of(request_objects(), json_values))
     return message
+
+
+@st.composite
+def ws_frames(draw: st.DrawFn) -> str | bytes:
+    """WebSocket frames: a message of any shape (`ws_messages`) as JSON text, that text cut
+    short, text that is no JSON, and binary frames."""
+    kind = draw(st.sampled_from(["message", "message", "message", "cut", "text", "bytes"]))
+    if kind == "text":
+        return draw(st.one_of(st.text(max_size=40), SURROGATE_ESCAPES.map(lambda e: f'"{e}"')))
+    if kind == "bytes":
+        return draw(st.binary(max_size=40))
+    text = orjson.dumps(draw(ws_messages())).decode()
+    if kind == "cut":
+        return text[: draw(st.integers(0, max(len(text) - 1, 0)))]
+    return text

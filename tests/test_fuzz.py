@@ -39,7 +39,15 @@ from engagement_api.db.enums import Role
 from engagement_api.schema.schema import build_schema
 from tests.conftest import RunningServer
 from tests.factories import World
-from tests.fuzz_transport import CONTENT_TYPES, bodies, headers, query_strings, ws_messages
+from tests.fuzz_transport import (
+    CONTENT_TYPES,
+    SUBSCRIPTION,
+    bodies,
+    headers,
+    json_values,
+    query_strings,
+    ws_frames,
+)
 from tests.raw_http import GUARD_SECONDS, Answer, RawConnection
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
@@ -265,8 +273,8 @@ def test_no_query_string_gets_a_5xx_or_breaks_the_connection(
     assert found == [], (target, extra)
 
 
-async def frames_then_ping(url: str, messages: list[Any]) -> list[str]:
-    """Sends `messages` after the handshake, then a ping: the socket answers pong, or
+async def frames_then_ping(url: str, frames: list[str | bytes]) -> list[str]:
+    """Sends `frames` after the handshake, then a ping: the socket answers pong, or
     closes with a protocol close code. Problems: any other close, or an error without a
     code or with INTERNAL_SERVER_ERROR."""
     found: list[str] = []
@@ -278,8 +286,8 @@ async def frames_then_ping(url: str, messages: list[Any]) -> list[str]:
             "connection_ack"
         )
         try:
-            for message in messages:
-                await ws.send(orjson.dumps(message).decode())
+            for frame in frames:
+                await ws.send(frame)
             await ws.send('{"type": "ping"}')
             while True:
                 received = orjson.loads(await asyncio.wait_for(ws.recv(), GUARD_SECONDS))
@@ -305,10 +313,26 @@ def _frame_errors(message: dict[str, Any]) -> list[dict[str, Any]]:
     return []
 
 
-@given(messages=st.lists(ws_messages(), min_size=1, max_size=3))
+@given(frames=st.lists(ws_frames(), min_size=1, max_size=3))
 @TRANSPORT_SETTINGS
 def test_no_websocket_message_drops_the_socket_or_crashes(
-    server: RunningServer, messages: list[Any]
+    server: RunningServer, frames: list[str | bytes]
 ) -> None:
-    found = asyncio.run(frames_then_ping(server.graphql_url, messages))
-    assert found == [], messages
+    found = asyncio.run(frames_then_ping(server.graphql_url, frames))
+    assert found == [], frames
+
+
+@given(variables=st.dictionaries(st.sampled_from(["v", "x"]), json_values, max_size=2))
+@TRANSPORT_SETTINGS
+def test_every_refusal_of_a_subscriptions_variables_has_a_code(
+    server: RunningServer, variables: dict[str, Any]
+) -> None:
+    """Variables of any type for a subscription's `ID!` and `String`: refused as over HTTP,
+    with a code, and the socket still serves."""
+    subscribe = {
+        "id": "1",
+        "type": "subscribe",
+        "payload": {"query": SUBSCRIPTION, "variables": variables},
+    }
+    found = asyncio.run(frames_then_ping(server.graphql_url, [orjson.dumps(subscribe).decode()]))
+    assert found == [], variables

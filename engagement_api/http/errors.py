@@ -69,12 +69,11 @@ def code_for_status(status: int) -> str:
     return CODES_BY_STATUS.get(status, BAD_REQUEST)
 
 
-def malformed_json(error: Exception) -> HttpRefusalError:
+def malformed_json(error: Exception, what: str) -> HttpRefusalError:
     return HttpRefusalError(
         400,
         MALFORMED_JSON,
-        f"The request body is not valid JSON (UTF-8, nested at most "
-        f"1024 levels): {str(error)[:200]}",
+        f"{what} is not valid JSON (UTF-8, nested at most 1024 levels): {str(error)[:200]}",
     )
 
 

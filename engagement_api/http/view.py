@@ -104,11 +104,17 @@ class GraphQLView(GraphQL[RequestContext, None]):
         await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:
-        """orjson: strict UTF-8, no lone surrogates, nesting bounded (1024 levels)."""
+        """orjson: strict UTF-8, no lone surrogates, nesting bounded (1024 levels). Its
+        error is a `json.JSONDecodeError`, which Strawberry's WebSocket handlers answer with
+        close 4400; the HTTP paths turn it into MALFORMED_JSON."""
+        return orjson.loads(data)
+
+    def parse_json(self, data: str | bytes) -> object:
+        """A GET request's `variables` or `extensions` parameter."""
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError as error:
-            raise malformed_json(error) from None
+            raise malformed_json(error, "A query parameter (variables or extensions)") from None
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
@@ -128,7 +134,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
         media_type = (request.content_type or "").partition(";")[0].strip().lower()
         if media_type != ACCEPTED_MEDIA_TYPE:
             raise unsupported_media_type(request.content_type)
-        data = check_request_object(self.decode_json(await request.get_body()))
+        try:
+            decoded = orjson.loads(await request.get_body())
+        except orjson.JSONDecodeError as error:
+            raise malformed_json(error, "The request body") from None
+        data = check_request_object(decoded)
         return GraphQLRequestData(
             query=data.get("query"),
             variables=data.get("variables"),

@@ -8,6 +8,7 @@ Unexpected errors are masked by `mask_errors.py` with INTERNAL_SERVER_ERROR.
 """
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -33,6 +34,14 @@ class StableErrorCodes(SchemaExtension):
             _stamp_missing(
                 (error for error in result.errors if _is_request_error(error)), BAD_USER_INPUT
             )
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """A subscription's results: its variables are coerced when it starts, and a
+        refusal is its first result (the WebSocket `error` message)."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            _stamp_missing((error for error in errors if _is_request_error(error)), BAD_USER_INPUT)
+        yield
 
 
 def _is_request_error(error: GraphQLError) -> bool:

@@ -67,14 +67,15 @@ class RawConnection:
         every = {"content-length": str(len(body)), **(headers or {})}
         head += [f"{name}: {value}" for name, value in every.items()]
         await self.send_raw("\r\n".join(head).encode() + b"\r\n\r\n" + body)
-        return await self.answer()
+        return await self.answer(method)
 
-    async def answer(self) -> Answer:
-        """The next response on the connection."""
+    async def answer(self, method: str = "GET") -> Answer:
+        """The next response on the connection, to a request of `method` (a HEAD's has no
+        body)."""
         if self.parser.our_state is h11.DONE and self.parser.their_state is h11.DONE:
             self.parser.start_next_cycle()
         if self.parser.our_state is h11.IDLE:  # h11 tracks the client side too
-            self.parser.send(h11.Request(method="GET", target="/", headers=[("host", "x")]))
+            self.parser.send(h11.Request(method=method, target="/", headers=[("host", "x")]))
             self.parser.send(h11.EndOfMessage())
         return await asyncio.wait_for(self._read(), GUARD_SECONDS)
 

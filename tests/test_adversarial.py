@@ -232,6 +232,32 @@ async def test_method_the_endpoint_does_not_take_gets_a_coded_405(server: Runnin
         await connection.close()
 
 
+@pytest.mark.parametrize("path", ["/graphql?query=%7B%20__typename%20%7D", "/graphql", "/healthz"])
+async def test_every_method_a_405_names_is_served_and_head_answers_as_get(
+    server: RunningServer, path: str
+) -> None:
+    connection = await RawConnection.open(server.url)
+    try:
+        refused = await connection.request("PUT", path, VALID, JSON)
+        allowed = [method.strip() for method in refused.headers["allow"].split(",")]
+        assert refused.status == 405
+        assert "HEAD" in allowed
+        answers = {
+            method: await connection.request(method, path, VALID if method == "POST" else b"", JSON)
+            for method in allowed
+        }
+        assert [m for m, answer in answers.items() if answer.status == 405] == []
+        get, head = answers["GET"], answers["HEAD"]
+        assert (head.status, head.headers["content-type"], head.body) == (
+            get.status,
+            get.headers["content-type"],
+            b"",
+        )
+        await still_serves(connection)
+    finally:
+        await connection.close()
+
+
 async def test_request_without_a_query_gets_a_coded_400(server: RunningServer) -> None:
     """A persisted-query extension that is not an object leaves no document to run."""
     connection = await RawConnection.open(server.url)

@@ -93,6 +93,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        if scope["method"] == "HEAD":  # routed with GET (Starlette): GET's answer, no body
+            scope = {**scope, "method": "GET"}
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except HttpRefusalError as refusal:

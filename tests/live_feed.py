@@ -8,7 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from engagement_api.db.enums import Role
+from engagement_api.resolvers.event_cursor import EventCursors
 from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
 from tests.factories import Made, World
 from tests.private_redis import private_redis_url
@@ -80,3 +84,10 @@ async def post(
     assert data["postMessage"]["errors"] == [], data
     message_id: str = data["postMessage"]["message"]["id"]
     return message_id
+
+
+async def event_cursors(engine: AsyncEngine) -> EventCursors:
+    """The cursors the servers of `engine`'s database mint and read (its key)."""
+    async with engine.connect() as connection:
+        key = await connection.scalar(text("SELECT key FROM message_event_cursor_key"))
+    return EventCursors(bytes(key))

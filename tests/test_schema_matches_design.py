@@ -31,6 +31,10 @@ PREEXISTING_TABLES_SQL = Path(__file__).resolve().parent / "design" / "preexisti
 OUTBOX = (
     "0005: the live feed's transactional outbox and its retention horizon (domain rules, section 7)"
 )
+CURSOR_KEY = (
+    "0007: the key event cursors are enciphered with, so that they reveal nothing of the "
+    "events a viewer is not shown (domain rules, section 2)"
+)
 INTENDED_DIFFERENCES: dict[str, str] = {
     "only in migrations: column conversations.last_public_message_at": (
         "0003: time of the newest non-internal message, so that a CLIENT's lastMessageAt "
@@ -67,6 +71,18 @@ INTENDED_DIFFERENCES: dict[str, str] = {
     "only in migrations: primary key message_event_horizon": OUTBOX,
     "only in migrations: index message_event_horizon_pkey": OUTBOX,
     "only in migrations: constraint message_event_horizon.message_event_horizon_single_row": OUTBOX,
+    **{
+        f"only in migrations: {thing}": CURSOR_KEY
+        for thing in (
+            "table message_event_cursor_key",
+            "column message_event_cursor_key.id",
+            "column message_event_cursor_key.key",
+            "constraint message_event_cursor_key.message_event_cursor_key_length",
+            "constraint message_event_cursor_key.message_event_cursor_key_single_row",
+            "index message_event_cursor_key_pkey",
+            "primary key message_event_cursor_key",
+        )
+    },
 }
 """Every object by which the migrated schema may differ from the design, with its reason.
 

@@ -8,6 +8,7 @@ Replays are compared with a plain reference model of the operations applied (whi
 events each viewer may see, given what exists when the replay is read)."""
 
 import asyncio
+import base64
 import os
 import signal
 import uuid
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -24,12 +26,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engagement_api.db.enums import Role
 from engagement_api.db.outbox import OutboxReader
-from engagement_api.resolvers import event_cursor
 from engagement_api.resolvers.subscriptions import REPLAY_BATCH
 from engagement_api.schema.ids import to_global_id
 from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
 from tests.factories import World
-from tests.live_feed import DELETE, EDIT, REDIS_URL, Thread, post, servers, thread
+from tests.live_feed import (
+    DELETE,
+    EDIT,
+    REDIS_URL,
+    Thread,
+    event_cursors,
+    post,
+    servers,
+    thread,
+)
 from tests.raw_http import GUARD_SECONDS
 from tests.ws_client import GraphQLWebSocket, subscriptions_started, wait_until_subscribed
 
@@ -189,7 +199,7 @@ async def test_resume_during_a_stream_of_posts_has_no_gap_and_no_duplicate(
     event is both replayed and queued live, and must be delivered once."""
     feed = await thread(world)
     _, cursor = await _anchor(gql, server, feed)
-    anchor = event_cursor.decode(cursor, feed.conversation.id)
+    anchor = (await event_cursors(owner_engine)).decode(cursor, feed.conversation.id)
     async with owner_engine.begin() as connection:  # missed events, written as the outbox has them
         await connection.execute(
             text(
@@ -228,6 +238,68 @@ async def test_resume_during_a_stream_of_posts_has_no_gap_and_no_duplicate(
     assert received == [*expected, marker]
 
 
+async def test_a_clients_cursors_show_nothing_of_the_events_it_is_not_shown(
+    world: World, server: RunningServer, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    """Internal notes of its thread and another tenant's posts fall between two messages a
+    CLIENT is shown: its cursors are the positions enciphered with the deployment's key,
+    so they tell neither the positions nor how many events lay between."""
+    feed, elsewhere = await thread(world), await thread(world)
+    before = await subscriptions_started(server.url)
+    async with GraphQLWebSocket.open(server.graphql_url, token=feed.client.token) as ws:
+        operation = await _open_feed(ws, feed.conversation.gid, None)
+        await wait_until_subscribed(server.url, before + 1)
+        shown = [await post(gql, feed.staff, feed.conversation, "first")]
+        for n in range(3):
+            await post(gql, feed.staff, feed.conversation, f"note {n}", internal=True)
+            await post(gql, elsewhere.staff, elsewhere.conversation, f"theirs {n}")
+        shown.append(await post(gql, feed.staff, feed.conversation, "second"))
+        events = [await ws.event(operation) for _ in shown]
+    assert [event["messageId"] for event in events] == shown
+    positions = await _positions_of(owner_engine, feed)
+    async with owner_engine.connect() as connection:
+        key = await connection.scalar(text("SELECT key FROM message_event_cursor_key"))
+    # The reference: AES of the position and the conversation's first 8 bytes, written
+    # here with the library's primitives, not the server's codec.
+    expected = []
+    for message in shown:
+        block = positions[message].to_bytes(8, "big") + feed.conversation.id.bytes[:8]
+        encryptor = Cipher(algorithms.AES(bytes(key)), modes.ECB()).encryptor()
+        token = b"\x02" + encryptor.update(block) + encryptor.finalize()
+        expected.append(base64.urlsafe_b64encode(token).decode().rstrip("="))
+    assert [event["cursor"] for event in events] == expected
+
+
+def _legacy(feed: Thread, position: int) -> str:
+    """A cursor of the earlier form: the position in the clear."""
+    text = f"ev1:{feed.conversation.id.hex}:{position}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+async def test_a_cursor_of_the_earlier_form_still_resumes(
+    world: World, server: RunningServer, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    feed = await thread(world)
+    anchor, _ = await _anchor(gql, server, feed)
+    missed = await post(gql, feed.staff, feed.conversation, "missed")
+    legacy = _legacy(feed, (await _positions_of(owner_engine, feed))[anchor])
+    replayed, _ = await _replayed(server, gql, feed, feed.client.token, legacy, 1)
+    assert replayed == [("POSTED", missed)]
+
+
+async def _positions_of(engine: AsyncEngine, feed: Thread) -> dict[str, int]:
+    """Each message's outbox position in the conversation, by global id (POSTED)."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT message_id, position FROM message_events"
+                " WHERE conversation_id = :c AND kind = 'POSTED'"
+            ),
+            {"c": feed.conversation.id},
+        )
+        return {to_global_id("Message", row[0]): row[1] for row in rows}
+
+
 async def test_cursors_that_cannot_be_honoured_are_refused_with_a_code(
     world: World, server: RunningServer, gql: GraphQLClient, database_url: str
 ) -> None:
@@ -240,6 +312,7 @@ async def test_cursors_that_cannot_be_honoured_are_refused_with_a_code(
             ("malformed", "not-a-cursor"),
             ("long", "x" * 100_000),
             ("other conversation", other_cursor),
+            ("earlier form, beyond the newest", _legacy(feed, 2**40)),
         ):
             message = await ws.next(await _open_feed(ws, feed.conversation.gid, after))
             assert message["type"] == "error", message
@@ -257,6 +330,7 @@ async def test_cursors_that_cannot_be_honoured_are_refused_with_a_code(
         "malformed": "BAD_USER_INPUT",
         "long": "BAD_USER_INPUT",
         "other conversation": "BAD_USER_INPUT",
+        "earlier form, beyond the newest": "BAD_USER_INPUT",
         "pruned": "CURSOR_EXPIRED",
     }
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -307,6 +308,19 @@ class MessageEventHorizon(Base):
     pruned_through: Mapped[int] = mapped_column(
         BigInteger, nullable=False, server_default=text("0")
     )
+
+
+class MessageEventCursorKey(Base):
+    """One row: the key event cursors are enciphered with (resolvers/event_cursor.py)."""
+
+    __tablename__ = "message_event_cursor_key"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="message_event_cursor_key_single_row"),
+        CheckConstraint("length(key) = 32", name="message_event_cursor_key_length"),
+    )
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    key: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
 
 TENANT_TABLES: tuple[str, ...] = tuple(

@@ -99,6 +99,7 @@ SELECT c.id, (SELECT max(position) FROM message_events e WHERE e.conversation_id
 FROM unnest($1::uuid[]) AS c(id)
 """
 HORIZON = "SELECT pruned_through FROM message_event_horizon WHERE id = 1"
+CURSOR_KEY = "SELECT key FROM message_event_cursor_key WHERE id = 1"
 PRUNE_HORIZON = """
 SELECT greatest(
   (SELECT max(position) FROM message_events) - $1,
@@ -126,6 +127,7 @@ class OutboxReader:
         self.connect_timeout = connect_timeout
         self.max_connections = max_connections
         self._pool: asyncpg.Pool | None = None
+        self._cursor_key: bytes | None = None
 
     async def _acquire_pool(self) -> asyncpg.Pool:
         if self._pool is None:
@@ -167,6 +169,13 @@ class OutboxReader:
         pool = await self._acquire_pool()
         rows = await pool.fetch(NEWEST, list(conversation_ids))
         return {row[0]: int(row[1] or 0) for row in rows}
+
+    async def cursor_key(self) -> bytes:
+        """The deployment's key for event cursors (read once; it never changes)."""
+        if self._cursor_key is None:
+            pool = await self._acquire_pool()
+            self._cursor_key = bytes(await pool.fetchval(CURSOR_KEY))
+        return self._cursor_key
 
     async def horizon(self) -> int:
         """The highest pruned position: a cursor below it may have lost events."""

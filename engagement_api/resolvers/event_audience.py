@@ -19,6 +19,7 @@ from typing import Any
 
 from engagement_api.broadcast import Subscriber
 from engagement_api.context import RequestContext, Viewer
+from engagement_api.db.outbox import OutboxReader
 from engagement_api.db.scope import Scope
 from engagement_api.errors import ClientError, ServiceUnavailableError, UnauthenticatedError
 from engagement_api.events import MessageEventKind, OutboxEvent
@@ -135,6 +136,12 @@ async def resolve(
     return result
 
 
+def _reader(context: RequestContext) -> OutboxReader:
+    broadcaster = context.broadcaster
+    assert broadcaster is not None  # a subscription starts only with a live feed
+    return broadcaster.fanout.reader
+
+
 def _owner(subscriber: Subscriber) -> FeedOwner:
     owner: FeedOwner = subscriber.owner
     return owner
@@ -183,6 +190,7 @@ async def _for_audience(
         MessageByIdLoader: messages,
         UserByIdLoader: {key: row for key, row in zip(senders, users, strict=True)},
     }
+    cursors = await event_cursor.cursors_of(_reader(context))
     resolved = []
     for event in wanted:
         row = None
@@ -190,6 +198,6 @@ async def _for_audience(
             row = messages.get(event.message_id)
             if row is None or row.conversation_id != conversation_id:
                 continue
-        cursor = event_cursor.encode(conversation_id, event.position)
+        cursor = cursors.encode(conversation_id, event.position)
         resolved.append(AudienceEvent(event, row, primed, cursor))
     return resolved

@@ -1,13 +1,30 @@
 """`MessageEvent.cursor`: opaque to clients; it names a conversation and an outbox
-position. A cursor is only valid for its own conversation."""
+position, and is only valid for its own conversation.
+
+Positions come from one sequence for every conversation and tenant, internal notes
+included, so a position in the clear would tell a CLIENT how many events it was not shown
+between two it was. A cursor is therefore one AES block enciphered with the deployment's
+key (`message_event_cursor_key`, read by the outbox reader): the position and the first
+half of the conversation's id. Without the key, a cursor tells nothing and none can be
+made; a changed one deciphers to another conversation and is refused.
+
+Cursors of the earlier form (`ev1:`, the position in the clear) are still read, so that a
+client resumes across the upgrade; they are never minted again.
+"""
 
 import base64
 import binascii
+import functools
 import uuid
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from engagement_api.db.outbox import OutboxReader
 from engagement_api.errors import BadUserInputError, ClientError
 
-PREFIX = "ev1:"
+VERSION = b"\x02"
+BLOCK_BYTES = 16
+LEGACY_PREFIX = "ev1:"
 MAX_LENGTH = 128
 
 
@@ -19,27 +36,61 @@ class CursorExpiredError(ClientError):
     )
 
 
-def encode(conversation_id: uuid.UUID, position: int) -> str:
-    raw = f"{PREFIX}{conversation_id.hex}:{position}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode(cursor: str, conversation_id: uuid.UUID) -> int:
-    """The position `cursor` names in this conversation; BAD_USER_INPUT for anything else
-    (malformed, or another conversation's)."""
-    invalid = BadUserInputError(
+def invalid_cursor() -> BadUserInputError:
+    return BadUserInputError(
         "`after` is not a cursor of this conversation's events.", argument="after"
     )
-    if len(cursor) > MAX_LENGTH:
-        raise invalid
+
+
+class EventCursors:
+    """Mints and reads cursors with one key."""
+
+    def __init__(self, key: bytes) -> None:
+        # One block, never chained: ECB is the block cipher itself, a keyed permutation.
+        self._cipher = Cipher(algorithms.AES(key), modes.ECB())
+
+    def encode(self, conversation_id: uuid.UUID, position: int) -> str:
+        encryptor = self._cipher.encryptor()
+        block = encryptor.update(position.to_bytes(8, "big") + conversation_id.bytes[:8])
+        token = VERSION + block + encryptor.finalize()
+        return base64.urlsafe_b64encode(token).decode().rstrip("=")
+
+    def decode(self, cursor: str, conversation_id: uuid.UUID) -> int:
+        """The position `cursor` names in this conversation; BAD_USER_INPUT for anything
+        else (malformed, changed, or another conversation's)."""
+        if len(cursor) > MAX_LENGTH:
+            raise invalid_cursor()
+        try:
+            raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii"))
+        except (binascii.Error, UnicodeError, ValueError) as error:
+            raise invalid_cursor() from error
+        if raw.startswith(LEGACY_PREFIX.encode()):
+            return _legacy_position(raw, conversation_id)
+        if len(raw) != 1 + BLOCK_BYTES or raw[:1] != VERSION:
+            raise invalid_cursor()
+        decryptor = self._cipher.decryptor()
+        block = decryptor.update(raw[1:]) + decryptor.finalize()
+        if block[8:] != conversation_id.bytes[:8]:
+            raise invalid_cursor()
+        return int.from_bytes(block[:8], "big")
+
+
+async def cursors_of(reader: OutboxReader) -> EventCursors:
+    """The cursors of the deployment `reader` reads from."""
+    return _cursors(await reader.cursor_key())
+
+
+@functools.lru_cache(maxsize=4)
+def _cursors(key: bytes) -> EventCursors:
+    return EventCursors(key)
+
+
+def _legacy_position(raw: bytes, conversation_id: uuid.UUID) -> int:
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
-        if not text.startswith(PREFIX):
-            raise invalid
-        conversation, position = text[len(PREFIX) :].split(":")
+        text = raw.decode("ascii")
+        conversation, position = text[len(LEGACY_PREFIX) :].split(":")
         if uuid.UUID(hex=conversation) != conversation_id or not position.isdigit():
-            raise invalid
+            raise invalid_cursor()
         return int(position)
-    except (binascii.Error, UnicodeError, ValueError) as error:
-        raise invalid from error
+    except (UnicodeError, ValueError) as error:
+        raise invalid_cursor() from error

@@ -95,10 +95,15 @@ async def open_message_feed(
     if fanout.subscriptions_of(viewer.user_id) >= context.settings.max_subscriptions_per_viewer:
         raise SubscriptionLimitError(limit=context.settings.max_subscriptions_per_viewer)
     try:
-        start = None if after is None else event_cursor.decode(after, conversation)
-        if start is not None and start < await fanout.reader.horizon():
-            raise event_cursor.CursorExpiredError()
+        cursors = await event_cursor.cursors_of(fanout.reader)  # events need it from now
+        start = None if after is None else cursors.decode(after, conversation)
         newest = (await fanout.reader.newest([conversation]))[conversation]
+        if start is not None:
+            horizon = await fanout.reader.horizon()
+            if start < horizon:
+                raise event_cursor.CursorExpiredError()
+            if start > max(newest, horizon):  # no event was there (an old-form cursor)
+                raise event_cursor.invalid_cursor()
     except ClientError:
         raise
     except Exception as error:

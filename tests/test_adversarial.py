@@ -8,6 +8,7 @@ not hang the run.
 """
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Iterator
@@ -256,6 +257,26 @@ async def test_every_method_a_405_names_is_served_and_head_answers_as_get(
         await still_serves(connection)
     finally:
         await connection.close()
+
+
+async def test_a_client_leaving_mid_body_costs_no_error_in_the_log(server: RunningServer) -> None:
+    logged = len(server.logs())
+    connection = await RawConnection.open(server.url)
+    await connection.send_raw(
+        b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+        b'content-length: 500\r\n\r\n{"query": "{ __typename }"'
+    )
+    connection.writer.write_eof()
+    with contextlib.suppress(ConnectionError):
+        await connection.answer()
+    await connection.close()
+    again = await RawConnection.open(server.url)
+    try:
+        await still_serves(again)
+    finally:
+        await again.close()
+    await asyncio.sleep(0.2)  # the server's handling of the first connection has ended
+    assert "Traceback" not in server.logs()[logged:]
 
 
 async def test_request_without_a_query_gets_a_coded_400(server: RunningServer) -> None:

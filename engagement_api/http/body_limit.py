@@ -61,6 +61,8 @@ class BodySizeLimitMiddleware:
         if too_large:
             await self._refuse_size(send)
             return
+        if messages and messages[-1]["type"] == "http.disconnect":
+            return  # the client left before its body was complete: no one to answer
         await self.app(scope, _replay(messages, receive), send)
 
     async def _read(self, receive: Receive, messages: list[Message]) -> bool:

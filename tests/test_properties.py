@@ -7,6 +7,7 @@ import base64
 import json
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -97,11 +98,29 @@ attachments = st.fixed_dictionaries(
     {
         "name": st.one_of(st.text(max_size=300), st.just("nul\x00name")),
         "url": st.one_of(
-            st.text(max_size=60), st.builds("https://example.test/{}".format, st.text(max_size=40))
+            st.text(max_size=60),
+            st.builds("https://example.test/{}".format, st.text(max_size=40)),
+            st.builds(
+                "https://{}:{}/".format,
+                st.sampled_from(["x.test", "[::1]", "[zz]", ""]),
+                st.one_of(
+                    st.sampled_from([-1, 0, 1, 443, 65535, 65536, 99999]), st.text(max_size=4)
+                ),
+            ),
         ),
         "size": st.integers(-5, 2**31 - 1),
     }
 )
+
+
+def _a_place(url: str) -> bool:
+    """An http(s) URL with a host, and a port in range when it names one."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        return url.startswith("http") and bool(parts.hostname) and (port is None or port > 0)
+    except ValueError:
+        return False
 
 
 def _count(http: httpx.Client, thread: dict[str, str]) -> int:
@@ -125,7 +144,7 @@ def test_any_message_input_is_posted_as_validated_or_refused_with_nothing_writte
     payload = body["data"]["postMessage"] if body.get("data") else None
     if payload is not None and not payload["errors"]:
         assert payload["message"]["content"] == content.strip(WHITE_SPACE)
-        assert all(file["size"] >= 0 and file["url"].startswith("http") for file in files or [])
+        assert all(file["size"] >= 0 and _a_place(file["url"]) for file in files or [])
         assert _count(client, thread) == before + 1
     else:
         codes = {error["code"] for error in payload["errors"]} if payload else {"BAD_USER_INPUT"}

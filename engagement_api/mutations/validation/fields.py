@@ -37,12 +37,17 @@ STORABLE = AfterValidator(_no_nul)
 
 
 def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if (
-        parts.scheme.lower() not in URL_SCHEMES
-        or not parts.netloc
-        or any(c.isspace() for c in value)
-    ):
+    try:
+        parts = urlsplit(value)
+        valid = (
+            parts.scheme.lower() in URL_SCHEMES
+            and bool(parts.hostname)
+            and (parts.port is None or parts.port > 0)  # `port` raises when out of range
+            and not any(c.isspace() for c in value)
+        )
+    except ValueError:  # a bracketed host that is no IPv6 address, a port that is no number
+        valid = False
+    if not valid:
         raise PydanticCustomError(
             "url_scheme", "Must be an absolute https (or http) URL.", {"value": value}
         )

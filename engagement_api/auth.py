@@ -64,6 +64,7 @@ def verify_token(token: str, settings: Settings) -> uuid.UUID:
             options={"require": ["exp", "sub"]},
         )
         user_id = uuid.UUID(str(claims["sub"]))
+        _check_numeric_dates(claims)
         _check_lifetime(claims, settings.jwt_max_lifetime_seconds)
     except jwt.ExpiredSignatureError as error:
         raise AuthenticationError("The token has expired.") from error
@@ -71,6 +72,15 @@ def verify_token(token: str, settings: Settings) -> uuid.UUID:
         raise AuthenticationError("The token is invalid.") from error
     _remember(checks, _Verified(user_id, float(claims["exp"]) + settings.jwt_leeway_seconds))
     return user_id
+
+
+def _check_numeric_dates(claims: dict[str, Any]) -> None:
+    """`exp`, `iat` and `nbf` are JSON numbers (RFC 7519 NumericDate); PyJWT also takes a
+    string of digits."""
+    for name in ("exp", "iat", "nbf"):
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise jwt.InvalidTokenError(f"`{name}` is not a number.")
 
 
 def _check_lifetime(claims: dict[str, Any], max_lifetime: int) -> None:

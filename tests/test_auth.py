@@ -3,6 +3,7 @@
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import pytest
@@ -65,6 +66,21 @@ async def test_token_without_expiry_is_unauthenticated(world: World, gql: GraphQ
     org = await world.organization()
     staff = await world.user(org)
     token = jwt.encode({"sub": str(staff.id)}, Settings().jwt_secret, algorithm="HS256")
+    assert _code(await gql.execute(VIEWER, token=token)) == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+@pytest.mark.parametrize("shape", [str, lambda n: f" {n} ", lambda n: True])
+async def test_a_time_claim_that_is_no_number_is_unauthenticated(
+    world: World, gql: GraphQLClient, claim: str, shape: Any
+) -> None:
+    """RFC 7519's NumericDate is a JSON number; PyJWT alone takes a string of digits."""
+    org = await world.organization()
+    staff = await world.user(org)
+    now = int(time.time())
+    claims: dict[str, Any] = {"sub": str(staff.id), "exp": now + 600, "iat": now, "nbf": now}
+    claims[claim] = shape(claims[claim])
+    token = jwt.encode(claims, Settings().jwt_secret, algorithm="HS256")
     assert _code(await gql.execute(VIEWER, token=token)) == "UNAUTHENTICATED"
 
 

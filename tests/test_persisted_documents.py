@@ -121,6 +121,17 @@ async def test_unknown_hash_answers_persisted_query_not_found(
     assert body["errors"][0]["message"] == "PersistedQueryNotFound"
 
 
+@pytest.mark.parametrize("version", [2, 0, "1", None])
+async def test_a_persisted_query_version_other_than_1_is_refused_as_such(
+    world: World, http: httpx.AsyncClient, apq_server: RunningServer, version: object
+) -> None:
+    staff = await world.user(await world.organization(), Role.STAFF)
+    extensions = {"persistedQuery": {**persisted(sha256(REGISTERED))["persistedQuery"]}}
+    extensions["persistedQuery"]["version"] = version
+    body = await _get(http, apq_server, staff.token, extensions=json.dumps(extensions))
+    assert _code(body) == "PERSISTED_QUERY_VERSION_NOT_SUPPORTED"
+
+
 async def test_hash_only_get_that_accepts_anything_is_answered_not_with_graphiql(
     http: httpx.AsyncClient, apq_server: RunningServer
 ) -> None:

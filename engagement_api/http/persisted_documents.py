@@ -42,6 +42,11 @@ class PersistedQueryNotAllowedError(ClientError):
     default_message = "Only registered documents may be executed on this server."
 
 
+class PersistedQueryVersionError(ClientError):
+    code = "PERSISTED_QUERY_VERSION_NOT_SUPPORTED"
+    default_message = "Unsupported persisted query version: this server reads version 1."
+
+
 def document_hash(document: str) -> str:
     return hashlib.sha256(document.encode()).hexdigest()
 
@@ -129,5 +134,7 @@ def _requested_hash(extensions: Mapping[str, Any] | None) -> str | None:
     persisted = (extensions or {}).get("persistedQuery")
     if not isinstance(persisted, Mapping):
         return None
+    if persisted.get("version", 1) != 1:
+        raise PersistedQueryVersionError()
     sha256 = persisted.get("sha256Hash")
     return sha256.lower() if isinstance(sha256, str) else None

@@ -194,17 +194,22 @@ async def test_bad_body_gets_a_coded_400_and_the_connection_keeps_working(
         await connection.close()
 
 
+@pytest.mark.parametrize(
+    ("content_type", "named"), [("text/plain", "'text/plain'"), ("", "No content type")]
+)
 async def test_unsupported_content_type_gets_415_naming_the_accepted_type(
-    server: RunningServer,
+    server: RunningServer, content_type: str, named: str
 ) -> None:
     connection = await RawConnection.open(server.url)
     try:
         answer = await connection.request(
-            "POST", "/graphql", b"query { __typename }", {"content-type": "text/plain"}
+            "POST", "/graphql", b"query { __typename }", {"content-type": content_type}
         )
         assert (answer.status, answer.codes()) == (415, ["UNSUPPORTED_MEDIA_TYPE"])
         assert answer.headers["accept-post"] == "application/json"
-        assert "application/json" in answer.json()["errors"][0]["message"]
+        message = answer.json()["errors"][0]["message"]
+        assert "application/json" in message
+        assert named in message
         await still_serves(connection)
     finally:
         await connection.close()

@@ -81,8 +81,9 @@ def unsupported_media_type(content_type: str | None) -> HttpRefusalError:
     return HttpRefusalError(
         415,
         UNSUPPORTED_MEDIA_TYPE,
-        f"Unsupported content type {(content_type or 'none')[:100]!r}: send the GraphQL "
-        f"request as {ACCEPTED_MEDIA_TYPE} over POST, or as query parameters over GET.",
+        (f"Unsupported content type {content_type[:100]!r}" if content_type else "No content type")
+        + f": send the GraphQL request as {ACCEPTED_MEDIA_TYPE} over POST, or as query"
+        " parameters over GET.",
         {"accept-post": ACCEPTED_MEDIA_TYPE},
     )
 

@@ -47,15 +47,19 @@ RECORD_ONE = text(
     """
 )
 
+LOCK_CASCADE = text(
+    "SELECT id FROM conversations WHERE engagement_id = :engagement_id ORDER BY id FOR UPDATE"
+)
+"""Run before `RECORD_CASCADE`, as its own statement: a statement reads the snapshot it
+began with, so one that waited here for a post to commit would not see that message."""
+
 RECORD_CASCADE = text(
     """
-    WITH locked AS (
-      SELECT id FROM conversations WHERE engagement_id = :engagement_id ORDER BY id FOR UPDATE
-    ), event AS (
+    WITH event AS (
       INSERT INTO message_events (conversation_id, org_id, kind, message_id, is_internal)
       SELECT m.conversation_id, m.org_id, 'DELETED', m.id, m.is_internal
-      FROM conversation_messages m JOIN locked ON m.conversation_id = locked.id
-      WHERE m.deleted_at IS NULL
+      FROM conversation_messages m JOIN conversations c ON m.conversation_id = c.id
+      WHERE c.engagement_id = :engagement_id AND m.deleted_at IS NULL
       ORDER BY m.conversation_id, m.created_at, m.id
       RETURNING position, conversation_id
     )
@@ -64,7 +68,8 @@ RECORD_CASCADE = text(
     FROM event GROUP BY event.conversation_id
     """
 )
-"""The DELETED events of every live message an engagement's hard delete removes."""
+"""The DELETED events of every live message an engagement's hard delete removes (its
+conversations locked first, `LOCK_CASCADE`)."""
 
 
 def record_one(
@@ -81,8 +86,16 @@ def record_one(
     }
 
 
-def record_cascade(engagement_id: uuid.UUID, channel: str) -> tuple[TextClause, dict[str, Any]]:
-    return RECORD_CASCADE, {"engagement_id": engagement_id, "channel": channel}
+Statement = tuple[TextClause, dict[str, Any]]
+
+
+def record_cascade(engagement_id: uuid.UUID, channel: str) -> tuple[Statement, Statement]:
+    """(lock, record): the two statements, in turn, recording the DELETED events of an
+    engagement's hard delete; the record's rows are its announcements."""
+    return (
+        (LOCK_CASCADE, {"engagement_id": engagement_id}),
+        (RECORD_CASCADE, {"engagement_id": engagement_id, "channel": channel}),
+    )
 
 
 def announcements(rows: Sequence[Any]) -> list[Announcement]:

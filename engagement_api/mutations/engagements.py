@@ -200,9 +200,8 @@ async def _delete(context: RequestContext, data: DeleteEngagement) -> DeletePayl
     row = await _lock(context, data, Lock.DELETE)
     await context.db.execute(*writes.unlink_orders(row.id))
     await context.db.execute(*writes.unlink_converted_proposals(row.id))
-    statement, parameters = outbox.record_cascade(row.id, context.settings.broadcast_channel)
-    context.events.extend(
-        outbox.announcements((await context.db.execute(statement, parameters)).all())
-    )
+    lock, record = outbox.record_cascade(row.id, context.settings.broadcast_channel)
+    await context.db.execute(*lock)
+    context.events.extend(outbox.announcements((await context.db.execute(*record)).all()))
     await context.db.execute(*writes.delete_engagement(row.id))
     return DeletePayload(deleted_id=strawberry.ID(to_global_id("Engagement", row.id)))

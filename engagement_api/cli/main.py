@@ -77,9 +77,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from engagement_api.db.engine import DatabaseNotConfiguredError
+
     args = _parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except DatabaseNotConfiguredError as error:
+        print(f"engagement-api: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

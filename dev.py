@@ -111,7 +111,18 @@ def graphiql(arguments: list[str]) -> int:
 def serve(arguments: list[str]) -> int:
     install_python()
     command = [str(BIN / "engagement-api"), "serve", "--demo", *arguments]
-    return subprocess.call(command, cwd=ROOT, env=development_environment())
+    return run_until_stopped(command)
+
+
+def run_until_stopped(command: list[str]) -> int:
+    """Run `command`; Ctrl-C reaches it too (same process group), so wait for it to stop
+    (and stop what it started) instead of leaving with a traceback."""
+    child = subprocess.Popen(command, cwd=ROOT, env=development_environment())
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            continue
 
 
 def test(arguments: list[str]) -> int:
@@ -120,7 +131,7 @@ def test(arguments: list[str]) -> int:
     install_python()
     install_clients()
     command = [str(BIN / "pytest"), *arguments]
-    return subprocess.call(command, cwd=ROOT, env=development_environment())
+    return run_until_stopped(command)
 
 
 def compile_lock(path: Path, options: list[str]) -> None:

@@ -105,7 +105,8 @@ async def test_token_with_unexpected_algorithm_is_unauthenticated(
 def test_a_token_verified_before_is_refused_once_it_expires() -> None:
     settings = Settings(jwt_secret="s" * 40, jwt_leeway_seconds=0)
     user_id = uuid.uuid4()
-    token = mint_token(user_id, settings, lifetime=timedelta(seconds=1))
+    # Whole seconds: a lifetime of 1 could end before the first check on a busy machine.
+    token = mint_token(user_id, settings, lifetime=timedelta(seconds=3))
     assert verify_token(token, settings) == user_id
     expiry = jwt.decode(token, options={"verify_signature": False})["exp"]
     time.sleep(max(0.0, expiry - time.time()) + 0.05)

@@ -2,6 +2,7 @@
 own script (deploy/app-login.sql): requests and the live feed work with the privileges that
 script grants, and the outbox reader reads and prunes every tenant's events."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -12,7 +13,10 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.engine import make_url
 
+from engagement_api.cli.tokens import print_token
+from engagement_api.db.enums import Role
 from engagement_api.db.outbox import OutboxReader
+from engagement_api.settings import Settings
 from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
 from tests.databases import migrated_engine
 from tests.factories import World
@@ -95,3 +99,19 @@ async def test_the_outbox_reader_on_the_app_login_reads_and_prunes_every_tenant(
         assert await reader.events_after(conversations[0], 0, 10) == []
     finally:
         await reader.close()
+
+
+async def test_the_token_command_on_a_login_under_row_level_security_says_what_it_needs(
+    databases: tuple[str, str, World], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Row-level security hides every user from the app's login (and from the tables'
+    owner, FORCE): the command names the connection it needs instead of "No user"."""
+    _, login_url, world = databases
+    user = await world.user(await world.organization(), Role.STAFF)
+    settings = Settings(jwt_secret="t" * 40)
+    code = await asyncio.to_thread(
+        print_token, user_id=str(user.id), database_url=login_url, settings=settings
+    )
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (2, "")
+    assert "owner connection (a superuser or a BYPASSRLS role)" in captured.err

@@ -350,3 +350,15 @@ async def test_tokens_are_refused_when_the_servers_verify_rs256(
     assert "JWT_ALGORITHM is RS256" in captured.err
     with pytest.raises(tokens.UserLookupError, match="identity provider"):
         await tokens.demo_tokens(seeded.engine, rs256)
+
+
+async def test_tokens_are_refused_under_settings_no_production_server_starts_with(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str]
+) -> None:
+    production = Settings(environment="production")  # the development secret
+    code = await asyncio.to_thread(
+        tokens.print_token, database_url=seeded.url, settings=production, email="admin@acme.test"
+    )
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (2, "")
+    assert "JWT_SECRET is the development secret" in captured.err

@@ -12,13 +12,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engagement_api.auth import mint_token
 from engagement_api.cli import seed
 from engagement_api.db.engine import EngineOptions, create_engine, resolve_database_url
 from engagement_api.db.models import Organization, User
+from engagement_api.db.tenancy import BYPASSES_ROW_LEVEL_SECURITY
 from engagement_api.settings import Settings, get_settings
 
 DEMO_LOGINS: dict[str, str] = {
@@ -65,6 +66,12 @@ async def _candidates(
     else:
         query = query.where(func.lower(User.email) == (email or "").strip().lower())
     async with engine.connect() as connection:
+        if not await connection.scalar(text(BYPASSES_ROW_LEVEL_SECURITY)):
+            raise UserLookupError(
+                "Finding a user reads every organization and needs the owner connection "
+                "(a superuser or a BYPASSRLS role) in DATABASE_URL: row-level security hides "
+                "every user from this one."
+            )
         rows = (await connection.execute(query.order_by(Organization.name))).all()
     return [_Candidate(row[0], row[1], row[2]) for row in rows]
 
@@ -110,13 +117,17 @@ def _lifetime(hours: float, settings: Settings) -> timedelta:
 
 
 def _require_shared_secret(settings: Settings) -> None:
-    """The CLI signs with `JWT_SECRET` (HS256); servers set to RS256 would refuse its tokens."""
+    """The CLI signs with `JWT_SECRET` (HS256); servers set to RS256 would refuse its tokens,
+    and production servers refuse to start with the secret these settings have."""
     if settings.jwt_algorithm != "HS256":
         raise UserLookupError(
             f"JWT_ALGORITHM is {settings.jwt_algorithm}: the servers accept only tokens signed "
             "with the private key of your identity provider, and this command signs with "
             "JWT_SECRET (HS256). Get a token from the provider instead."
         )
+    refusal = settings.startup_error()
+    if refusal is not None:
+        raise UserLookupError(f"{refusal} No server runs with this secret.")
 
 
 async def _lookup(

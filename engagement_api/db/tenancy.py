@@ -43,3 +43,10 @@ def ensure_role_sql(role: str) -> str:
         END
         $$
         """
+
+
+BYPASSES_ROW_LEVEL_SECURITY = (
+    "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+)
+"""Whether the connection's role sees every tenant's rows (the owner connection the seed
+and the token command need: FORCE ROW LEVEL SECURITY applies to the tables' owner too)."""

@@ -26,6 +26,7 @@ from engagement_api.cli.seed.plans import (
 )
 from engagement_api.db import migrate
 from engagement_api.db.engine import EngineOptions, create_engine, resolve_database_url
+from engagement_api.db.tenancy import BYPASSES_ROW_LEVEL_SECURITY
 from engagement_api.settings import get_settings
 
 ADVISORY_LOCK_KEY = 0x5EED_E9A6
@@ -118,9 +119,7 @@ async def _seed_once(driver: _Driver, plans: Sequence[OrgPlan]) -> bool:
 
 
 async def _require_rls_bypass(driver: _Driver) -> None:
-    bypass = await driver.fetchval(
-        "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
-    )
+    bypass = await driver.fetchval(BYPASSES_ROW_LEVEL_SECURITY)
     if not bypass:
         raise SeedError(
             "Seeding writes every organization at once and needs the owner connection "

@@ -116,3 +116,50 @@ async def test_an_engagement_deleted_behind_a_post_records_that_message_deleted_
             )
         ).all()
     assert kinds == ["POSTED", "DELETED"]
+
+
+SIGN = """mutation Sign($input: SignProposalInput!) {
+  signProposal(input: $input) { order { id } errors { code message } }
+}"""
+CREATE = """mutation Create($input: CreateEngagementInput!) {
+  createEngagement(input: $input) { engagement { id } errors { code message } }
+}"""
+
+
+async def test_signing_a_converted_proposal_and_deleting_its_engagement_both_succeed(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    """The signing holds its proposal and waits to write its order; the delete then starts.
+    Taking the engagement before the proposal, the delete deadlocked with the signing."""
+    feed = await thread(world)
+    admin = await world.user(feed.org, Role.ADMIN)
+    proposal = await world.proposal(feed.org, feed.client)
+    created = await gql.data(
+        CREATE,
+        {"input": {"clientId": feed.client.gid, "proposalId": proposal.gid}},
+        token=feed.staff.token,
+    )
+    engagement = created["createEngagement"]["engagement"]["id"]
+    sign = gql.data(SIGN, {"input": {"proposalId": proposal.gid}}, token=feed.client.token)
+    delete = gql.data(DELETE_ENGAGEMENT, {"input": {"id": engagement}}, token=admin.token)
+    queued: list[asyncio.Task[Any]] = []
+    async with owner_engine.connect() as connection:
+        held = await connection.begin()
+        await connection.execute(text("LOCK TABLE orders IN SHARE MODE"))  # no order written
+        await _queue(owner_engine, queued, sign)
+        await _queue(owner_engine, queued, delete)
+        await held.commit()
+    signed, deleted = await asyncio.gather(*queued)
+    assert (signed["signProposal"]["errors"], deleted["deleteEngagement"]["errors"]) == ([], [])
+    async with owner_engine.connect() as connection:
+        order = (
+            await connection.execute(
+                text("SELECT engagement_id FROM orders WHERE proposal_id = :p"),
+                {"p": proposal.id},
+            )
+        ).one()
+        converted = await connection.scalar(
+            text("SELECT converted_engagement_id FROM proposals WHERE id = :p"),
+            {"p": proposal.id},
+        )
+    assert (order[0], converted) == (None, None)

@@ -158,6 +158,17 @@ def unlink_converted_proposals(engagement_id: uuid.UUID) -> Write:
     return _unlinked(Proposal.converted_engagement_id, engagement_id)
 
 
+def lock_converted_proposals(engagement_id: uuid.UUID) -> Write:
+    """The proposals converted into an engagement, locked before the engagement is: a
+    signing locks its proposal, then references the engagement from its new order; a
+    delete taking them the other way round would deadlock with it."""
+    return (
+        select(Proposal.id)
+        .where(Proposal.converted_engagement_id == engagement_id)
+        .with_for_update(key_share=True)
+    ), None
+
+
 def _unlinked(key: Any, engagement_id: uuid.UUID) -> Write:
     """The rows whose `key` points at the engagement, pointing nowhere, as a change."""
     return (

@@ -197,6 +197,7 @@ async def delete_engagement(info: Info, input: DeleteInput) -> DeletePayload:
 async def _delete(context: RequestContext, data: DeleteEngagement) -> DeletePayload:
     """A hard delete: projects, conversations and messages go by cascade; its orders and
     the proposals converted into it stay, unlinked (a change: their `updated_at` moves)."""
+    await context.db.execute(*writes.lock_converted_proposals(data.id))
     row = await _lock(context, data, Lock.DELETE)
     await context.db.execute(*writes.unlink_orders(row.id))
     await context.db.execute(*writes.unlink_converted_proposals(row.id))

@@ -1,14 +1,15 @@
 """Event cursors (`resolvers/event_cursor.py`) over generated conversations, positions and
 keys: each reads back to its position in its own conversation only; a changed one, one
 of another conversation or another key, and any other text is BAD_USER_INPUT; none shows
-its position. Cursors of the earlier form, the position in the clear, are still read."""
+its position. Cursors of the earlier form, the position in the clear, are refused."""
 
 import base64
 import os
+import string
 import uuid
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engagement_api.errors import BadUserInputError
@@ -70,8 +71,39 @@ def test_any_text_is_a_position_of_the_conversation_or_refused(
 
 
 @given(key=keys, conversation=conversations, position=positions)
-def test_a_cursor_of_the_earlier_form_is_read(
+def test_a_cursor_of_the_earlier_form_is_refused(
     key: bytes, conversation: uuid.UUID, position: int
 ) -> None:
+    """Anyone can write one: accepting them would tell which positions exist."""
     legacy = base64.urlsafe_b64encode(f"ev1:{conversation.hex}:{position}".encode()).decode()
-    assert EventCursors(key).decode(legacy.rstrip("="), conversation) == position
+    with pytest.raises(BadUserInputError):
+        EventCursors(key).decode(legacy.rstrip("="), conversation)
+
+
+TEXT_CHANGES = string.ascii_letters + string.digits + "-_+/=. \n*!"
+
+
+@settings(max_examples=10)
+@given(key=keys, conversation=conversations, position=positions)
+def test_every_change_of_one_character_of_a_cursor_is_refused(
+    key: bytes, conversation: uuid.UUID, position: int
+) -> None:
+    """Each character replaced by every other one, removed, or with one put before it;
+    the decoder alone skips characters outside its alphabet and a last character's
+    spare bits."""
+    cursors = EventCursors(key)
+    cursor = cursors.encode(conversation, position)
+    changed = {cursor[:i] + cursor[i + 1 :] for i in range(len(cursor))}
+    for i in range(len(cursor) + 1):
+        for character in TEXT_CHANGES:
+            changed.add(cursor[:i] + character + cursor[i + 1 :])
+            changed.add(cursor[:i] + character + cursor[i:])
+    changed.discard(cursor)
+    accepted = []
+    for text in changed:
+        try:
+            cursors.decode(text, conversation)
+        except BadUserInputError:
+            continue
+        accepted.append(text)
+    assert accepted == []

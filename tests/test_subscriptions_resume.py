@@ -276,17 +276,6 @@ def _legacy(feed: Thread, position: int) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-async def test_a_cursor_of_the_earlier_form_still_resumes(
-    world: World, server: RunningServer, gql: GraphQLClient, owner_engine: AsyncEngine
-) -> None:
-    feed = await thread(world)
-    anchor, _ = await _anchor(gql, server, feed)
-    missed = await post(gql, feed.staff, feed.conversation, "missed")
-    legacy = _legacy(feed, (await _positions_of(owner_engine, feed))[anchor])
-    replayed, _ = await _replayed(server, gql, feed, feed.client.token, legacy, 1)
-    assert replayed == [("POSTED", missed)]
-
-
 async def _positions_of(engine: AsyncEngine, feed: Thread) -> dict[str, int]:
     """Each message's outbox position in the conversation, by global id (POSTED)."""
     async with engine.connect() as connection:
@@ -301,17 +290,23 @@ async def _positions_of(engine: AsyncEngine, feed: Thread) -> dict[str, int]:
 
 
 async def test_cursors_that_cannot_be_honoured_are_refused_with_a_code(
-    world: World, server: RunningServer, gql: GraphQLClient, database_url: str
+    world: World,
+    server: RunningServer,
+    gql: GraphQLClient,
+    database_url: str,
+    owner_engine: AsyncEngine,
 ) -> None:
     feed, other = await thread(world), await thread(world)
-    _, cursor = await _anchor(gql, server, feed)
+    anchor, cursor = await _anchor(gql, server, feed)
     _, other_cursor = await _anchor(gql, server, other)
+    anchor_position = (await _positions_of(owner_engine, feed))[anchor]
     refusals = {}
     async with GraphQLWebSocket.open(server.graphql_url, token=feed.staff.token) as ws:
         for name, after in (
             ("malformed", "not-a-cursor"),
             ("long", "x" * 100_000),
             ("other conversation", other_cursor),
+            ("earlier form, of an event", _legacy(feed, anchor_position)),
             ("earlier form, beyond the newest", _legacy(feed, 2**40)),
         ):
             message = await ws.next(await _open_feed(ws, feed.conversation.gid, after))
@@ -330,6 +325,7 @@ async def test_cursors_that_cannot_be_honoured_are_refused_with_a_code(
         "malformed": "BAD_USER_INPUT",
         "long": "BAD_USER_INPUT",
         "other conversation": "BAD_USER_INPUT",
+        "earlier form, of an event": "BAD_USER_INPUT",
         "earlier form, beyond the newest": "BAD_USER_INPUT",
         "pruned": "CURSOR_EXPIRED",
     }
@@ -419,6 +415,62 @@ async def test_subscriptions_beyond_the_viewers_cap_across_sockets_are_refused(
         await wait_until_subscribed(capped.url, before + 5)
     assert refused["type"] == "error"
     assert refused["payload"][0]["extensions"]["code"] == "SUBSCRIPTION_LIMIT_REACHED"
+
+
+async def test_subscriptions_sent_at_once_beyond_the_cap_are_each_refused_as_they_start(
+    world: World, gql: GraphQLClient, capped: RunningServer
+) -> None:
+    """Twelve subscribes of one viewer over three sockets, sent without waiting: three
+    stream, and each other one is refused with an `error` message, never as a stream that
+    starts and then fails."""
+    feed = await thread(world)
+    before = await subscriptions_started(capped.url)
+    async with (
+        GraphQLWebSocket.open(capped.graphql_url, token=feed.client.token) as first,
+        GraphQLWebSocket.open(capped.graphql_url, token=feed.client.token) as second,
+        GraphQLWebSocket.open(capped.graphql_url, token=feed.client.token) as third,
+    ):
+        sockets = [first, second, third] * 4
+        operations = [await _open_feed(ws, feed.conversation.gid, None) for ws in sockets]
+        await wait_until_subscribed(capped.url, before + 3)
+        await post(gql, feed.staff, feed.conversation, "to the three")
+        answers = [
+            await ws.next(operation) for ws, operation in zip(sockets, operations, strict=True)
+        ]
+    kinds = sorted(
+        answer["payload"][0]["extensions"]["code"]
+        if answer["type"] == "error"
+        else ("event" if "errors" not in answer["payload"] else f"{answer['type']} with errors")
+        for answer in answers
+    )
+    assert kinds == ["SUBSCRIPTION_LIMIT_REACHED"] * 9 + ["event"] * 3
+
+
+async def test_subscriptions_completed_as_soon_as_accepted_leave_the_viewers_count(
+    world: World, capped: RunningServer
+) -> None:
+    """A subscription counts for its viewer from the moment it is accepted, and stops
+    counting when the client completes it, however soon."""
+    feed = await thread(world)
+    async with GraphQLWebSocket.open(capped.graphql_url, token=feed.client.token) as ws:
+        for _ in range(10):
+            before = await subscriptions_started(capped.url)
+            operation = await _open_feed(ws, feed.conversation.gid, None)
+            await wait_until_subscribed(capped.url, before + 1)
+            await ws.send({"id": operation, "type": "complete"})
+        async with asyncio.timeout(GUARD_SECONDS):
+            while await _subscribers(capped.url):  # noqa: ASYNC110 - a remote state
+                await asyncio.sleep(0.05)
+        before = await subscriptions_started(capped.url)
+        for _ in range(3):
+            await _open_feed(ws, feed.conversation.gid, None)
+        await wait_until_subscribed(capped.url, before + 3)
+
+
+async def _subscribers(server_url: str) -> int:
+    async with httpx.AsyncClient() as http:
+        body = (await http.get(f"{server_url}/healthz")).json()
+    return int(body["liveFeed"]["subscribers"])
 
 
 # A process killed between its commit and its announcement ------------------------------

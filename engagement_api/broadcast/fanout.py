@@ -124,6 +124,38 @@ class Fanout:
     def subscriptions_of(self, viewer_id: uuid.UUID) -> int:
         return self._per_viewer[viewer_id]
 
+    def register(
+        self,
+        conversation_id: uuid.UUID,
+        viewer_id: uuid.UUID,
+        owner: Any,
+        resolve: Resolver,
+        newest: int,
+    ) -> Subscriber:
+        """A subscriber, counted for its viewer at once; `newest` is the conversation's
+        newest position as read just before (where a relay starts)."""
+        subscriber = Subscriber(conversation_id, viewer_id, owner, resolve, self.queue_size)
+        followed = self._followed.get(conversation_id)
+        if followed is None:
+            followed = self._followed[conversation_id] = _Followed(newest, newest)
+        followed.subscribers.add(subscriber)
+        self._per_viewer[viewer_id] += 1
+        self.started += 1
+        return subscriber
+
+    def unregister(self, subscriber: Subscriber) -> None:
+        """The subscriber gone (again: nothing)."""
+        conversation_id = subscriber.conversation_id
+        followed = self._followed.get(conversation_id)
+        if followed is None or subscriber not in followed.subscribers:
+            return
+        followed.subscribers.discard(subscriber)
+        self._per_viewer[subscriber.viewer_id] -= 1
+        if self._per_viewer[subscriber.viewer_id] <= 0:
+            del self._per_viewer[subscriber.viewer_id]
+        if not followed.subscribers:
+            del self._followed[conversation_id]
+
     @contextmanager
     def subscription(
         self,
@@ -133,24 +165,12 @@ class Fanout:
         resolve: Resolver,
         newest: int,
     ) -> Iterator[Subscriber]:
-        """A subscriber registered for the block's duration; `newest` is the
-        conversation's newest position as read just before (where a relay starts)."""
-        subscriber = Subscriber(conversation_id, viewer_id, owner, resolve, self.queue_size)
-        followed = self._followed.get(conversation_id)
-        if followed is None:
-            followed = self._followed[conversation_id] = _Followed(newest, newest)
-        followed.subscribers.add(subscriber)
-        self._per_viewer[viewer_id] += 1
-        self.started += 1
+        """A subscriber registered for the block's duration."""
+        subscriber = self.register(conversation_id, viewer_id, owner, resolve, newest)
         try:
             yield subscriber
         finally:
-            self._per_viewer[viewer_id] -= 1
-            if self._per_viewer[viewer_id] <= 0:
-                del self._per_viewer[viewer_id]
-            followed.subscribers.discard(subscriber)
-            if not followed.subscribers and self._followed.get(conversation_id) is followed:
-                del self._followed[conversation_id]
+            self.unregister(subscriber)
 
     def announce(self, announcement: Announcement) -> None:
         followed = self._followed.get(announcement.conversation_id)

@@ -6,10 +6,9 @@ included, so a position in the clear would tell a CLIENT how many events it was 
 between two it was. A cursor is therefore one AES block enciphered with the deployment's
 key (`message_event_cursor_key`, read by the outbox reader): the position and the first
 half of the conversation's id. Without the key, a cursor tells nothing and none can be
-made; a changed one deciphers to another conversation and is refused.
-
-Cursors of the earlier form (`ev1:`, the position in the clear) are still read, so that a
-client resumes across the upgrade; they are never minted again.
+made; a changed one deciphers to another conversation and is refused. Cursors of the
+earlier form (`ev1:`, the position in the clear) are refused: anyone can write one, and
+which positions a server accepts would again tell what happened in between.
 """
 
 import base64
@@ -24,7 +23,6 @@ from engagement_api.errors import BadUserInputError, ClientError
 
 VERSION = b"\x02"
 BLOCK_BYTES = 16
-LEGACY_PREFIX = "ev1:"
 MAX_LENGTH = 128
 
 
@@ -52,21 +50,20 @@ class EventCursors:
     def encode(self, conversation_id: uuid.UUID, position: int) -> str:
         encryptor = self._cipher.encryptor()
         block = encryptor.update(position.to_bytes(8, "big") + conversation_id.bytes[:8])
-        token = VERSION + block + encryptor.finalize()
-        return base64.urlsafe_b64encode(token).decode().rstrip("=")
+        return _text(VERSION + block + encryptor.finalize())
 
     def decode(self, cursor: str, conversation_id: uuid.UUID) -> int:
         """The position `cursor` names in this conversation; BAD_USER_INPUT for anything
-        else (malformed, changed, or another conversation's)."""
+        else (malformed, changed in any character, or another conversation's)."""
         if len(cursor) > MAX_LENGTH:
             raise invalid_cursor()
         try:
             raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii"))
         except (binascii.Error, UnicodeError, ValueError) as error:
             raise invalid_cursor() from error
-        if raw.startswith(LEGACY_PREFIX.encode()):
-            return _legacy_position(raw, conversation_id)
-        if len(raw) != 1 + BLOCK_BYTES or raw[:1] != VERSION:
+        # The decoder skips characters outside the alphabet and a last character's spare
+        # bits: only the text `encode` writes for these bytes is this cursor.
+        if len(raw) != 1 + BLOCK_BYTES or raw[:1] != VERSION or _text(raw) != cursor:
             raise invalid_cursor()
         decryptor = self._cipher.decryptor()
         block = decryptor.update(raw[1:]) + decryptor.finalize()
@@ -85,12 +82,5 @@ def _cursors(key: bytes) -> EventCursors:
     return EventCursors(key)
 
 
-def _legacy_position(raw: bytes, conversation_id: uuid.UUID) -> int:
-    try:
-        text = raw.decode("ascii")
-        conversation, position = text[len(LEGACY_PREFIX) :].split(":")
-        if uuid.UUID(hex=conversation) != conversation_id or not position.isdigit():
-            raise invalid_cursor()
-        return int(position)
-    except (UnicodeError, ValueError) as error:
-        raise invalid_cursor() from error
+def _text(token: bytes) -> str:
+    return base64.urlsafe_b64encode(token).decode().rstrip("=")

@@ -11,12 +11,13 @@ at or below the last position sent is skipped.
 import asyncio
 import logging
 import uuid
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from engagement_api.broadcast import Broadcaster, FellBehind, Subscriber
+from engagement_api.broadcast import Fanout, FellBehind, Subscriber
 from engagement_api.context import RequestContext
 from engagement_api.db.scope import Scope
 from engagement_api.errors import ClientError, ServiceUnavailableError, UnauthenticatedError
@@ -98,20 +99,23 @@ async def open_message_feed(
         cursors = await event_cursor.cursors_of(fanout.reader)  # events need it from now
         start = None if after is None else cursors.decode(after, conversation)
         newest = (await fanout.reader.newest([conversation]))[conversation]
-        if start is not None:
-            horizon = await fanout.reader.horizon()
-            if start < horizon:
-                raise event_cursor.CursorExpiredError()
-            if start > max(newest, horizon):  # no event was there (an old-form cursor)
-                raise event_cursor.invalid_cursor()
+        if start is not None and start < await fanout.reader.horizon():
+            raise event_cursor.CursorExpiredError()
     except ClientError:
         raise
     except Exception as error:
         logger.warning("could not read the outbox to start a subscription", exc_info=True)
         raise ServiceUnavailableError() from error
-    return _feed(
-        context, broadcaster, conversation, viewer, newest if start is None else start, newest
+    limit = context.settings.max_subscriptions_per_viewer
+    if fanout.subscriptions_of(viewer.user_id) >= limit:  # again: no await from here on
+        raise SubscriptionLimitError(limit=limit)
+    owner = FeedOwner(context, initially_staff=not viewer.is_client)
+    subscriber = fanout.register(
+        conversation, viewer.user_id, owner, event_audience.resolve, newest
     )
+    feed = _feed(context, fanout, subscriber, newest if start is None else start)
+    weakref.finalize(feed, fanout.unregister, subscriber)  # a feed dropped before it started
+    return feed
 
 
 async def _authorize(context: RequestContext, conversation_id: str) -> tuple[uuid.UUID, Scope]:
@@ -128,22 +132,11 @@ async def _authorize(context: RequestContext, conversation_id: str) -> tuple[uui
 
 
 async def _feed(
-    context: RequestContext,
-    broadcaster: Broadcaster,
-    conversation: uuid.UUID,
-    viewer: Scope,
-    start: int,
-    newest: int,
+    context: RequestContext, fanout: Fanout, subscriber: Subscriber, start: int
 ) -> AsyncGenerator[FeedItem, None]:
-    fanout = broadcaster.fanout
-    limit = context.settings.max_subscriptions_per_viewer
-    if fanout.subscriptions_of(viewer.user_id) >= limit:  # checked again: no await since
-        yield SubscriptionLimitError(limit=limit)
-        return
-    owner = FeedOwner(context, initially_staff=not viewer.is_client)
-    with fanout.subscription(
-        conversation, viewer.user_id, owner, event_audience.resolve, newest
-    ) as subscriber:
+    """The registered subscriber's stream: the events after `start`, then the live ones."""
+    conversation = subscriber.conversation_id
+    try:
         last = start
         while True:  # the replay, in batches
             try:
@@ -198,6 +191,8 @@ async def _feed(
                 break
         async for item in _live(context, subscriber, fanout.delivering, last):
             yield item
+    finally:
+        fanout.unregister(subscriber)
 
 
 async def _live(

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 import asyncpg
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engagement_api.db import migrate
@@ -64,3 +65,15 @@ async def migrated_engine(prefix: str) -> AsyncIterator[tuple[str, AsyncEngine]]
             yield url, engine
         finally:
             await engine.dispose()
+
+
+async def waiting_on_locks(engine: AsyncEngine) -> int:
+    """How many statements of `engine`'s database wait for a lock now."""
+    async with engine.connect() as connection:
+        waiting = await connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return int(waiting or 0)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from engagement_api.db.enums import Role
 from engagement_api.schema.ids import parse_global_id, to_global_id
 from tests.conftest import GraphQLClient
+from tests.databases import waiting_on_locks
 from tests.factories import World
 from tests.live_feed import DELETE, post, thread
 from tests.raw_http import GUARD_SECONDS
@@ -24,17 +25,6 @@ from tests.raw_http import GUARD_SECONDS
 DELETE_ENGAGEMENT = """mutation Delete($input: DeleteInput!) {
   deleteEngagement(input: $input) { deletedId errors { code message } }
 }"""
-
-
-async def _waiting(engine: AsyncEngine) -> int:
-    async with engine.connect() as connection:
-        waiting = await connection.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-        )
-    return int(waiting or 0)
 
 
 @asynccontextmanager
@@ -58,7 +48,7 @@ async def _queue(
 ) -> None:
     queued.append(asyncio.ensure_future(work))
     async with asyncio.timeout(GUARD_SECONDS):
-        while await _waiting(engine) < len(queued):
+        while await waiting_on_locks(engine) < len(queued):
             assert not queued[-1].done(), queued[-1].result()
             await asyncio.sleep(0.02)
 

@@ -29,6 +29,7 @@ from engagement_api.db.outbox import OutboxReader
 from engagement_api.resolvers.subscriptions import REPLAY_BATCH
 from engagement_api.schema.ids import to_global_id
 from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
+from tests.databases import waiting_on_locks
 from tests.factories import World
 from tests.live_feed import (
     DELETE,
@@ -180,17 +181,6 @@ async def _positions_after(engine: AsyncEngine, feed: Thread, position: int) -> 
         return [to_global_id("Message", row[0]) for row in rows]
 
 
-async def _waiting_on_locks(engine: AsyncEngine) -> int:
-    async with engine.connect() as connection:
-        waiting = await connection.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-        )
-    return int(waiting or 0)
-
-
 async def test_resume_during_a_stream_of_posts_has_no_gap_and_no_duplicate(
     world: World, server: RunningServer, gql: GraphQLClient, owner_engine: AsyncEngine
 ) -> None:
@@ -221,7 +211,7 @@ async def test_resume_during_a_stream_of_posts_has_no_gap_and_no_duplicate(
             for n in range(HELD_POSTS)
         ]
         async with asyncio.timeout(GUARD_SECONDS):
-            while await _waiting_on_locks(owner_engine) < HELD_POSTS:  # noqa: ASYNC110
+            while await waiting_on_locks(owner_engine) < HELD_POSTS:  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
         before = await subscriptions_started(server.url)
         async with GraphQLWebSocket.open(server.graphql_url, token=feed.client.token) as ws:

@@ -113,6 +113,15 @@ class Settings(BaseSettings):
         default=30.0,
         description="How long a request body may take to arrive (408 BODY_TIMEOUT after).",
     )
+    http_max_connections: int = Field(
+        default=1_000,
+        description=(
+            "Connections (HTTP and WebSocket) one worker process holds at once; a request"
+            " on a connection beyond them is answered 503. Bounds a worker's memory: each"
+            " connection may hold up to MAX_BODY_BYTES of request body, or a response its"
+            " client is slow to read."
+        ),
+    )
     http_slots_per_worker: int = Field(
         default=4,
         description="HTTP requests one worker process runs at once; the others wait in turn.",
@@ -193,6 +202,14 @@ class Settings(BaseSettings):
     tracing_service_name: str = "engagement-api"
     subscription_queue_size: int = 256
     max_subscriptions_per_connection: int = 20
+    websocket_subscribe_rate: float = Field(
+        default=10.0,
+        description=(
+            "Subscribes one WebSocket connection may send per second, after a first"
+            " burst of MAX_SUBSCRIPTIONS_PER_CONNECTION; faster ones wait (the socket is"
+            " not read meanwhile), so a subscribe flood costs bounded CPU."
+        ),
+    )
     websocket_keepalive_seconds: float = 15.0
     websocket_per_message_deflate: bool = Field(
         default=False,

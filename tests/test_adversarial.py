@@ -49,6 +49,9 @@ VALID = orjson.dumps({"query": "{ __typename }"})
 METRICS_TOKEN = "metrics-scrape-token"
 
 
+STRICT_CONNECTIONS = 8
+
+
 @pytest.fixture(scope="module")
 def strict(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """A server with short read timeouts, a metrics token and a small subscription cap."""
@@ -57,6 +60,7 @@ def strict(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         "HTTP_HEADER_TIMEOUT_SECONDS": "1",
         "METRICS_TOKEN": METRICS_TOKEN,
         "MAX_SUBSCRIPTIONS_PER_CONNECTION": "2",
+        "HTTP_MAX_CONNECTIONS": str(STRICT_CONNECTIONS),
     }
     with servers(database_url, tmp_path_factory.mktemp("strict"), 1, **environment) as running:
         yield running[0]
@@ -577,3 +581,63 @@ def test_tokens_beyond_the_maximum_are_not_minted(capsys: pytest.CaptureFixture[
     hours = too_long.total_seconds() / 3600
     assert print_token(user_id=str(uuid.uuid4()), hours=hours, settings=LIMITS) == 2
     assert "JWT_MAX_LIFETIME_SECONDS" in capsys.readouterr().err
+
+
+FEED_OF = "subscription F($id: ID!) { messageEvents(conversationId: $id) { kind } }"
+
+
+async def test_a_subscribe_flood_on_one_socket_is_paced(server: RunningServer) -> None:
+    """Each subscribe beyond the first burst waits its turn, and the socket is not read
+    meanwhile: a flood costs the server a bounded rate of work, however fast it is sent."""
+    burst, rate = LIMITS.max_subscriptions_per_connection, LIMITS.websocket_subscribe_rate
+    flood = burst + 2 * int(rate)
+    async with GraphQLWebSocket.open(server.graphql_url) as ws:  # no token: refused, quickly
+        started = time.monotonic()
+        operations = [await ws.subscribe(FEED_OF, {"id": "x"}) for _ in range(flood)]
+        answers = [await ws.next(operation) for operation in operations]
+        elapsed = time.monotonic() - started
+    codes = {answer["payload"][0]["extensions"]["code"] for answer in answers}
+    assert codes <= {"UNAUTHENTICATED", "SUBSCRIPTION_LIMIT_REACHED"}
+    assert elapsed >= 0.9 * (flood - burst) / rate
+
+
+async def test_a_subscribe_beyond_the_document_limits_is_refused_before_it_is_parsed(
+    server: RunningServer,
+) -> None:
+    """The socket's checks read a document within the limits only: one longer than
+    MAX_QUERY_LENGTH is refused with its code; one over MAX_TOKENS stops the parser at
+    the limit (the query named after it would be found only by a whole parse)."""
+    padded = "subscription S { __typename }" + " " * LIMITS.max_query_length
+    many = "subscription S { " + "a " * LIMITS.max_tokens + "} query Q { __typename }"
+    async with GraphQLWebSocket.open(server.graphql_url) as ws:
+        too_long = await ws.next(await ws.subscribe(padded))
+        await ws.send(
+            {"id": "many", "type": "subscribe", "payload": {"query": many, "operationName": "Q"}}
+        )
+        closed = await ws.closed()
+    assert too_long["type"] == "error"
+    assert too_long["payload"][0]["extensions"]["code"] == "QUERY_TOO_LONG"
+    assert closed[0] == 4400
+    assert "tokens" in (closed[1] or "")
+
+
+async def test_connections_beyond_the_workers_cap_are_answered_503_then_served_again(
+    strict: RunningServer,
+) -> None:
+    """Each held connection may hold a body or a slowly read response: a worker holds at
+    most HTTP_MAX_CONNECTIONS of them, and one beyond them is told so, not held."""
+    held = [await RawConnection.open(strict.url) for _ in range(STRICT_CONNECTIONS)]
+    try:
+        late = await RawConnection.open(strict.url)
+        refused = await late.request("POST", "/graphql", VALID, JSON)
+        await late.close()
+    finally:
+        for connection in held:
+            await connection.close()
+    await asyncio.sleep(0.2)  # the server sees the closes
+    again = await RawConnection.open(strict.url)
+    try:
+        served = await again.request("POST", "/graphql", VALID, JSON)
+    finally:
+        await again.close()
+    assert (refused.status, served.status) == (503, 200)

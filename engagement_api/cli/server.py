@@ -42,6 +42,7 @@ def serve(*, host: str, port: int, workers: int, demo: bool = False) -> int:
         access_log=False,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        limit_concurrency=settings.http_max_connections,
     )
     return 0
 

@@ -4,6 +4,7 @@ connection, with idle keep-alive pings (see README, "Live feed")."""
 import asyncio
 import time
 from contextlib import suppress
+from functools import cached_property
 
 from graphql import GraphQLError, OperationType, parse
 from strawberry.exceptions import ConnectionRejectionError
@@ -20,6 +21,8 @@ from engagement_api.auth import AuthenticationError, bearer_token
 from engagement_api.context import RequestContext
 from engagement_api.errors import ClientError, UnauthenticatedError
 from engagement_api.http.persisted_documents import PersistedDocuments
+from engagement_api.http.rate import PacedBucket
+from engagement_api.http.request_limits import check_query_length
 from engagement_api.http.websocket_frames import (
     TextFrameWebSocketAdapter,
     message_problem,
@@ -29,6 +32,7 @@ from engagement_api.resolvers.event_scope import release_current_event_scope
 from engagement_api.schema.event_execution import shared_result
 from engagement_api.schema.event_frames import FrameSink, current_sink, open_sink
 from engagement_api.schema.extensions.operation_selection import select_operation
+from engagement_api.settings import Settings
 
 SUBSCRIPTION_LIMIT = "SUBSCRIPTION_LIMIT_REACHED"
 
@@ -58,13 +62,16 @@ async def authenticate_connection(context: RequestContext) -> None:
         await scope.close(commit=False)
 
 
-def is_subscription(message: SubscribeMessage) -> bool:
-    """Whether the document's operation is a subscription (unparsable documents are left
-    to Strawberry, which closes the connection with the syntax error); ClientError when
-    the document has no operation of the requested name, or several and none named."""
+def is_subscription(message: SubscribeMessage, max_tokens: int) -> bool:
+    """Whether the document's operation is a subscription (unparsable documents, and those
+    over `max_tokens`, are left to Strawberry, which closes the connection with the syntax
+    error); ClientError when the document has no operation of the requested name, or
+    several and none named. The parser stops at the token limit, as for every document."""
     payload = message.get("payload") or {}
     try:
-        document = parse(payload.get("query") or "")
+        document = parse(
+            payload.get("query") or "", max_lexical_tokens=max_tokens, max_comments=max_tokens
+        )
     except GraphQLError:
         return True
     operation = select_operation(document, payload.get("operationName"))
@@ -127,12 +134,28 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
 
     async def handle_message(self, message: Message) -> None:
         """A malformed message closes the connection with 4400 and the reason, as the
-        protocol says (Strawberry would fail on some of them and drop the socket)."""
+        protocol says (Strawberry would fail on some of them and drop the socket). A
+        subscribe waits for its turn (`WEBSOCKET_SUBSCRIBE_RATE`); the connection's next
+        message is read only after it."""
         problem = message_problem(message)
         if problem is not None:
             await self.handle_invalid_message(problem)
             return
+        if message["type"] == "subscribe":
+            await self._subscribes.take()
         await super().handle_message(message)
+
+    @property
+    def _settings(self) -> Settings:
+        settings: Settings = self.view.settings  # type: ignore[attr-defined]
+        return settings
+
+    @cached_property
+    def _subscribes(self) -> PacedBucket:
+        settings = self._settings
+        return PacedBucket(
+            settings.websocket_subscribe_rate, settings.max_subscriptions_per_connection
+        )
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self._over_the_limit(message):
@@ -199,10 +222,16 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
         )
 
     def _refusal(self, message: SubscribeMessage) -> GraphQLError | None:
-        """A document that is not trusted (http/persisted_documents.py), or not a subscription."""
+        """A document too long, not trusted (http/persisted_documents.py), or not a
+        subscription."""
+        settings = self._settings
+        payload = message["payload"]
+        try:
+            check_query_length(payload.get("query"), settings.max_query_length)
+        except ClientError as error:
+            return error
         documents: PersistedDocuments | None = getattr(self.view, "documents", None)
         if documents is not None:
-            payload = message["payload"]
             try:
                 query = documents.resolve(payload.get("query"), payload.get("extensions"))
             except ClientError as error:
@@ -210,7 +239,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
             if query is not None:
                 payload["query"] = query
         try:
-            if not is_subscription(message):
+            if not is_subscription(message, settings.max_tokens):
                 return GraphQLError(ONLY_SUBSCRIPTIONS, extensions={"code": "BAD_REQUEST"})
         except ClientError as error:
             return error

@@ -122,6 +122,13 @@ class Settings(BaseSettings):
             " client is slow to read."
         ),
     )
+    http_send_timeout_seconds: float = Field(
+        default=30.0,
+        description=(
+            "How long a client may leave a response unread once the server's write buffer"
+            " for it is full; the connection is then dropped and the response freed."
+        ),
+    )
     http_slots_per_worker: int = Field(
         default=4,
         description="HTTP requests one worker process runs at once; the others wait in turn.",

@@ -9,11 +9,13 @@ not hang the run.
 
 import asyncio
 import contextlib
+import socket
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import jwt
@@ -61,6 +63,7 @@ def strict(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         "METRICS_TOKEN": METRICS_TOKEN,
         "MAX_SUBSCRIPTIONS_PER_CONNECTION": "2",
         "HTTP_MAX_CONNECTIONS": str(STRICT_CONNECTIONS),
+        "HTTP_SEND_TIMEOUT_SECONDS": "1",
     }
     with servers(database_url, tmp_path_factory.mktemp("strict"), 1, **environment) as running:
         yield running[0]
@@ -641,3 +644,23 @@ async def test_connections_beyond_the_workers_cap_are_answered_503_then_served_a
     finally:
         await again.close()
     assert (refused.status, served.status) == (503, 200)
+
+
+async def test_a_response_its_client_leaves_unread_is_dropped_with_its_connection(
+    strict: RunningServer,
+) -> None:
+    """A client that reads nothing of a large answer (GraphiQL's script, 3.5 MB) holds it
+    only until HTTP_SEND_TIMEOUT_SECONDS pass with the server's write buffer full."""
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", urlsplit(strict.url).port or 80))
+    raw.sendall(b"GET /graphiql/vendor/graphiql.min.js HTTP/1.1\r\nhost: x\r\n\r\n")
+    await asyncio.sleep(3)  # unread, past the timeout
+    reader, writer = await asyncio.open_connection(sock=raw)
+    received = 0
+    with contextlib.suppress(ConnectionError):
+        async with asyncio.timeout(GUARD_SECONDS):
+            while chunk := await reader.read(65_536):
+                received += len(chunk)
+    writer.close()
+    assert 0 < received < 3_000_000

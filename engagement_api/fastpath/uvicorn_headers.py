@@ -20,11 +20,13 @@ LINGER_SECONDS = 2.0
 class HeaderLimitedProtocol(HttpToolsProtocol):
     """Refuses headers over `MAX_HEADER_BYTES` (431) or slower than
     `HTTP_HEADER_TIMEOUT_SECONDS` (408), counted from the start of each request, or of the
-    connection for its first one."""
+    connection for its first one. Drops a connection whose client has read nothing of a
+    full write buffer for `HTTP_SEND_TIMEOUT_SECONDS`: the unsent response is freed."""
 
     _reading_headers = False
     _header_bytes = 0
     _header_timer: asyncio.TimerHandle | None = None
+    _send_timer: asyncio.TimerHandle | None = None
     _discarding = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -32,6 +34,21 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
         settings = get_settings()
         self._max_header_bytes = settings.max_header_bytes
         self._header_timeout = settings.http_header_timeout_seconds
+        self._send_timeout = settings.http_send_timeout_seconds
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._send_timer is None:
+            self._send_timer = self.loop.call_later(self._send_timeout, self.transport.abort)
+
+    def resume_writing(self) -> None:
+        self._stop_send_timer()
+        super().resume_writing()
+
+    def _stop_send_timer(self) -> None:
+        if self._send_timer is not None:
+            self._send_timer.cancel()
+            self._send_timer = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -39,6 +56,7 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_header_timer()
+        self._stop_send_timer()
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:

@@ -114,12 +114,13 @@ class Settings(BaseSettings):
         description="How long a request body may take to arrive (408 BODY_TIMEOUT after).",
     )
     http_max_connections: int = Field(
-        default=1_000,
+        default=10_000,
+        gt=0,
         description=(
-            "Connections (HTTP and WebSocket) one worker process holds at once; a request"
-            " on a connection beyond them is answered 503. Bounds a worker's memory: each"
-            " connection may hold up to MAX_BODY_BYTES of request body, or a response its"
-            " client is slow to read."
+            "Connections one worker process holds at once, WebSockets included; a request"
+            " when that many are open is answered 503. Bounds a worker's memory: each"
+            " connection may hold up to MAX_BODY_BYTES of request body. Set it above the"
+            " live-feed sockets a worker is to serve."
         ),
     )
     http_send_timeout_seconds: float = Field(
@@ -211,6 +212,7 @@ class Settings(BaseSettings):
     max_subscriptions_per_connection: int = 20
     websocket_subscribe_rate: float = Field(
         default=10.0,
+        gt=0,
         description=(
             "Subscribes one WebSocket connection may send per second, after a first"
             " burst of MAX_SUBSCRIPTIONS_PER_CONNECTION; faster ones wait (the socket is"

@@ -664,3 +664,26 @@ async def test_a_response_its_client_leaves_unread_is_dropped_with_its_connectio
                 received += len(chunk)
     writer.close()
     assert 0 < received < 3_000_000
+
+
+async def test_a_response_its_client_reads_slowly_is_sent_whole(strict: RunningServer) -> None:
+    """Slower than the server writes, never pausing as long as HTTP_SEND_TIMEOUT_SECONDS:
+    the connection stays, however long the whole answer takes."""
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", urlsplit(strict.url).port or 80))
+    raw.sendall(b"GET /graphiql/vendor/graphiql.min.js HTTP/1.1\r\nhost: x\r\n\r\n")
+    reader, writer = await asyncio.open_connection(sock=raw)
+    received = 0
+    async with asyncio.timeout(GUARD_SECONDS * 2):
+        while received < 1_500_000:  # about 400 KB a second, for a few seconds
+            chunk = await reader.read(100_000)
+            assert chunk, received
+            received += len(chunk)
+            await asyncio.sleep(0.25)
+        while chunk := await reader.read(1_000_000):
+            received += len(chunk)
+            if received >= 3_513_580:
+                break
+    writer.close()
+    assert received >= 3_513_580

@@ -153,3 +153,35 @@ async def test_signing_a_converted_proposal_and_deleting_its_engagement_both_suc
             {"p": proposal.id},
         )
     assert (order[0], converted) == (None, None)
+
+
+EDIT = """mutation Edit($input: EditMessageInput!) {
+  editMessage(input: $input) { message { id } errors { code message } }
+}"""
+
+
+async def test_an_edit_queued_behind_its_engagements_delete_finds_the_message_gone(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    """The delete takes the conversation, then its messages; an edit that took its
+    message first and then waited for the conversation deadlocked with it."""
+    feed = await thread(world)
+    admin = await world.user(feed.org, Role.ADMIN)
+    message = await post(gql, feed.staff, feed.conversation, "to edit")
+    async with owner_engine.connect() as connection:
+        engagement = await connection.scalar(
+            text("SELECT engagement_id FROM conversations WHERE id = :c"),
+            {"c": feed.conversation.id},
+        )
+    delete = gql.data(
+        DELETE_ENGAGEMENT,
+        {"input": {"id": to_global_id("Engagement", engagement)}},
+        token=admin.token,
+    )
+    edit = gql.data(EDIT, {"input": {"id": message, "content": "late"}}, token=feed.staff.token)
+    async with _conversation_held(owner_engine, feed.conversation.id) as queued:
+        await _queue(owner_engine, queued, delete)
+        await _queue(owner_engine, queued, edit)
+    deleted, edited = await asyncio.gather(*queued)
+    assert deleted["deleteEngagement"]["errors"] == []
+    assert [error["code"] for error in edited["editMessage"]["errors"]] == ["NOT_FOUND"]

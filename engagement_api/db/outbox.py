@@ -187,7 +187,13 @@ class OutboxReader:
         """The deployment's key for event cursors (read once; it never changes)."""
         if self._cursor_key is None:
             pool = await self._acquire_pool()
-            self._cursor_key = bytes(await pool.fetchval(CURSOR_KEY))
+            key = await pool.fetchval(CURSOR_KEY)
+            if key is None:
+                raise RuntimeError(
+                    "message_event_cursor_key has no row: the live feed needs the key that"
+                    " migration 0007 writes (downgrade to 0006, then migrate again)"
+                )
+            self._cursor_key = bytes(key)
         return self._cursor_key
 
     async def horizon(self) -> int:

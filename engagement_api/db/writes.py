@@ -169,6 +169,21 @@ def lock_converted_proposals(engagement_id: uuid.UUID) -> Write:
     ), None
 
 
+def lock_conversation_of_message(message_id: uuid.UUID) -> Write:
+    """The conversation of a message, locked before the message is: posts and an
+    engagement's hard delete take a conversation before its messages, and an edit or
+    delete taking them the other way round would deadlock with them."""
+    conversation = _table(Conversation)
+    return (
+        select(conversation.c.id)
+        .where(
+            conversation.c.id
+            == select(Message.conversation_id).where(Message.id == message_id).scalar_subquery()
+        )
+        .with_for_update(key_share=True)
+    ), None
+
+
 def _unlinked(key: Any, engagement_id: uuid.UUID) -> Write:
     """The rows whose `key` points at the engagement, pointing nowhere, as a change."""
     return (

@@ -6,6 +6,10 @@ a limit, not a speed-up, so `FAST_PATH` does not turn it off: its own version gu
 and the fallback is Uvicorn's h11 protocol with a size limit only."""
 
 import asyncio
+import fcntl
+import sys
+import termios
+from contextlib import suppress
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -21,12 +25,14 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
     """Refuses headers over `MAX_HEADER_BYTES` (431) or slower than
     `HTTP_HEADER_TIMEOUT_SECONDS` (408), counted from the start of each request, or of the
     connection for its first one. Drops a connection whose client has read nothing of a
-    full write buffer for `HTTP_SEND_TIMEOUT_SECONDS`: the unsent response is freed."""
+    full write buffer for `HTTP_SEND_TIMEOUT_SECONDS`: the unsent response is freed (its
+    cycle marked disconnected first, as Uvicorn's own `connection_lost` does)."""
 
     _reading_headers = False
     _header_bytes = 0
     _header_timer: asyncio.TimerHandle | None = None
     _send_timer: asyncio.TimerHandle | None = None
+    _unsent = 0
     _discarding = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -39,7 +45,32 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
     def pause_writing(self) -> None:
         super().pause_writing()
         if self._send_timer is None:
-            self._send_timer = self.loop.call_later(self._send_timeout, self.transport.abort)
+            self._unsent = self._unsent_bytes()
+            self._send_timer = self.loop.call_later(self._send_timeout, self._check_sending)
+
+    def _unsent_bytes(self) -> int:
+        """What the client has not read yet: the transport's buffer and the kernel's send
+        queue (the transport's shrinks only once the kernel's is well drained)."""
+        unsent = self.transport.get_write_buffer_size()
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None and hasattr(termios, "TIOCOUTQ"):
+            with suppress(OSError):
+                queued = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+                unsent += int.from_bytes(queued, sys.byteorder)
+        return unsent
+
+    def _check_sending(self) -> None:
+        """While writing is paused the application adds nothing: fewer unsent bytes mean
+        the client read some. A client that reads, however slowly, keeps its connection."""
+        unsent = self._unsent_bytes()
+        if unsent < self._unsent:
+            self._unsent = unsent
+            self._send_timer = self.loop.call_later(self._send_timeout, self._check_sending)
+            return
+        self._send_timer = None
+        if self.cycle is not None:  # the application's further sends do nothing
+            self.cycle.disconnected = True
+        self.transport.abort()
 
     def resume_writing(self) -> None:
         self._stop_send_timer()

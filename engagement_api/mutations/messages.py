@@ -156,6 +156,10 @@ async def insert_message(
 
 
 async def _lock_message(context: RequestContext, data: Any) -> StoredMessageRow:
+    """The message, locked after its conversation (the order posts and an engagement's
+    delete take them in); once the conversation is locked, the statements after see every
+    message committed before."""
+    await context.db.execute(*writes.lock_conversation_of_message(data.id))
     row = await lock_visible(context, Message, visibility.messages, data.id, type_name="Message")
     return cast(StoredMessageRow, row)
 
@@ -217,11 +221,6 @@ async def _delete(context: RequestContext, data: DeleteMessage) -> DeletePayload
     """A soft delete; the conversation's activity times fall back to the newest message left."""
     row = await _lock_message(context, data)
     require_author_or_admin(context, row.sender_id)
-    # Posts lock the conversation too: once it is locked here, the statements after see
-    # every message committed before, and the recomputed times count them.
-    await lock_visible(
-        context, Conversation, visibility.conversations, row.conversation_id, type_name="Message"
-    )
     await context.db.execute(*writes.soft_delete(Message, row.id))
     await context.db.execute(*writes.recompute_message_activity(row.conversation_id))
     await record(context, MessageEventKind.DELETED, row)

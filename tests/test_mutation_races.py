@@ -19,7 +19,7 @@ from engagement_api.schema.ids import parse_global_id, to_global_id
 from tests.conftest import GraphQLClient
 from tests.databases import waiting_on_locks
 from tests.factories import World
-from tests.live_feed import DELETE, post, thread
+from tests.live_feed import DELETE, Thread, post, thread
 from tests.raw_http import GUARD_SECONDS
 
 DELETE_ENGAGEMENT = """mutation Delete($input: DeleteInput!) {
@@ -53,6 +53,23 @@ async def _queue(
             await asyncio.sleep(0.02)
 
 
+async def _engagement_delete(
+    world: World, gql: GraphQLClient, engine: AsyncEngine, feed: Thread
+) -> Awaitable[dict[str, Any]]:
+    """An ADMIN's deleteEngagement of the thread's engagement, not yet awaited."""
+    admin = await world.user(feed.org, Role.ADMIN)
+    async with engine.connect() as connection:
+        engagement = await connection.scalar(
+            text("SELECT engagement_id FROM conversations WHERE id = :c"),
+            {"c": feed.conversation.id},
+        )
+    return gql.data(
+        DELETE_ENGAGEMENT,
+        {"input": {"id": to_global_id("Engagement", engagement)}},
+        token=admin.token,
+    )
+
+
 async def test_a_delete_queued_behind_a_post_recomputes_the_activity_with_the_post(
     world: World, gql: GraphQLClient, owner_engine: AsyncEngine
 ) -> None:
@@ -82,17 +99,7 @@ async def test_an_engagement_deleted_behind_a_post_records_that_message_deleted_
     world: World, gql: GraphQLClient, owner_engine: AsyncEngine
 ) -> None:
     feed = await thread(world)
-    admin = await world.user(feed.org, Role.ADMIN)
-    async with owner_engine.connect() as connection:
-        engagement = await connection.scalar(
-            text("SELECT engagement_id FROM conversations WHERE id = :c"),
-            {"c": feed.conversation.id},
-        )
-    delete = gql.data(
-        DELETE_ENGAGEMENT,
-        {"input": {"id": to_global_id("Engagement", engagement)}},
-        token=admin.token,
-    )
+    delete = await _engagement_delete(world, gql, owner_engine, feed)
     async with _conversation_held(owner_engine, feed.conversation.id) as queued:
         await _queue(owner_engine, queued, post(gql, feed.client, feed.conversation, "late"))
         await _queue(owner_engine, queued, delete)
@@ -166,18 +173,8 @@ async def test_an_edit_queued_behind_its_engagements_delete_finds_the_message_go
     """The delete takes the conversation, then its messages; an edit that took its
     message first and then waited for the conversation deadlocked with it."""
     feed = await thread(world)
-    admin = await world.user(feed.org, Role.ADMIN)
     message = await post(gql, feed.staff, feed.conversation, "to edit")
-    async with owner_engine.connect() as connection:
-        engagement = await connection.scalar(
-            text("SELECT engagement_id FROM conversations WHERE id = :c"),
-            {"c": feed.conversation.id},
-        )
-    delete = gql.data(
-        DELETE_ENGAGEMENT,
-        {"input": {"id": to_global_id("Engagement", engagement)}},
-        token=admin.token,
-    )
+    delete = await _engagement_delete(world, gql, owner_engine, feed)
     edit = gql.data(EDIT, {"input": {"id": message, "content": "late"}}, token=feed.staff.token)
     async with _conversation_held(owner_engine, feed.conversation.id) as queued:
         await _queue(owner_engine, queued, delete)

@@ -189,3 +189,17 @@ def test_serve_on_the_embedded_server_stops_it_when_stopped(
     for server in left:
         server.kill()
     assert left == []
+
+
+def test_token_without_a_reachable_database_says_so_in_one_line() -> None:
+    unreachable = "postgresql://root@127.0.0.1:1/none"
+    done = subprocess.run(
+        [*server_command(), "token", "--email", "pat@freelance.test"],
+        env={**os.environ, "DATABASE_URL": unreachable, "JWT_SECRET": JWT_SECRET},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("error: the database could not be reached")
+    assert "Traceback" not in done.stderr

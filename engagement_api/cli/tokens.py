@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engagement_api.auth import mint_token
@@ -158,6 +159,9 @@ def print_token(
         subject = asyncio.run(_lookup(url, user_id, email, org))
     except UserLookupError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (OSError, SQLAlchemyError) as error:
+        print(f"error: the database could not be reached: {error}", file=sys.stderr)
         return 2
     print(mint_token(subject, settings, lifetime=lifetime))
     return 0

@@ -9,7 +9,8 @@ PostgreSQL, read by the real reader; the resolver hands them on unchanged.
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import asyncpg
@@ -27,6 +28,15 @@ async def _as_they_are(
     subscribers: Sequence[Subscriber], events: Sequence[OutboxEvent]
 ) -> Mapping[Subscriber, list[Any]]:
     return {subscriber: list(events) for subscriber in subscribers}
+
+
+@contextmanager
+def _subscribed(fanout: Fanout, conversation: uuid.UUID, newest: int) -> Iterator[Subscriber]:
+    subscriber = fanout.register(conversation, uuid.uuid4(), None, _as_they_are, newest)
+    try:
+        yield subscriber
+    finally:
+        fanout.unregister(subscriber)
 
 
 @pytest.fixture
@@ -79,7 +89,7 @@ async def test_every_row_arrives_once_and_in_order_whatever_the_announcements(
     fanout = Fanout(queue_size=100, concurrent_resolutions=2, reader=reader)
     conversation = uuid.uuid4()
     before = await _write(database_url, conversation, 1)
-    with fanout.subscription(conversation, uuid.uuid4(), None, _as_they_are, before[-1]) as sub:
+    with _subscribed(fanout, conversation, before[-1]) as sub:
         written: list[int] = []
         for count in batches:
             written += await _write(database_url, conversation, count)
@@ -98,7 +108,7 @@ async def test_announcements_of_other_conversations_deliver_nothing(
 ) -> None:
     fanout = Fanout(queue_size=4, concurrent_resolutions=1, reader=reader)
     followed, other = uuid.uuid4(), uuid.uuid4()
-    with fanout.subscription(followed, uuid.uuid4(), None, _as_they_are, 0) as subscriber:
+    with _subscribed(fanout, followed, 0) as subscriber:
         (position,) = await _write(database_url, other, 1)
         fanout.announce(Announcement(other, position))
         assert await _drain(subscriber) == []
@@ -109,24 +119,26 @@ async def test_a_full_queue_drops_its_events_and_closes_the_subscriber(
 ) -> None:
     fanout = Fanout(queue_size=2, concurrent_resolutions=1, reader=reader)
     conversation = uuid.uuid4()
-    with fanout.subscription(conversation, uuid.uuid4(), None, _as_they_are, 0) as slow:
+    with _subscribed(fanout, conversation, 0) as slow:
         positions = await _write(database_url, conversation, 4)
         fanout.announce(Announcement(conversation, positions[-1]))
         assert await slow.next() == FellBehind(queue_size=2)
         assert slow.closed
 
 
-def test_subscriptions_are_counted_per_viewer_and_unregistered_when_their_block_ends() -> None:
+def test_subscriptions_are_counted_per_viewer_until_unregistered_once() -> None:
     fanout = Fanout(
         queue_size=2, concurrent_resolutions=1, reader=OutboxReader("", connect_timeout=1)
     )
-    viewer = uuid.uuid4()
-    with (
-        fanout.subscription(uuid.uuid4(), viewer, None, _as_they_are, 0),
-        fanout.subscription(uuid.uuid4(), viewer, None, _as_they_are, 0),
-    ):
-        assert (fanout.count, fanout.subscriptions_of(viewer)) == (2, 2)
+    viewer, conversation = uuid.uuid4(), uuid.uuid4()
+    first, second = (fanout.register(conversation, viewer, None, _as_they_are, 0) for _ in range(2))
+    assert (fanout.count, fanout.subscriptions_of(viewer)) == (2, 2)
+    for _ in range(2):  # a second unregister changes nothing
+        fanout.unregister(first)
+        assert (fanout.count, fanout.subscriptions_of(viewer)) == (1, 1)
+    fanout.unregister(second)
     assert (fanout.count, fanout.started, fanout.subscriptions_of(viewer)) == (0, 2, 0)
+    assert fanout.conversations == []
 
 
 @given(conversation=st.uuids(), position=st.integers(0, 2**63 - 1))

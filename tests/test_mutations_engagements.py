@@ -1,6 +1,8 @@
 """createEngagement, updateEngagement, setEngagementStatus, deleteEngagement through the API,
 each checked in the database afterwards."""
 
+from typing import Any
+
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -9,7 +11,7 @@ from engagement_api.db.models import Conversation, Engagement, Message, Order, P
 from engagement_api.schema.ids import parse_global_id
 from tests.conftest import GraphQLClient
 from tests.factories import BASE_TIME, World
-from tests.mutations import cast, codes, count_where, error_fields, mutate, row_of
+from tests.mutations import Cast, cast, codes, count_where, error_fields, mutate, row_of
 
 ENGAGEMENT = "engagement { id name status closedAt updatedAt client { id } proposal { id } }"
 
@@ -74,18 +76,23 @@ async def test_creating_an_engagement_for_another_organizations_client_is_not_fo
     assert await count_where(owner_engine, Engagement, Engagement.client_id == stranger.id) == 0
 
 
+async def _create_for_client(gql: GraphQLClient, c: Cast, proposal: str) -> dict[str, Any]:
+    """createEngagement by STAFF for the cast's client, from `proposal`."""
+    return await mutate(
+        gql,
+        "createEngagement",
+        {"clientId": c.client.gid, "proposalId": proposal},
+        token=c.staff.token,
+        select=ENGAGEMENT,
+    )
+
+
 async def test_creating_an_engagement_from_a_proposal_links_the_proposal(
     world: World, gql: GraphQLClient, owner_engine: AsyncEngine
 ) -> None:
     c = await cast(world)
     proposal = await world.proposal(c.org, c.client, ProposalStatus.SENT)
-    payload = await mutate(
-        gql,
-        "createEngagement",
-        {"clientId": c.client.gid, "proposalId": proposal.gid},
-        token=c.staff.token,
-        select=ENGAGEMENT,
-    )
+    payload = await _create_for_client(gql, c, proposal.gid)
     assert payload["engagement"]["proposal"]["id"] == proposal.gid
     engagement_id = parse_global_id(payload["engagement"]["id"], "Engagement")
     stored = await row_of(owner_engine, Proposal, proposal.id)
@@ -98,13 +105,7 @@ async def test_creating_an_engagement_from_another_clients_proposal_is_invalid(
 ) -> None:
     c = await cast(world)
     proposal = await world.proposal(c.org, c.other_client)
-    payload = await mutate(
-        gql,
-        "createEngagement",
-        {"clientId": c.client.gid, "proposalId": proposal.gid},
-        token=c.staff.token,
-        select=ENGAGEMENT,
-    )
+    payload = await _create_for_client(gql, c, proposal.gid)
     assert (codes(payload), error_fields(payload)) == (["INVALID"], [["input", "proposalId"]])
     assert await count_where(owner_engine, Engagement, Engagement.proposal_id == proposal.id) == 0
 
@@ -114,13 +115,7 @@ async def test_creating_an_engagement_from_a_converted_proposal_is_invalid(
 ) -> None:
     c = await cast(world)
     proposal = await world.proposal(c.org, c.client, converted_engagement_id=c.engagement.id)
-    payload = await mutate(
-        gql,
-        "createEngagement",
-        {"clientId": c.client.gid, "proposalId": proposal.gid},
-        token=c.staff.token,
-        select=ENGAGEMENT,
-    )
+    payload = await _create_for_client(gql, c, proposal.gid)
     assert codes(payload) == ["INVALID"]
     assert await count_where(owner_engine, Engagement, Engagement.org_id == c.org.id) == 1
 
@@ -143,13 +138,7 @@ async def test_a_signed_proposal_stays_converted_after_its_engagement_is_deleted
         gql, "deleteEngagement", {"id": signed["engagement"]["id"]}, token=c.admin.token
     )
     assert (signed["errors"], deleted["errors"]) == ([], [])
-    payload = await mutate(
-        gql,
-        "createEngagement",
-        {"clientId": c.client.gid, "proposalId": proposal.gid},
-        token=c.staff.token,
-        select=ENGAGEMENT,
-    )
+    payload = await _create_for_client(gql, c, proposal.gid)
     assert (codes(payload), error_fields(payload)) == (["INVALID"], [["input", "proposalId"]])
     assert await count_where(owner_engine, Engagement, Engagement.proposal_id == proposal.id) == 0
     stored = await row_of(owner_engine, Proposal, proposal.id)

@@ -19,8 +19,7 @@ import asyncio
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,22 +154,6 @@ class Fanout:
             del self._per_viewer[subscriber.viewer_id]
         if not followed.subscribers:
             del self._followed[conversation_id]
-
-    @contextmanager
-    def subscription(
-        self,
-        conversation_id: uuid.UUID,
-        viewer_id: uuid.UUID,
-        owner: Any,
-        resolve: Resolver,
-        newest: int,
-    ) -> Iterator[Subscriber]:
-        """A subscriber registered for the block's duration."""
-        subscriber = self.register(conversation_id, viewer_id, owner, resolve, newest)
-        try:
-            yield subscriber
-        finally:
-            self.unregister(subscriber)
 
     def announce(self, announcement: Announcement) -> None:
         followed = self._followed.get(announcement.conversation_id)

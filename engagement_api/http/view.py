@@ -113,10 +113,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     def parse_json(self, data: str | bytes) -> object:
         """A GET request's `variables` or `extensions` parameter."""
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError as error:
-            raise malformed_json(error, "A query parameter (variables or extensions)") from None
+        return _loads(data, "A query parameter (variables or extensions)")
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
@@ -136,11 +133,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         media_type = (request.content_type or "").partition(";")[0].strip().lower()
         if media_type != ACCEPTED_MEDIA_TYPE:
             raise unsupported_media_type(request.content_type)
-        try:
-            decoded = orjson.loads(await request.get_body())
-        except orjson.JSONDecodeError as error:
-            raise malformed_json(error, "The request body") from None
-        data = check_request_object(decoded)
+        data = check_request_object(_loads(await request.get_body(), "The request body"))
         return GraphQLRequestData(
             query=data.get("query"),
             variables=data.get("variables"),
@@ -291,3 +284,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+
+def _loads(data: str | bytes, what: str) -> object:
+    """`data` decoded as `decode_json` does; MALFORMED_JSON naming `what` if it is not JSON."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise malformed_json(error, what) from None

@@ -93,8 +93,7 @@ async def open_message_feed(
         raise ServiceUnavailableError("The live feed is not available.")
     conversation, viewer = await _authorize(context, conversation_id)
     fanout = broadcaster.fanout
-    if fanout.subscriptions_of(viewer.user_id) >= context.settings.max_subscriptions_per_viewer:
-        raise SubscriptionLimitError(limit=context.settings.max_subscriptions_per_viewer)
+    _check_viewers_cap(context, fanout, viewer)  # before the outbox's small pool is used
     try:
         cursors = await event_cursor.cursors_of(fanout.reader)  # events need it from now
         start = None if after is None else cursors.decode(after, conversation)
@@ -106,9 +105,7 @@ async def open_message_feed(
     except Exception as error:
         logger.warning("could not read the outbox to start a subscription", exc_info=True)
         raise ServiceUnavailableError() from error
-    limit = context.settings.max_subscriptions_per_viewer
-    if fanout.subscriptions_of(viewer.user_id) >= limit:  # again: no await from here on
-        raise SubscriptionLimitError(limit=limit)
+    _check_viewers_cap(context, fanout, viewer)  # again, with no await from here on
     owner = FeedOwner(context, initially_staff=not viewer.is_client)
     subscriber = fanout.register(
         conversation, viewer.user_id, owner, event_audience.resolve, newest
@@ -116,6 +113,12 @@ async def open_message_feed(
     feed = _feed(context, fanout, subscriber, newest if start is None else start)
     weakref.finalize(feed, fanout.unregister, subscriber)  # a feed dropped before it started
     return feed
+
+
+def _check_viewers_cap(context: RequestContext, fanout: Fanout, viewer: Scope) -> None:
+    limit = context.settings.max_subscriptions_per_viewer
+    if fanout.subscriptions_of(viewer.user_id) >= limit:
+        raise SubscriptionLimitError(limit=limit)
 
 
 async def _authorize(context: RequestContext, conversation_id: str) -> tuple[uuid.UUID, Scope]:

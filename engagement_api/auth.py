@@ -46,13 +46,23 @@ def bearer_token(authorization: str | None) -> str | None:
 
 def verify_token(token: str, settings: Settings) -> uuid.UUID:
     """The user id (`sub`) of a valid token; AuthenticationError otherwise."""
+    return _verify(token, settings).user_id
+
+
+def token_valid_until(token: str, settings: Settings) -> float:
+    """When a valid token stops verifying (epoch seconds: `exp` and the leeway);
+    AuthenticationError if it does not verify now."""
+    return _verify(token, settings).valid_until
+
+
+def _verify(token: str, settings: Settings) -> "_Verified":
     key = settings.jwt_public_key if settings.jwt_algorithm == "RS256" else settings.jwt_secret
     if not key:
         raise AuthenticationError("Token verification is not configured.")
     checks = (token, key, settings.jwt_algorithm, settings.jwt_issuer, settings.jwt_audience)
     known = _verified.get(checks)
     if known is not None and time.time() <= known.valid_until:
-        return known.user_id
+        return known
     try:
         claims = jwt.decode(
             token,
@@ -70,8 +80,9 @@ def verify_token(token: str, settings: Settings) -> uuid.UUID:
         raise AuthenticationError("The token has expired.") from error
     except (jwt.InvalidTokenError, ValueError) as error:
         raise AuthenticationError("The token is invalid.") from error
-    _remember(checks, _Verified(user_id, float(claims["exp"]) + settings.jwt_leeway_seconds))
-    return user_id
+    verified = _Verified(user_id, float(claims["exp"]) + settings.jwt_leeway_seconds)
+    _remember(checks, verified)
+    return verified
 
 
 def _check_numeric_dates(claims: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from engagement_api.auth import AuthenticationError, verify_token
+from engagement_api.auth import AuthenticationError, token_valid_until, verify_token
 from engagement_api.db.enums import Role
 from engagement_api.db.scope import Scope
 from engagement_api.db.session import DatabaseSession
@@ -152,13 +152,17 @@ class RequestContext:
 
     def token_is_valid(self) -> bool:
         """Whether the operation's token still verifies (signature, expiry): no database."""
+        return self.token_valid_until() is not None
+
+    def token_valid_until(self) -> float | None:
+        """When the operation's token stops verifying (epoch seconds); None if it does not
+        verify now."""
         if self._token is None or self._authentication_error is not None:
-            return False
+            return None
         try:
-            verify_token(self._token, self.settings)
+            return token_valid_until(self._token, self.settings)
         except AuthenticationError:
-            return False
-        return True
+            return None
 
     def primed_scope(
         self, viewer: Viewer, primed: dict[type[Any], dict[Any, Any]]

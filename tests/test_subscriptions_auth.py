@@ -1,16 +1,20 @@
 """Who may follow a conversation: credentials from `connection_init` or the upgrade
 request, and the conversation's visibility, checked when the subscription starts."""
 
+import time
 import uuid
+from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engagement_api.auth import mint_token
 from engagement_api.db.enums import Role
 from engagement_api.db.models import User
-from tests.conftest import GraphQLClient, RunningServer
+from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
 from tests.factories import World
 from tests.live_feed import post, thread
 from tests.ws_client import (
@@ -115,6 +119,37 @@ async def test_subscription_ends_unauthenticated_when_its_viewer_is_gone(
         await post(gql, feed.staff, feed.conversation, "after the departure")
         ending = await ws.next(operation)
         completion = await ws.next(operation)
+    assert ending["payload"]["data"] is None
+    assert ending["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert completion == {"id": operation, "type": "complete"}
+
+
+@pytest.fixture(scope="module")
+def no_leeway(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    log = tmp_path_factory.mktemp("no_leeway") / "server.log"
+    running = start_server(database_url, str(log), JWT_LEEWAY_SECONDS="0")
+    yield running
+    stop_server(running)
+
+
+async def test_an_idle_subscription_ends_unauthenticated_when_its_token_expires(
+    world: World, no_leeway: RunningServer
+) -> None:
+    """No event is needed: a subscription never outlives its token."""
+    feed = await thread(world)
+    lifetime = timedelta(seconds=3)
+    token = mint_token(feed.client.id, world.settings, lifetime=lifetime)
+    expiry = int(time.time() + lifetime.total_seconds())  # `exp` is in whole seconds
+    before = await subscriptions_started(no_leeway.url)
+    async with GraphQLWebSocket.open(no_leeway.graphql_url, token=token) as ws:
+        operation = await ws.feed(feed.conversation.gid)
+        await wait_until_subscribed(no_leeway.url, before + 1)
+        ending = await ws.next(operation)
+        ended_at = time.time()
+        completion = await ws.next(operation)
+    assert ended_at >= expiry
     assert ending["payload"]["data"] is None
     assert ending["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert completion == {"id": operation, "type": "complete"}

@@ -141,3 +141,24 @@ async def test_viewer_demoted_to_client_stops_receiving_internal_events(
         await _delete(gql, author.token, public_id)
         first = await ws.event(operation)
     assert (first["kind"], first["messageId"]) == ("DELETED", public_id)
+
+
+async def test_a_viewer_who_no_longer_sees_the_conversation_is_told_at_the_next_event(
+    world: World, server: RunningServer, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    """A staff member demoted to CLIENT is not the engagement's client: the conversation
+    is no longer theirs, and their subscription ends instead of going silent."""
+    feed = await thread(world)
+    demoted = await world.user(feed.org, Role.STAFF)
+    async with GraphQLWebSocket.open(server.graphql_url, token=demoted.token) as ws:
+        operation = await _following(server, ws, feed)
+        async with owner_engine.begin() as connection:
+            await connection.execute(
+                update(User).where(User.id == demoted.id).values(role=Role.CLIENT)
+            )
+        await post(gql, feed.staff, feed.conversation, "not for the demoted")
+        ending = await ws.next(operation)
+        completion = await ws.next(operation)
+    assert ending["payload"]["data"] is None
+    assert [e["extensions"]["code"] for e in ending["payload"]["errors"]] == ["NOT_FOUND"]
+    assert completion == {"id": operation, "type": "complete"}

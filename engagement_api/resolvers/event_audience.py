@@ -9,6 +9,8 @@ its selection resolves from those rows without a connection of its own.
 
 Each subscriber's viewer is checked again on every batch, as any read would: its token
 must still verify, and its user must still exist (its current role decides its audience).
+An audience that no longer sees the conversation (deleted, or no longer its viewer's)
+receives what it may of the batch (a cascade's DELETED events), then the end.
 """
 
 import uuid
@@ -31,6 +33,11 @@ from engagement_api.loaders import (
 from engagement_api.resolvers import event_cursor
 
 Primed = dict[type[Any], dict[Any, Any]]
+
+
+class ConversationGoneError(ClientError):
+    code = "NOT_FOUND"
+    default_message = "The conversation was deleted, or is no longer visible to you."
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +79,13 @@ class AudienceEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class AudienceBatch:
+    events: list[AudienceEvent]
+    conversation_gone: bool
+    """The audience no longer sees the conversation: its subscriptions end after `events`."""
+
+
+@dataclass(frozen=True, slots=True)
 class Personal:
     """An audience's event for one subscriber (its viewer as of this batch)."""
 
@@ -104,7 +118,7 @@ async def resolve(
     # A staff member sees every user of the organization: the best representative.
     pending.sort(key=lambda s: not _owner(s).initially_staff)
     audiences: dict[tuple[str, uuid.UUID], list[tuple[Subscriber, Viewer]]] = {}
-    shared: dict[tuple[str, uuid.UUID], list[AudienceEvent]] = {}
+    shared: dict[tuple[str, uuid.UUID], AudienceBatch] = {}
     while pending:
         representative = pending[0]
         context = _owner(representative).context.fresh_scope()
@@ -131,8 +145,11 @@ async def resolve(
     for key, members in audiences.items():
         if key not in shared:
             shared[key] = await _as_member(members[0][0], events)
+        batch = shared[key]
         for subscriber, viewer in members:
-            result[subscriber] = [Personal(item, viewer) for item in shared[key]]
+            result[subscriber] = [Personal(item, viewer) for item in batch.events]
+            if batch.conversation_gone:
+                result[subscriber].append(ConversationGoneError())
     return result
 
 
@@ -147,13 +164,13 @@ def _owner(subscriber: Subscriber) -> FeedOwner:
     return owner
 
 
-async def _as_member(member: Subscriber, events: Sequence[OutboxEvent]) -> list[AudienceEvent]:
+async def _as_member(member: Subscriber, events: Sequence[OutboxEvent]) -> AudienceBatch:
     context = _owner(member).context.fresh_scope()
     try:
         viewer = await context.viewer()
         return await _for_audience(context, viewer.scope, events)
     except UnauthenticatedError:
-        return []
+        return AudienceBatch([], conversation_gone=False)
     finally:
         await _close(context)
 
@@ -165,10 +182,10 @@ async def _close(context: RequestContext) -> None:
 
 async def _for_audience(
     context: RequestContext, scope: Scope, events: Sequence[OutboxEvent]
-) -> list[AudienceEvent]:
+) -> AudienceBatch:
     """The events this audience receives, with the rows their selections read."""
     if not events:
-        return []
+        return AudienceBatch([], conversation_gone=False)
     conversation_id = events[0].conversation_id
     conversation = await context.loader(ConversationByIdLoader).load(conversation_id)
     wanted = [
@@ -200,4 +217,4 @@ async def _for_audience(
                 continue
         cursor = cursors.encode(conversation_id, event.position)
         resolved.append(AudienceEvent(event, row, primed, cursor))
-    return resolved
+    return AudienceBatch(resolved, conversation_gone=conversation is None)

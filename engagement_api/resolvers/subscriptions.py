@@ -10,6 +10,7 @@ at or below the last position sent is skipped.
 
 import asyncio
 import logging
+import time
 import uuid
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -202,12 +203,17 @@ async def _live(
     context: RequestContext, subscriber: Subscriber, gate: asyncio.Semaphore, last: int
 ) -> AsyncIterator[FeedItem]:
     while True:
-        delivery = await subscriber.next()
+        try:
+            async with asyncio.timeout(_until_the_token_expires(context)):
+                delivery = await subscriber.next()
+        except TimeoutError:  # idle until then: the end it would get with the next event
+            yield UnauthenticatedError("The token is no longer valid.")
+            return
         if isinstance(delivery, FellBehind):
             logger.warning("closing a subscriber that fell %d events behind", delivery.queue_size)
             yield SubscriberTooSlowError(queueSize=delivery.queue_size)
             return
-        if isinstance(delivery, ClientError):  # the token expired, or the user is gone
+        if isinstance(delivery, ClientError):  # the token expired, the user or conversation gone
             yield delivery
             return
         if not isinstance(delivery, Personal) or delivery.position <= last:
@@ -215,6 +221,11 @@ async def _live(
         last = delivery.position
         async with EventScope(partial(_event_context, context, delivery), gate) as scope:
             yield _visible(context, delivery, scope)
+
+
+def _until_the_token_expires(context: RequestContext) -> float:
+    valid_until = context.token_valid_until()
+    return 0.0 if valid_until is None else max(0.0, valid_until - time.time())
 
 
 def _event_context(context: RequestContext, delivery: Personal) -> RequestContext:

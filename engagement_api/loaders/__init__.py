@@ -1,5 +1,6 @@
 """DataLoaders, named by what they load and by which key; all on `base.Loader`."""
 
+from engagement_api.loaders.base import ByIdLoader
 from engagement_api.loaders.conversations import (
     ConversationByIdLoader,
     ConversationsByEngagementIdLoader,
@@ -22,7 +23,21 @@ from engagement_api.loaders.services import (
 )
 from engagement_api.loaders.users import UserByIdLoader
 
+BY_ID: dict[str, type[ByIdLoader]] = {
+    "Conversation": ConversationByIdLoader,
+    "Engagement": EngagementByIdLoader,
+    "Message": MessageByIdLoader,
+    "Order": OrderByIdLoader,
+    "Organization": OrganizationByIdLoader,
+    "Project": ProjectByIdLoader,
+    "Proposal": ProposalByIdLoader,
+    "Service": ServiceByIdLoader,
+    "User": UserByIdLoader,
+}
+"""The loader of each node type's rows by id, as the viewer may see them."""
+
 __all__ = [
+    "BY_ID",
     "ConversationByIdLoader",
     "ConversationsByEngagementIdLoader",
     "EngagementByIdLoader",

@@ -74,7 +74,7 @@ class ConversationMutations:
     ) -> ConversationPayload:
         return await start_conversation(info, input)
 
-    @mutation_field(ConversationPayload, IsStaff)
+    @mutation_field(ConversationPayload, IsStaff, model=SetConversationStatus)
     async def set_conversation_status(
         self, info: strawberry.Info, input: SetConversationStatusInput
     ) -> ConversationPayload:

@@ -83,25 +83,27 @@ class EngagementPayload:
 
 @strawberry.type
 class EngagementMutations:
-    @mutation_field(EngagementPayload, IsStaff)
+    @mutation_field(EngagementPayload, IsStaff, model=CreateEngagement)
     async def create_engagement(
         self, info: strawberry.Info, input: CreateEngagementInput
     ) -> EngagementPayload:
         return await create_engagement(info, input)
 
-    @mutation_field(EngagementPayload, IsStaff)
+    @mutation_field(EngagementPayload, IsStaff, model=UpdateEngagement)
     async def update_engagement(
         self, info: strawberry.Info, input: UpdateEngagementInput
     ) -> EngagementPayload:
         return await update_engagement(info, input)
 
-    @mutation_field(EngagementPayload, IsStaff)
+    @mutation_field(EngagementPayload, IsStaff, model=SetEngagementStatus)
     async def set_engagement_status(
         self, info: strawberry.Info, input: SetEngagementStatusInput
     ) -> EngagementPayload:
         return await set_engagement_status(info, input)
 
-    @mutation_field(DeletePayload, IsAdmin, "A hard delete; its orders stay, unlinked.")
+    @mutation_field(
+        DeletePayload, IsAdmin, "A hard delete; its orders stay, unlinked.", model=DeleteEngagement
+    )
     async def delete_engagement(self, info: strawberry.Info, input: DeleteInput) -> DeletePayload:
         return await delete_engagement(info, input)
 

@@ -104,31 +104,33 @@ class ProjectPayload:
 
 @strawberry.type
 class ProjectMutations:
-    @mutation_field(ProjectPayload, IsStaff)
+    @mutation_field(ProjectPayload, IsStaff, model=CreateProject)
     async def create_project(
         self, info: strawberry.Info, input: CreateProjectInput
     ) -> ProjectPayload:
         return await create_project(info, input)
 
-    @mutation_field(ProjectPayload, IsStaff)
+    @mutation_field(ProjectPayload, IsStaff, model=UpdateProject)
     async def update_project(
         self, info: strawberry.Info, input: UpdateProjectInput
     ) -> ProjectPayload:
         return await update_project(info, input)
 
-    @mutation_field(ProjectPayload, IsStaff)
+    @mutation_field(ProjectPayload, IsStaff, model=SetProjectStatus)
     async def set_project_status(
         self, info: strawberry.Info, input: SetProjectStatusInput
     ) -> ProjectPayload:
         return await set_project_status(info, input)
 
-    @mutation_field(ProjectPayload, IsStaff)
+    @mutation_field(ProjectPayload, IsStaff, model=SetProjectPhase)
     async def set_project_phase(
         self, info: strawberry.Info, input: SetProjectPhaseInput
     ) -> ProjectPayload:
         return await set_project_phase(info, input)
 
-    @mutation_field(DeletePayload, IsStaff, "A soft delete: the project leaves every read.")
+    @mutation_field(
+        DeletePayload, IsStaff, "A soft delete: the project leaves every read.", model=DeleteProject
+    )
     async def delete_project(self, info: strawberry.Info, input: DeleteInput) -> DeletePayload:
         return await delete_project(info, input)
 

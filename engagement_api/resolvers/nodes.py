@@ -23,17 +23,18 @@ def _node_types() -> dict[str, tuple[type[ByIdLoader], Callable[[Any], Any]]]:
     from engagement_api.schema.types.service import Service
     from engagement_api.schema.types.user import User
 
-    return {
-        "Conversation": (loaders.ConversationByIdLoader, Conversation.from_row),
-        "Engagement": (loaders.EngagementByIdLoader, Engagement.from_row),
-        "Message": (loaders.MessageByIdLoader, Message.from_row),
-        "Order": (loaders.OrderByIdLoader, Order.from_row),
-        "Organization": (loaders.OrganizationByIdLoader, Organization.from_row),
-        "Project": (loaders.ProjectByIdLoader, Project.from_row),
-        "Proposal": (loaders.ProposalByIdLoader, Proposal.from_row),
-        "Service": (loaders.ServiceByIdLoader, Service.from_row),
-        "User": (loaders.UserByIdLoader, User.from_row),
+    types: dict[str, Any] = {
+        "Conversation": Conversation,
+        "Engagement": Engagement,
+        "Message": Message,
+        "Order": Order,
+        "Organization": Organization,
+        "Project": Project,
+        "Proposal": Proposal,
+        "Service": Service,
+        "User": User,
     }
+    return {name: (loaders.BY_ID[name], kind.from_row) for name, kind in types.items()}
 
 
 _NODE_TYPES: dict[str, tuple[type[ByIdLoader], Callable[[Any], Any]]] = {}

@@ -1,6 +1,7 @@
 """Reusable field types of the input models: trimming, limits, global IDs (domain rules §4)."""
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -54,17 +55,22 @@ def _http_url(value: str) -> str:
     return value
 
 
-def global_id(type_name: str) -> PlainValidator:
-    """A global ID of `type_name`, decoded to its uuid; `NOT_FOUND` when malformed or of
+@dataclass(frozen=True, slots=True)
+class GlobalIdOf:
+    """Decodes a global ID of `type_name` to its uuid; `NOT_FOUND` when malformed or of
     another type (the same answer as for an id that does not exist)."""
 
-    def parse(value: object) -> uuid.UUID:
-        row_id = parse_global_id(value, type_name) if isinstance(value, str) else None
+    type_name: str
+
+    def __call__(self, value: object) -> uuid.UUID:
+        row_id = parse_global_id(value, self.type_name) if isinstance(value, str) else None
         if row_id is None:
-            raise PydanticCustomError(NOT_FOUND, not_found_message(type_name))
+            raise PydanticCustomError(NOT_FOUND, not_found_message(self.type_name))
         return row_id
 
-    return PlainValidator(parse)
+
+def global_id(type_name: str) -> PlainValidator:
+    return PlainValidator(GlobalIdOf(type_name))
 
 
 Name = Annotated[

@@ -14,13 +14,17 @@ def to_global_id(type_name: str, row_id: uuid.UUID) -> str:
 
 
 def from_global_id(value: str) -> tuple[str, uuid.UUID] | None:
-    """(type name, uuid) of a well-formed global ID; None for anything else."""
+    """(type name, uuid) of a global ID exactly as `to_global_id` writes it; None for
+    anything else. The decoders are lenient (characters outside the alphabet skipped, any
+    case or spelling of a uuid), and one object has one id: a client caching by id must
+    never hold it twice."""
     try:
         padded = value + "=" * (-len(value) % 4)
         type_name, _, raw_id = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        return type_name, uuid.UUID(raw_id)
+        row_id = uuid.UUID(raw_id)
     except (binascii.Error, UnicodeError, ValueError):
         return None
+    return (type_name, row_id) if to_global_id(type_name, row_id) == value else None
 
 
 def parse_global_id(value: str, *type_names: str) -> uuid.UUID | None:

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engagement_api.db.enums import Role
+from engagement_api.mutations.validation.fields import NEVER_SHOWN
 from tests.conftest import RunningServer
 from tests.factories import World
 
@@ -28,7 +29,10 @@ BOUNDED = settings(
 WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
 WHITE_SPACE += "\u2028\u2029\u202f\u205f\u3000"
 """Unicode's White_Space characters: what input trimming removes (Python's str.strip()
-also removes U+001C..U+001F, which are not White_Space)."""
+also removes U+001C..U+001F, which are not White_Space), with the characters Unicode says
+are never displayed (`NEVER_SHOWN`, Default_Ignorable_Code_Point)."""
+TRIMMED = WHITE_SPACE + NEVER_SHOWN
+BLANK_LOOKING = st.text(alphabet=st.sampled_from(" \u200b\u200d\u2060\ufeff\u3164x"), max_size=8)
 
 
 # Against the server ---------------------------------------------------------------------
@@ -128,9 +132,16 @@ def _count(http: httpx.Client, thread: dict[str, str]) -> int:
     return int(body["data"]["conversation"]["messages"]["totalCount"])
 
 
+def test_the_characters_never_shown_include_the_zero_width_ones() -> None:
+    assert {"\u200b", "\u200d", "\u2060", "\ufeff", "\U000e0020"} <= set(NEVER_SHOWN)
+    assert not set(NEVER_SHOWN) & set(WHITE_SPACE + "xX0 ")
+
+
 @BOUNDED
 @given(
-    content=st.one_of(st.text(max_size=300), st.sampled_from(["a\x00b", " x" * 10_001])),
+    content=st.one_of(
+        st.text(max_size=300), BLANK_LOOKING, st.sampled_from(["a\x00b", " x" * 10_001])
+    ),
     files=st.none() | st.lists(attachments, max_size=3),
 )
 def test_any_message_input_is_posted_as_validated_or_refused_with_nothing_written(
@@ -143,7 +154,7 @@ def test_any_message_input_is_posted_as_validated_or_refused_with_nothing_writte
     body = call(client, thread["token"], POST, {"input": message_input})
     payload = body["data"]["postMessage"] if body.get("data") else None
     if payload is not None and not payload["errors"]:
-        assert payload["message"]["content"] == content.strip(WHITE_SPACE)
+        assert payload["message"]["content"] == content.strip(TRIMMED) != ""
         assert all(file["size"] >= 0 and _a_place(file["url"]) for file in files or [])
         assert _count(client, thread) == before + 1
     else:

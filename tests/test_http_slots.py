@@ -3,6 +3,8 @@
 import asyncio
 from typing import Any
 
+from starlette.types import Message
+
 from engagement_api.http.slots import HttpSlotsMiddleware
 
 
@@ -25,16 +27,20 @@ def http(path: str) -> dict[str, Any]:
     return {"type": "http", "path": path}
 
 
-async def _nothing() -> None:
-    return None
+async def _receive_nothing() -> Message:
+    raise AssertionError("these apps never read a request body")
+
+
+async def _send_nowhere(message: Message) -> None:
+    raise AssertionError("this app never sends")
 
 
 async def test_second_graphql_request_waits_for_the_only_slot() -> None:
     gate = Gate()
     app = HttpSlotsMiddleware(gate, slots=1)
-    first = asyncio.create_task(app(http("/graphql"), _nothing, _nothing))
+    first = asyncio.create_task(app(http("/graphql"), _receive_nothing, _send_nowhere))
     await gate.arrived.wait()
-    second = asyncio.create_task(app(http("/graphql"), _nothing, _nothing))
+    second = asyncio.create_task(app(http("/graphql"), _receive_nothing, _send_nowhere))
     await asyncio.sleep(0)  # let the second request reach the slot
     assert gate.entered == ["/graphql"]
     gate.release.set()
@@ -45,9 +51,9 @@ async def test_second_graphql_request_waits_for_the_only_slot() -> None:
 async def test_health_check_is_answered_while_every_slot_is_busy() -> None:
     gate = Gate()
     app = HttpSlotsMiddleware(gate, slots=1)
-    busy = asyncio.create_task(app(http("/graphql"), _nothing, _nothing))
+    busy = asyncio.create_task(app(http("/graphql"), _receive_nothing, _send_nowhere))
     await gate.arrived.wait()
-    await app(http("/healthz"), _nothing, _nothing)
+    await app(http("/healthz"), _receive_nothing, _send_nowhere)
     assert gate.entered == ["/graphql", "/healthz"]
     gate.release.set()
     await busy
@@ -76,9 +82,9 @@ async def _discard(message: Any) -> None:
 async def test_slot_is_freed_when_the_response_starts() -> None:
     streamer = Streamer()
     app = HttpSlotsMiddleware(streamer, slots=1)
-    slow_reader = asyncio.create_task(app(http("/graphql"), _nothing, _discard))
+    slow_reader = asyncio.create_task(app(http("/graphql"), _receive_nothing, _discard))
     await streamer.first_started.wait()
-    second = asyncio.create_task(app(http("/graphql"), _nothing, _discard))
+    second = asyncio.create_task(app(http("/graphql"), _receive_nothing, _discard))
     await asyncio.sleep(0)  # let the second request take the slot
     assert streamer.started == 2
     streamer.release.set()
@@ -116,10 +122,11 @@ async def _first_response_while(waiting: int, shed_over: int) -> list[Any]:
     async def record(message: Any) -> None:
         messages.append(message)
 
-    first = asyncio.create_task(app(http("/graphql"), _nothing, record))
+    first = asyncio.create_task(app(http("/graphql"), _receive_nothing, record))
     await responder.first_arrived.wait()
     others = [
-        asyncio.create_task(app(http("/graphql"), _nothing, _discard)) for _ in range(waiting)
+        asyncio.create_task(app(http("/graphql"), _receive_nothing, _discard))
+        for _ in range(waiting)
     ]
     await asyncio.sleep(0)  # let them queue for the slot
     assert app.waiting == waiting
@@ -155,6 +162,6 @@ async def test_an_overloaded_worker_closes_one_response_connection_in_every_slot
         async def record(message: Any, into: list[Any] = messages) -> None:
             into.append(message)
 
-        await app(http("/graphql"), _nothing, record)
+        await app(http("/graphql"), _receive_nothing, record)
         closed.append(closes_connection(messages))
     assert closed == [True, False, False, True, False, False, True]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Select
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
 
 from engagement_api import loaders  # noqa: F401  (registers every by-id loader)
 from engagement_api.db import queries
@@ -28,13 +29,21 @@ SPECS = [
     queries.MESSAGES_OF_CONVERSATION,
 ]
 
+LOADERS: list[type[ByIdLoader]] = sorted(
+    set(ByIdLoader._by_model.values()), key=lambda cls: cls.__name__
+)
+
+
+def _dialect() -> Dialect:
+    return postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves it unannotated
+
 
 def _sql(statement: Select[object]) -> str:
-    return str(statement.compile(dialect=postgresql.dialect()))
+    return str(statement.compile(dialect=_dialect()))
 
 
 def _tenant_filters(statement: Select[object]) -> int:
-    compiled = statement.compile(dialect=postgresql.dialect())
+    compiled = statement.compile(dialect=_dialect())
     names = [name for name, value in compiled.params.items() if value == ORG]
     return sum(_sql(statement).count(f"%({name})s") for name in names)
 
@@ -56,9 +65,7 @@ def test_every_sub_select_of_a_page_statement_filters_on_the_organization(
 
 
 @pytest.mark.parametrize("scope", SCOPES, ids=lambda scope: scope.role.name)
-@pytest.mark.parametrize(
-    "loader", sorted(set(ByIdLoader._by_model.values()), key=lambda cls: cls.__name__)
-)
+@pytest.mark.parametrize("loader", LOADERS)
 def test_every_by_id_batch_filters_on_the_organization(
     loader: type[ByIdLoader], scope: Scope
 ) -> None:

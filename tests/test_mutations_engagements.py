@@ -29,9 +29,9 @@ async def test_staff_creates_an_engagement_for_a_client(
     )
     assert payload["errors"] == []
     assert payload["engagement"]["client"]["id"] == c.client.gid
-    row = await row_of(
-        owner_engine, Engagement, parse_global_id(payload["engagement"]["id"], "Engagement")
-    )
+    engagement_id = parse_global_id(payload["engagement"]["id"], "Engagement")
+    assert engagement_id is not None
+    row = await row_of(owner_engine, Engagement, engagement_id)
     assert row is not None
     assert (row.org_id, row.client_id, row.name, row.status, row.closed_at) == (
         c.org.id,

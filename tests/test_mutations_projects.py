@@ -32,7 +32,9 @@ async def test_staff_creates_a_project_in_kickoff_by_default(
         select=PROJECT,
     )
     assert payload["project"]["service"]["id"] == service.gid
-    row = await stored(owner_engine, Project, parse_global_id(payload["project"]["id"], "Project"))
+    project_id = parse_global_id(payload["project"]["id"], "Project")
+    assert project_id is not None
+    row = await stored(owner_engine, Project, project_id)
     assert (row.engagement_id, row.org_id, row.name, row.description) == (
         c.engagement.id,
         c.org.id,
@@ -57,7 +59,9 @@ async def test_a_project_is_created_in_the_phase_asked_for(
         token=c.staff.token,
         select=PROJECT,
     )
-    row = await stored(owner_engine, Project, parse_global_id(payload["project"]["id"], "Project"))
+    project_id = parse_global_id(payload["project"]["id"], "Project")
+    assert project_id is not None
+    row = await stored(owner_engine, Project, project_id)
     assert row.phase is ProjectPhase.TESTING
 
 

@@ -32,6 +32,7 @@ def test_a_total_asked_by_one_window_is_counted_for_the_merged_one() -> None:
 
 def test_a_narrowed_page_has_the_rows_and_total_its_own_window_asks_for() -> None:
     rows: list[Any] = [("newest",), ("second",), ("third",)]
+    newest: list[Any] = [("newest",)]
     page = PageRows(rows=rows, total=40, has_other_side=False)
-    assert narrowed(page, NEWEST) == PageRows(rows=[("newest",)], total=0)
+    assert narrowed(page, NEWEST) == PageRows(rows=newest, total=0)
     assert narrowed(page, LAST_TEN) is page

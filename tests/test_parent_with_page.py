@@ -105,6 +105,7 @@ async def test_a_conversation_the_viewer_may_not_see_is_null_with_no_page(
 ) -> None:
     _, _, conversation = await _thread(world)
     other_client = await world.user(await world.organization(), Role.CLIENT)
+    assert conversation.org_id is not None
     own_org_client = await world.user(
         Made(id=conversation.org_id, gid="", org_id=conversation.org_id), Role.CLIENT
     )

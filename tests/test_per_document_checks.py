@@ -7,7 +7,7 @@ server, however the requests with one document follow each other."""
 from typing import Any
 
 import httpx
-from graphql import parse
+from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -50,12 +50,13 @@ def fresh_cost(document: str, values: dict[str, Any]) -> int:
     )
     parsed = parse(document)
     estimator.fragments = {
-        definition.name.value: definition  # type: ignore[attr-defined]
+        definition.name.value: definition
         for definition in parsed.definitions
-        if definition.kind == "fragment_definition"
+        if isinstance(definition, FragmentDefinitionNode)
     }
     operation = parsed.definitions[0]
-    return estimator.operation(operation)  # type: ignore[arg-type]
+    assert isinstance(operation, OperationDefinitionNode)
+    return estimator.operation(operation)
 
 
 @settings(

@@ -6,12 +6,13 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from sqlalchemy import Select, bindparam, column, func, select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
 
 from engagement_api import loaders  # noqa: F401  (registers every by-id loader)
 from engagement_api.db import queries
@@ -142,7 +143,9 @@ def test_a_list_expanded_into_in_cannot_be_prepared() -> None:
     ("setting", "expected"), [(None, "force_generic_plan"), ("auto", "auto")], ids=str
 )
 async def test_the_app_connections_use_the_configured_plan_cache_mode(
-    database_url: str, setting: str | None, expected: str
+    database_url: str,
+    setting: Literal["auto", "force_generic_plan", "force_custom_plan"] | None,
+    expected: str,
 ) -> None:
     settings = Settings() if setting is None else Settings(db_plan_cache_mode=setting)
     engine = create_engine(database_url, EngineOptions.from_settings(settings))
@@ -152,7 +155,14 @@ async def test_the_app_connections_use_the_configured_plan_cache_mode(
         await session.close(commit=False)
     finally:
         await engine.dispose()
-    assert rows == [(expected,)]
+    assert [tuple(row) for row in rows] == [(expected,)]
+
+
+def _checked_out(engine: AsyncEngine) -> int:
+    """The connections the engine's pool has lent out (a bounded pool: a QueuePool)."""
+    pool = engine.sync_engine.pool
+    assert isinstance(pool, QueuePool)
+    return pool.checkedout()
 
 
 async def test_a_request_cancelled_while_opening_its_transaction_gives_its_connection_back(
@@ -168,7 +178,7 @@ async def test_a_request_cancelled_while_opening_its_transaction_gives_its_conne
             with contextlib.suppress(asyncio.CancelledError):
                 await opening
             await session.close(commit=False)
-            assert engine.sync_engine.pool.checkedout() == 0, f"after {turns} turns"
+            assert _checked_out(engine) == 0, f"after {turns} turns"
         session = DatabaseSession(engine)  # and the pool still serves a working connection
         assert await session.open_for_viewer(thread.staff.id) is not None
         await session.close(commit=False)

@@ -148,7 +148,7 @@ def test_any_message_input_is_posted_as_validated_or_refused_with_nothing_writte
     client: httpx.Client, thread: dict[str, str], content: str, files: list[Any] | None
 ) -> None:
     before = _count(client, thread)
-    message_input = {"conversationId": thread["conversation"], "content": content}
+    message_input: dict[str, Any] = {"conversationId": thread["conversation"], "content": content}
     if files is not None:
         message_input["attachments"] = files
     body = call(client, thread["token"], POST, {"input": message_input})

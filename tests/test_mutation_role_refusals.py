@@ -130,7 +130,7 @@ async def test_a_refused_role_is_not_found_for_what_the_viewer_cannot_see_and_fo
                     for (field, type_name), kind in zip(mutation.ids, kinds, strict=True)
                 }
                 payload = await mutate(gql, mutation.name, {**ids, **mutation.rest}, token=token)
-                expected = ["FORBIDDEN"], [None]
+                expected: tuple[list[str], list[list[str] | None]] = ["FORBIDDEN"], [None]
                 for field, type_name in mutation.ids:
                     if not await _visible(gql, token, ids[field], type_name):
                         expected = ["NOT_FOUND"], [["input", field]]

@@ -154,15 +154,23 @@ def stop_server(server: RunningServer) -> None:
         server.process.kill()
 
 
+def own_server(
+    database_url: str, factory: pytest.TempPathFactory, name: str, **environment: str
+) -> Iterator[RunningServer]:
+    """A fixture's server of its own (`yield from` it), its log in a temporary folder
+    named `name`, stopped when the fixture ends."""
+    running = start_server(database_url, str(factory.mktemp(name) / "server.log"), **environment)
+    try:
+        yield running
+    finally:
+        stop_server(running)
+
+
 @pytest.fixture(scope="session")
 def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = start_server(
-        database_url,
-        str(tmp_path_factory.mktemp("server") / "server.log"),
-        METRICS_OPERATION_NAMES='["MetricsProbe"]',
+    yield from own_server(
+        database_url, tmp_path_factory, "server", METRICS_OPERATION_NAMES='["MetricsProbe"]'
     )
-    yield running
-    stop_server(running)
 
 
 class GraphQLClient:

@@ -17,7 +17,7 @@ from engagement_api.cli.tokens import print_token
 from engagement_api.db.enums import Role
 from engagement_api.db.outbox import OutboxReader
 from engagement_api.settings import Settings
-from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
+from tests.conftest import GraphQLClient, RunningServer, own_server
 from tests.databases import migrated_engine
 from tests.factories import World
 from tests.live_feed import post, thread
@@ -51,10 +51,7 @@ def login_server(
     databases: tuple[str, str, World], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
     owner_url, login_url, _ = databases
-    log = tmp_path_factory.mktemp("app-login") / "server.log"
-    running = start_server(owner_url, str(log), DATABASE_APP_URL=login_url)
-    yield running
-    stop_server(running)
+    yield from own_server(owner_url, tmp_path_factory, "app-login", DATABASE_APP_URL=login_url)
 
 
 async def test_a_post_reaches_a_subscriber_on_a_server_of_the_app_login(

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from engagement_api.db.enums import Role
-from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
+from tests.conftest import GraphQLClient, RunningServer, own_server
 from tests.factories import World
 
 VIEWER = "{ viewer { role } }"
@@ -39,20 +39,11 @@ def _claims(subject: uuid.UUID, **extra: Any) -> dict[str, Any]:
     return {"sub": str(subject), "iat": now, "exp": now + timedelta(minutes=10), **extra}
 
 
-def _server(
-    database_url: str, factory: pytest.TempPathFactory, name: str, **environment: str
-) -> Iterator[RunningServer]:
-    log = factory.mktemp(name) / "server.log"
-    running = start_server(database_url, str(log), **environment)
-    yield running
-    stop_server(running)
-
-
 @pytest.fixture(scope="module")
 def issuer_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    yield from _server(
+    yield from own_server(
         database_url,
         tmp_path_factory,
         "issuer",
@@ -66,7 +57,7 @@ def issuer_server(
 def rs256_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    yield from _server(
+    yield from own_server(
         database_url,
         tmp_path_factory,
         "rs256",

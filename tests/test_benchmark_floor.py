@@ -15,7 +15,7 @@ import pytest_asyncio
 from bench import workload
 from engagement_api.cli import seed
 from engagement_api.settings import Settings
-from tests.conftest import RunningServer, start_server, stop_server
+from tests.conftest import RunningServer, own_server
 from tests.databases import migrated_engine
 
 JWT_SECRET = "floor-tests-secret-0123456789abcdef0123"
@@ -39,10 +39,7 @@ async def seeded_url() -> AsyncIterator[str]:
 def bench_server(
     seeded_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    log = tmp_path_factory.mktemp("floor") / "server.log"
-    running = start_server(seeded_url, str(log), JWT_SECRET=JWT_SECRET)
-    yield running
-    stop_server(running)
+    yield from own_server(seeded_url, tmp_path_factory, "floor", JWT_SECRET=JWT_SECRET)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from engagement_api.db.engine import create_engine
 from engagement_api.db.enums import Role
-from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
+from tests.conftest import GraphQLClient, RunningServer, own_server
 from tests.databases import migrated_database
 from tests.factories import World
 
@@ -44,10 +44,7 @@ async def drifted_database() -> AsyncIterator[str]:
 def drifted_server(
     drifted_database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    log = tmp_path_factory.mktemp("masking") / "server.log"
-    running = start_server(drifted_database, str(log))
-    yield running
-    stop_server(running)
+    yield from own_server(drifted_database, tmp_path_factory, "masking")
 
 
 @pytest.fixture(scope="module")

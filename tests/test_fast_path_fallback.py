@@ -24,7 +24,7 @@ from engagement_api.db.enums import Role
 from engagement_api.fastpath.versions import VERIFIED
 from engagement_api.schema.schema import EngagementSchema, build_schema
 from engagement_api.settings import Settings
-from tests.conftest import RunningServer, start_server, stop_server
+from tests.conftest import RunningServer, own_server
 from tests.factories import Made, World
 
 UNVERIFIED = "0.0.0.dev0"
@@ -36,15 +36,13 @@ MISMATCHED = {**VERIFIED, "strawberry-graphql": UNVERIFIED}
 def fallback_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    log = tmp_path_factory.mktemp("fallback") / "server.log"
-    running = start_server(
+    yield from own_server(
         database_url,
-        str(log),
+        tmp_path_factory,
+        "fallback",
         FAST_PATH="true",
         FAST_PATH_VERIFIED_VERSIONS=json.dumps(MISMATCHED),
     )
-    yield running
-    stop_server(running)
 
 
 def _records(server: RunningServer) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ from engagement_api.db.enums import Role
 from engagement_api.db.models import Message
 from engagement_api.db.session import DatabaseSession
 from engagement_api.errors import ServiceUnavailableError
-from tests.conftest import RunningServer, start_server, stop_server
+from tests.conftest import RunningServer, own_server
 from tests.factories import World
 
 WRITERS = 4
@@ -192,15 +192,13 @@ async def fault_database(private_postgres: PrivatePostgres) -> str:
 def fault_server(
     fault_database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    log = tmp_path_factory.mktemp("faults") / "server.log"
-    running = start_server(
+    yield from own_server(
         fault_database,
-        str(log),
+        tmp_path_factory,
+        "faults",
         DB_CONNECT_TIMEOUT_SECONDS="2",
         DB_POOL_TIMEOUT_SECONDS="2",
     )
-    yield running
-    stop_server(running)
 
 
 async def _readiness(http: httpx.AsyncClient, server: RunningServer) -> int:
@@ -355,10 +353,9 @@ def impatient_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
     """A server whose request timeout expires at the first wait of every request."""
-    log = tmp_path_factory.mktemp("impatient") / "server.log"
-    running = start_server(database_url, str(log), REQUEST_TIMEOUT_SECONDS="0.000001")
-    yield running
-    stop_server(running)
+    yield from own_server(
+        database_url, tmp_path_factory, "impatient", REQUEST_TIMEOUT_SECONDS="0.000001"
+    )
 
 
 async def test_request_over_the_request_timeout_is_cancelled_and_writes_nothing(

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from engagement_api.db.enums import Role
-from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
+from tests.conftest import GraphQLClient, RunningServer, own_server
 from tests.factories import World
 
 SCHEMA_QUERY = "{ __schema { queryType { name } } }"
@@ -24,24 +24,26 @@ def _codes(body: dict[str, object]) -> list[object]:
 def production_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    log = tmp_path_factory.mktemp("production") / "server.log"
-    running = start_server(
-        database_url, str(log), INTROSPECTION="false", ANONYMOUS_INTROSPECTION="false"
+    yield from own_server(
+        database_url,
+        tmp_path_factory,
+        "production",
+        INTROSPECTION="false",
+        ANONYMOUS_INTROSPECTION="false",
     )
-    yield running
-    stop_server(running)
 
 
 @pytest.fixture(scope="module")
 def staging_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    log = tmp_path_factory.mktemp("staging") / "server.log"
-    running = start_server(
-        database_url, str(log), INTROSPECTION="true", ANONYMOUS_INTROSPECTION="false"
+    yield from own_server(
+        database_url,
+        tmp_path_factory,
+        "staging",
+        INTROSPECTION="true",
+        ANONYMOUS_INTROSPECTION="false",
     )
-    yield running
-    stop_server(running)
 
 
 @pytest.fixture

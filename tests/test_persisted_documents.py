@@ -17,7 +17,7 @@ from engagement_api.http.persisted_documents import (
     PersistedQueryNotFoundError,
     load_manifest,
 )
-from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
+from tests.conftest import GraphQLClient, RunningServer, own_server, start_server, stop_server
 from tests.factories import World
 from tests.live_feed import POST, post, thread
 from tests.node_clients import run_node
@@ -45,9 +45,7 @@ def persisted(sha: str) -> dict[str, Any]:
 def apq_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    running = start_server(database_url, str(tmp_path_factory.mktemp("apq") / "server.log"))
-    yield running
-    stop_server(running)
+    yield from own_server(database_url, tmp_path_factory, "apq")
 
 
 @pytest.fixture(scope="module")

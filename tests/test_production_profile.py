@@ -20,7 +20,7 @@ from engagement_api.settings import (
     PROFILE_SWITCHES,
     Settings,
 )
-from tests.conftest import RunningServer, free_port, start_server, stop_server
+from tests.conftest import RunningServer, free_port, own_server, start_server, stop_server
 from tests.factories import World
 
 GOOD_SECRET = "production-secret-0123456789abcdef-0123456789"
@@ -88,10 +88,13 @@ def test_each_switch_follows_the_profile_unless_set(
 def production(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    log = tmp_path_factory.mktemp("production") / "server.log"
-    running = start_server(database_url, str(log), ENVIRONMENT="production", JWT_SECRET=GOOD_SECRET)
-    yield running
-    stop_server(running)
+    yield from own_server(
+        database_url,
+        tmp_path_factory,
+        "production",
+        ENVIRONMENT="production",
+        JWT_SECRET=GOOD_SECRET,
+    )
 
 
 @pytest.fixture(scope="module")

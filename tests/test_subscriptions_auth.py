@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from engagement_api.auth import mint_token
 from engagement_api.db.enums import Role
 from engagement_api.db.models import User
-from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
+from tests.conftest import GraphQLClient, RunningServer, own_server
 from tests.factories import World
 from tests.live_feed import post, thread
 from tests.ws_client import (
@@ -128,10 +128,7 @@ async def test_subscription_ends_unauthenticated_when_its_viewer_is_gone(
 def no_leeway(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    log = tmp_path_factory.mktemp("no_leeway") / "server.log"
-    running = start_server(database_url, str(log), JWT_LEEWAY_SECONDS="0")
-    yield running
-    stop_server(running)
+    yield from own_server(database_url, tmp_path_factory, "no_leeway", JWT_LEEWAY_SECONDS="0")
 
 
 async def test_an_idle_subscription_ends_unauthenticated_when_its_token_expires(

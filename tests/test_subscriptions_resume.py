@@ -28,7 +28,7 @@ from engagement_api.db.enums import Role
 from engagement_api.db.outbox import OutboxReader
 from engagement_api.resolvers.subscriptions import REPLAY_BATCH
 from engagement_api.schema.ids import to_global_id
-from tests.conftest import GraphQLClient, RunningServer, start_server, stop_server
+from tests.conftest import GraphQLClient, RunningServer, own_server, start_server
 from tests.databases import waiting_on_locks
 from tests.factories import World
 from tests.live_feed import (
@@ -378,10 +378,9 @@ async def _engagement_of(gql: GraphQLClient, feed: Thread) -> str:
 
 @pytest.fixture(scope="module")
 def capped(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    log = tmp_path_factory.mktemp("capped") / "server.log"
-    running = start_server(database_url, str(log), MAX_SUBSCRIPTIONS_PER_VIEWER="3")
-    yield running
-    stop_server(running)
+    yield from own_server(
+        database_url, tmp_path_factory, "capped", MAX_SUBSCRIPTIONS_PER_VIEWER="3"
+    )
 
 
 async def test_subscriptions_beyond_the_viewers_cap_across_sockets_are_refused(

@@ -3,12 +3,14 @@
 stopped when the process exits. Nothing is assumed to listen on 6379."""
 
 import atexit
+import contextlib
 import functools
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 START_ATTEMPTS = 3
@@ -59,17 +61,32 @@ def _start(directory: Path) -> tuple[subprocess.Popen[bytes], int] | None:
     return None
 
 
-@functools.cache
-def private_redis_url() -> str:
-    """`redis://` URL of this process's own Redis, started on first use."""
+def _started() -> tuple[subprocess.Popen[bytes], str, Path]:
     directory = Path(tempfile.mkdtemp(prefix="engagement-redis-"))
     for _ in range(START_ATTEMPTS):
         started = _start(directory)
         if started is not None:
             process, port = started
-            atexit.register(_stop, process, directory)
-            return f"redis://127.0.0.1:{port}/0"
+            return process, f"redis://127.0.0.1:{port}/0", directory
     log = directory / "redis.log"
     raise RuntimeError(
         "redis-server did not start: " + (log.read_text() if log.exists() else "no log")
     )
+
+
+@functools.cache
+def private_redis_url() -> str:
+    """`redis://` URL of this process's own Redis, started on first use."""
+    process, url, directory = _started()
+    atexit.register(_stop, process, directory)
+    return url
+
+
+@contextlib.contextmanager
+def redis_of_its_own() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A Redis for one test to break (stop, freeze), stopped when the block ends."""
+    process, url, directory = _started()
+    try:
+        yield url, process
+    finally:
+        _stop(process, directory)

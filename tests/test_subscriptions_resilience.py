@@ -3,8 +3,12 @@ reads from the outbox what was committed meanwhile, and the same subscriptions r
 every event, in order, with no gap and no notice. A subscriber that falls behind is
 closed without holding up others."""
 
+import asyncio
 import os
+import signal
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import GraphQLClient, RunningServer
 from tests.factories import World
 from tests.live_feed import REDIS_URL, backend_environment, post, servers, thread
+from tests.private_redis import redis_of_its_own
 from tests.ws_client import GraphQLWebSocket, subscriptions_started, wait_until_subscribed
 
 
@@ -133,3 +138,38 @@ def test_listener_names_carry_the_process_id() -> None:
 
     assert postgres.LISTENER_APPLICATION_NAME.endswith(str(os.getpid()))
     assert redis.LISTENER_CLIENT_NAME.endswith(str(os.getpid()))
+
+
+ANSWER_BOUND_SECONDS = 2.5
+"""Far below the broadcaster's 5 s wait for Redis (`DB_CONNECT_TIMEOUT_SECONDS`), far
+above a post's own time: a guard against waiting on Redis, not a speed figure."""
+
+
+async def test_a_frozen_redis_neither_holds_a_commits_answer_nor_loses_its_event(
+    world: World, database_url: str, tmp_path: Path
+) -> None:
+    """The announcement is sent after the answer, in the background: a Redis that takes
+    the connection and never replies delays no response, and the outbox sweep delivers."""
+    feed = await thread(world)
+    with redis_of_its_own() as (url, redis_server):
+        channel = {"REDIS_URL": url, "BROADCAST_CHANNEL": f"test_{uuid.uuid4().hex}"}
+        with servers(database_url, tmp_path, 1, **channel) as (server,):
+            async with (
+                httpx.AsyncClient(timeout=30) as http,
+                GraphQLWebSocket.open(server.graphql_url, token=feed.staff.token) as ws,
+            ):
+                gql = GraphQLClient(http, server.graphql_url)
+                operation = await ws.feed(feed.conversation.gid)
+                await wait_until_subscribed(server.url, 1)
+                await post(gql, feed.staff, feed.conversation, "before")  # publisher connected
+                await ws.event(operation)
+                redis_server.send_signal(signal.SIGSTOP)
+                try:
+                    async with asyncio.timeout(ANSWER_BOUND_SECONDS):
+                        frozen = await post(gql, feed.staff, feed.conversation, "while frozen")
+                        answered = await gql.data("{ viewer { user { id } } }", token=feed.staff.token)
+                    event = await ws.event(operation)
+                finally:
+                    redis_server.send_signal(signal.SIGCONT)
+    assert answered["viewer"]["user"]["id"] == feed.staff.gid
+    assert (event["kind"], event["messageId"]) == ("POSTED", frozen)

@@ -40,6 +40,10 @@ class Backoff:
 
 DEFAULT_BACKOFF = Backoff()
 
+MAX_PUBLISHING = 1_000
+"""Publishes in flight per process at most: a backend that hangs holds each for at most
+`connect_timeout`, and what is not published is delivered by the next sweep."""
+
 
 class Broadcaster(ABC):
     """A backend's publisher and its supervised listening connection."""
@@ -76,6 +80,7 @@ class Broadcaster(ABC):
         self._task: asyncio.Task[None] | None = None
         self._maintainer: asyncio.Task[None] | None = None
         self._sweeps: set[asyncio.Task[None]] = set()
+        self._publishing: set[asyncio.Task[None]] = set()
 
     @property
     def listening(self) -> bool:
@@ -111,19 +116,36 @@ class Broadcaster(ABC):
                 with suppress(asyncio.CancelledError):
                     await task
         self._task = self._maintainer = None
+        if self._publishing:  # announcements of commits already answered
+            await asyncio.wait(self._publishing, timeout=self.connect_timeout)
         await self.close_publisher()
         await self.fanout.reader.close()
 
-    async def publish(self, announcements: Sequence[Announcement]) -> None:
-        """After a commit: announce its outbox rows to every process. Never raises (the
-        write is saved whatever happens here; a lost announcement only delays delivery
-        until the next sweep)."""
+    def publish(self, announcements: Sequence[Announcement]) -> None:
+        """After a commit: announce its outbox rows to every process, in the background.
+        Never raises, never delays the response (the write is saved whatever happens here;
+        a lost announcement only delays delivery until the next sweep): a backend that does
+        not answer within `connect_timeout` is given up on, and beyond `MAX_PUBLISHING`
+        publishes in flight new ones are left to the sweep."""
         if not announcements:
             return
         if self.maintenance.fault_kill_after_commit:  # a test's fault: die before publishing
             os.kill(os.getpid(), signal.SIGKILL)
+        if len(self._publishing) >= MAX_PUBLISHING:
+            logger.error(
+                "could not announce %d event(s): %d announcements in flight already",
+                len(announcements),
+                len(self._publishing),
+            )
+            return
+        task = asyncio.create_task(self._publish(list(announcements)))
+        self._publishing.add(task)
+        task.add_done_callback(self._publishing.discard)
+
+    async def _publish(self, announcements: list[Announcement]) -> None:
         try:
-            await self.send(announcements)
+            async with asyncio.timeout(self.connect_timeout):
+                await self.send(announcements)
         except Exception:
             logger.error("could not announce %d event(s)", len(announcements), exc_info=True)
 

@@ -206,7 +206,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         except ClientError as error:
             return self._answered(ExecutionResult(data=None, errors=[error]), sub_response)
         if context.events and self.broadcaster is not None:  # committed: tell subscribers
-            await self.broadcaster.publish(context.events)
+            self.broadcaster.publish(context.events)
         if result.errors:  # defence in depth: nothing unexpected leaves unmasked
             result.errors = public_errors(result.errors, context.request_id)
         if self.settings.expose_sql_statements:

@@ -34,6 +34,7 @@ from engagement_api.db.session import DatabaseSession
 from engagement_api.errors import ServiceUnavailableError
 from tests.conftest import RunningServer, own_server
 from tests.factories import World
+from tests.ws_client import GraphQLWebSocket
 
 WRITERS = 4
 ACKNOWLEDGED_PER_PHASE = 20
@@ -307,26 +308,28 @@ def test_server_recovers_by_itself_without_a_restart(observations: Observations)
 COUNT_MESSAGES = select(func.count()).select_from(Message)
 
 
-async def test_the_first_request_after_a_restart_gets_a_fresh_connection(
+async def test_requests_after_a_restart_get_fresh_connections_past_every_dead_one(
     fault_database: str, private_postgres: PrivatePostgres
 ) -> None:
-    """Pooled connections died with the server; without a pre-ping, the request's opening
-    statement meets a dead one and is retried on a fresh connection, never refused."""
-    engine = create_engine(fault_database, EngineOptions(pre_ping=False, pool_size=2))
+    """Every pooled connection died with the server; without a pre-ping, a request's
+    opening statement meets dead ones and is retried past them on a fresh connection,
+    never refused."""
+    pooled = 3
+    engine = create_engine(fault_database, EngineOptions(pre_ping=False, pool_size=pooled))
     try:
-        counted = []
-        for _ in range(2):  # leave a pooled connection behind
-            session = DatabaseSession(engine)
-            counted.append((await session.execute(COUNT_MESSAGES)).one()[0])
+        sessions = [DatabaseSession(engine) for _ in range(pooled)]  # all held at once
+        counted = [(await session.execute(COUNT_MESSAGES)).one()[0] for session in sessions]
+        for session in sessions:
             await session.close()
         await asyncio.to_thread(private_postgres.crash)
         await asyncio.to_thread(private_postgres.start)
-        session = DatabaseSession(engine)
-        try:
-            counted.append((await session.execute(COUNT_MESSAGES)).one()[0])
-        finally:
-            await session.close()
-        assert counted == [counted[0]] * 3  # the same rows, read after the restart too
+        for _ in range(pooled):
+            session = DatabaseSession(engine)
+            try:
+                counted.append((await session.execute(COUNT_MESSAGES)).one()[0])
+            finally:
+                await session.close()
+        assert counted == [counted[0]] * 2 * pooled  # the same rows, read after the restart too
     finally:
         await engine.dispose()
 
@@ -380,3 +383,30 @@ async def test_request_over_the_request_timeout_is_cancelled_and_writes_nothing(
             await connection.execute(select(Message.id).where(Message.content == content))
         ).all()
     assert (codes, written) == (["REQUEST_TIMEOUT"], [])
+
+
+async def test_a_connection_init_while_the_database_is_down_is_told_to_try_again_later(
+    fault_database: str, fault_server: RunningServer, private_postgres: PrivatePostgres
+) -> None:
+    """The credentials cannot be checked: close 1013 with the cause, a code clients
+    reconnect after (never a dropped socket), and the next connection works once the
+    database is back."""
+    engine = create_engine(fault_database, EngineOptions(pre_ping=True))
+    try:
+        org = await World(engine).organization("Down")
+        staff = await World(engine).user(org, Role.STAFF)
+    finally:
+        await engine.dispose()
+    await asyncio.to_thread(private_postgres.crash)
+    try:
+        async with GraphQLWebSocket.open(
+            fault_server.graphql_url, token=staff.token, acknowledged=False
+        ) as ws:
+            closed = await ws.closed()
+    finally:
+        await asyncio.to_thread(private_postgres.start)
+    async with httpx.AsyncClient() as http:
+        await _wait_readiness(http, fault_server, 200)
+    async with GraphQLWebSocket.open(fault_server.graphql_url, token=staff.token):
+        pass  # acknowledged
+    assert closed == (1013, "The database is unavailable; retry shortly.")

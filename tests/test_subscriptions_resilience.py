@@ -167,7 +167,9 @@ async def test_a_frozen_redis_neither_holds_a_commits_answer_nor_loses_its_event
                 try:
                     async with asyncio.timeout(ANSWER_BOUND_SECONDS):
                         frozen = await post(gql, feed.staff, feed.conversation, "while frozen")
-                        answered = await gql.data("{ viewer { user { id } } }", token=feed.staff.token)
+                        answered = await gql.data(
+                            "{ viewer { user { id } } }", token=feed.staff.token
+                        )
                     event = await ws.event(operation)
                 finally:
                     redis_server.send_signal(signal.SIGCONT)

@@ -254,9 +254,9 @@ class DatabaseSession:
         """The request's connection, its transaction opened by the opening statement, whose
         rows are returned (none when the connection was already open). A pooled
         connection that died since its last use (PostgreSQL restarted) fails BEGIN before
-        anything was done; it is then discarded and the opening retried once on a fresh
-        connection: what a pre-ping guards against, without a ping's round trips on every
-        request."""
+        anything was done; it is then discarded and the opening retried, past every other
+        idle connection of the pool (they died with it), on a fresh connection: what a
+        pre-ping guards against, without a ping's round trips on every request."""
         if self._connection is not None:
             return []
         if self._closed:  # a late statement (a loader batch of a cancelled operation)
@@ -265,16 +265,24 @@ class DatabaseSession:
         as_viewer = opening is None and self._open_as is not None
         if as_viewer:
             statement, parameters = VIEWER_STATEMENT, {"viewer_id": self._open_as}
-        try:
-            rows = await self._open(statement, parameters)
-        except _DeadConnectionError:
-            try:
-                rows = await self._open(statement, parameters)
-            except _DeadConnectionError as error:
-                raise ServiceUnavailableError() from error.__cause__
+        rows = await self._open_on_a_live_connection(statement, parameters)
         if as_viewer and not rows:  # the viewer is gone: no tenant, RLS shows nothing
             await self._assume_app_role()
         return [] if as_viewer else rows
+
+    async def _open_on_a_live_connection(
+        self, statement: Select[Any], parameters: dict[str, Any] | None
+    ) -> list[Row]:
+        retries = 1
+        for attempt in itertools.count():
+            try:
+                return await self._open(statement, parameters)
+            except _DeadConnectionError as error:
+                if attempt == 0:  # every idle connection of the pool died with the server
+                    retries = _idle_connections(self._engine) + 1
+                if attempt >= retries:
+                    raise ServiceUnavailableError() from error.__cause__
+        raise AssertionError("unreachable")
 
     async def _open(self, statement: Select[Any], parameters: dict[str, Any] | None) -> list[Row]:
         try:
@@ -307,6 +315,13 @@ class DatabaseSession:
             raise
         self._connection, self._driver = connection, driver
         return read.rows(records)
+
+
+def _idle_connections(engine: AsyncEngine) -> int:
+    """How many connections the pool holds unused (QueuePool's count; 0 for a pool that
+    keeps none)."""
+    checkedin = getattr(engine.pool, "checkedin", None)
+    return int(checkedin()) if callable(checkedin) else 0
 
 
 class _DeadConnectionError(Exception):

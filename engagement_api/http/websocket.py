@@ -2,6 +2,7 @@
 connection, with idle keep-alive pings (see README, "Live feed")."""
 
 import asyncio
+import logging
 import time
 from contextlib import suppress
 from functools import cached_property
@@ -13,13 +14,14 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
     Message,
     SubscribeMessage,
 )
 
 from engagement_api.auth import AuthenticationError, bearer_token
 from engagement_api.context import RequestContext
-from engagement_api.errors import ClientError, UnauthenticatedError
+from engagement_api.errors import ClientError, ServiceUnavailableError, UnauthenticatedError
 from engagement_api.http.persisted_documents import PersistedDocuments
 from engagement_api.http.rate import PacedBucket
 from engagement_api.http.request_limits import check_query_length
@@ -35,6 +37,10 @@ from engagement_api.schema.extensions.operation_selection import select_operatio
 from engagement_api.settings import Settings
 
 SUBSCRIPTION_LIMIT = "SUBSCRIPTION_LIMIT_REACHED"
+TRY_AGAIN_LATER = 1013
+"""WebSocket close code (RFC 6455 registry): the server cannot serve now; reconnect later."""
+
+logger = logging.getLogger(__name__)
 
 ONLY_SUBSCRIPTIONS = "Only subscriptions run over WebSocket; send queries and mutations over HTTP."
 
@@ -156,6 +162,16 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
         return PacedBucket(
             settings.websocket_subscribe_rate, settings.max_subscriptions_per_connection
         )
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        """Credentials that cannot be checked now (the database is unavailable) close the
+        connection with 1013, Try Again Later, and the cause: clients reconnect, as after a
+        restart."""
+        try:
+            await super().handle_connection_init(message)
+        except ServiceUnavailableError as error:
+            logger.warning("closed a connection at its connection_init: %s", error.message)
+            await self.websocket.close(code=TRY_AGAIN_LATER, reason=error.message)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self._over_the_limit(message):

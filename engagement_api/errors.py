@@ -39,6 +39,20 @@ class ServiceUnavailableError(ClientError):
         super().__init__(message, retryable=True)
 
 
+class CommitOutcomeUnknownError(ClientError):
+    """The connection was lost as the transaction committed, and whether it did cannot be
+    learnt: neither a success nor a failure may be claimed (a retry could write twice)."""
+
+    code = "COMMIT_OUTCOME_UNKNOWN"
+    default_message = (
+        "The database stopped answering as the change was being saved: it may or may not "
+        "have been saved. Read it back before retrying."
+    )
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, retryable=False)
+
+
 class QueryTooLongError(ClientError):
     code = "QUERY_TOO_LONG"
     default_message = "The query document is too long."

@@ -21,7 +21,7 @@ import itertools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import asyncpg
@@ -34,7 +34,7 @@ from sqlalchemy.sql import Select
 from engagement_api.db.models import User
 from engagement_api.db.prepared import PreparedStatement, Result, Row, prepared
 from engagement_api.db.tenancy import APP_ROLE, ORG_SETTING, USER_SETTING, VIEWER_FUNCTION
-from engagement_api.errors import ServiceUnavailableError
+from engagement_api.errors import CommitOutcomeUnknownError, ServiceUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -186,32 +186,45 @@ class DatabaseSession:
                     raise ServiceUnavailableError()
         except DRIVER_ERRORS as error:
             await _invalidate(connection)
-            if transaction is not None and await self._committed(transaction):
+            if transaction is None:
+                raise ServiceUnavailableError() from error
+            outcome = await self._outcome(transaction, driver.get_server_pid())
+            if outcome == "committed":
                 logger.warning("the connection was lost as its COMMIT succeeded", exc_info=True)
                 return  # the writes are saved: the request must not answer a failure
-            raise ServiceUnavailableError() from error
+            if outcome == "aborted":
+                raise ServiceUnavailableError() from error
+            logger.error("the outcome of a cut-off COMMIT is unknown", exc_info=True)
+            raise CommitOutcomeUnknownError() from error
         finally:
             await _release(connection)
 
-    async def _committed(self, transaction: str) -> bool:
-        """Whether the transaction whose COMMIT was cut off committed (asked on another
-        connection; False when that cannot be known either)."""
-        try:
-            async with self._engine.connect() as other:
-                raw = await other.get_raw_connection()
-                status = "in progress"
-                # The COMMIT may still be on its way (bounded wait for PostgreSQL to decide).
-                for _ in range(COMMIT_OUTCOME_POLLS):
-                    status = await raw.driver_connection.fetchval(  # type: ignore[union-attr]
-                        TRANSACTION_STATUS, transaction
-                    )
-                    if status != "in progress":
-                        break
-                    await asyncio.sleep(0.05)
-        except (DBAPIError, OSError, TimeoutError, PoolTimeoutError, *DRIVER_ERRORS):
-            logger.error("the outcome of a cut-off COMMIT is unknown", exc_info=True)
-            return False
-        return bool(status == "committed")
+    async def _outcome(self, transaction: str, backend: int) -> str | None:
+        """What became of the transaction whose COMMIT was cut off ("committed" or
+        "aborted"), asked on another connection (again on a fresh one if that is lost too);
+        None when that cannot be learnt within `COMMIT_OUTCOME_SECONDS`. A backend still in
+        the transaction is terminated first: a COMMIT it is writing completes (PostgreSQL
+        holds interrupts meanwhile), anything else is undone, so the answer comes and is
+        final."""
+        status: str | None = "in progress"
+        terminated = False
+        with suppress(TimeoutError):
+            async with asyncio.timeout(COMMIT_OUTCOME_SECONDS):
+                while status == "in progress":
+                    try:
+                        async with self._engine.connect() as other:
+                            raw: Any = (await other.get_raw_connection()).driver_connection
+                            status = await raw.fetchval(TRANSACTION_STATUS, transaction)
+                            if status == "in progress" and not terminated:
+                                with suppress(asyncpg.InsufficientPrivilegeError):
+                                    await raw.fetchval(TERMINATE_BACKEND, backend)
+                                terminated = True
+                            while status == "in progress":
+                                await asyncio.sleep(0.05)
+                                status = await raw.fetchval(TRANSACTION_STATUS, transaction)
+                    except (DBAPIError, OSError, PoolTimeoutError, *DRIVER_ERRORS):
+                        await asyncio.sleep(0.1)  # the database out of reach, for now
+        return status if status in ("committed", "aborted") else None
 
     async def _run(
         self, statement: PreparedStatement, parameters: Mapping[str, Any] | None
@@ -374,8 +387,9 @@ async def _release(connection: AsyncConnection) -> None:
 
 ONE_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 CURRENT_TRANSACTION = "SELECT pg_current_xact_id()::text"
-COMMIT_OUTCOME_POLLS = 40
+COMMIT_OUTCOME_SECONDS = 15.0
 TRANSACTION_STATUS = "SELECT pg_xact_status($1::text::xid8)"
+TERMINATE_BACKEND = "SELECT pg_terminate_backend($1)"
 
 
 _ASSUME_APP_ROLE = select(

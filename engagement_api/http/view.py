@@ -4,6 +4,7 @@ its database transaction, and orjson responses."""
 import asyncio
 import contextlib
 import dataclasses
+import logging
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
@@ -54,6 +55,9 @@ from engagement_api.settings import Settings
 if TYPE_CHECKING:  # the names Strawberry's own signatures use, for the overrides below
     from strawberry.http.base import BaseRequestProtocol
     from strawberry.types.unset import UnsetType
+
+
+logger = logging.getLogger(__name__)
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
@@ -204,6 +208,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
         try:
             await context.close(commit=True)
         except ClientError as error:
+            # The operation's own line reported how it ran; this is what the client got.
+            logger.warning("the operation ran but did not commit: answered %s", error_code(error))
             return self._answered(ExecutionResult(data=None, errors=[error]), sub_response)
         if context.events and self.broadcaster is not None:  # committed: tell subscribers
             self.broadcaster.publish(context.events)

@@ -340,11 +340,12 @@ async def test_requests_after_a_restart_get_fresh_connections_past_every_dead_on
 async def test_statement_over_the_statement_timeout_is_service_unavailable(
     database_url: str,
 ) -> None:
-    """PostgreSQL cancels it (`statement_timeout`); the session reports a retryable error."""
+    """PostgreSQL cancels it (`statement_timeout`); the session reports a retryable error
+    that says what happened."""
     engine = create_engine(database_url, EngineOptions(statement_timeout_ms=1))
     session = DatabaseSession(engine)
     try:
-        with pytest.raises(ServiceUnavailableError):
+        with pytest.raises(ServiceUnavailableError, match="did not answer in time"):
             await session.execute(select(func.pg_sleep(1)))
     finally:
         await session.close(commit=False)

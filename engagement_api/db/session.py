@@ -66,6 +66,11 @@ RETRYABLE_SQLSTATES = frozenset({"57014", "40001", "40P01", "57P01", "57P02", "5
 no bug of the statement; the transaction is undone and may be retried as it is."""
 
 
+TIMED_OUT = "The database did not answer in time (busy, or waiting for a lock); retry shortly."
+CONFLICTED = "The change met another one made at the same time and was undone; retry it."
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+
+
 class StatementCounter:
     """Counts every statement the session sends (`DatabaseSession.statements`)."""
 
@@ -258,8 +263,11 @@ class DatabaseSession:
         if _is_lost(error, self._driver):
             await _invalidate(self._connection)
             raise ServiceUnavailableError() from error
-        if _ran_out_of_time(error) or _is_retryable(error):
-            raise ServiceUnavailableError() from error
+        if _ran_out_of_time(error):
+            raise ServiceUnavailableError(TIMED_OUT) from error
+        if _is_retryable(error):
+            conflicted = getattr(error, "sqlstate", None) in CONFLICT_SQLSTATES
+            raise ServiceUnavailableError(CONFLICTED if conflicted else None) from error
 
     async def _ensure_connection(
         self, opening: Select[Any] | None = None, parameters: dict[str, Any] | None = None
@@ -320,7 +328,7 @@ class DatabaseSession:
             if lost:
                 raise _DeadConnectionError() from error
             if _ran_out_of_time(error):
-                raise ServiceUnavailableError() from error
+                raise ServiceUnavailableError(TIMED_OUT) from error
             raise
         except BaseException:  # cancelled mid-statement: the connection's state is unknown
             await _invalidate(connection)

@@ -182,3 +182,79 @@ async def test_an_edit_queued_behind_its_engagements_delete_finds_the_message_go
     deleted, edited = await asyncio.gather(*queued)
     assert deleted["deleteEngagement"]["errors"] == []
     assert [error["code"] for error in edited["editMessage"]["errors"]] == ["NOT_FOUND"]
+
+
+CLOSE_ENGAGEMENT = """mutation Close($input: SetEngagementStatusInput!) {
+  setEngagementStatus(input: $input) { engagement { status } errors { code message } }
+}"""
+
+
+async def _engagement_of(engine: AsyncEngine, conversation_id: uuid.UUID) -> str:
+    async with engine.connect() as connection:
+        engagement = await connection.scalar(
+            text("SELECT engagement_id FROM conversations WHERE id = :c"), {"c": conversation_id}
+        )
+    return to_global_id("Engagement", engagement)
+
+
+async def test_an_engagement_closing_while_a_post_is_in_flight_waits_for_the_post(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    """A post checks that its engagement is open, then writes: the close must not commit in
+    between (domain rules §3: a CLOSED engagement takes no message). It waits for the post,
+    as it waits for a project being created."""
+    feed = await thread(world)
+    engagement = await _engagement_of(owner_engine, feed.conversation.id)
+    close = gql.data(
+        CLOSE_ENGAGEMENT, {"input": {"id": engagement, "status": "CLOSED"}}, token=feed.staff.token
+    )
+    async with _conversation_held(owner_engine, feed.conversation.id) as queued:
+        await _queue(owner_engine, queued, post(gql, feed.client, feed.conversation, "in flight"))
+        await _queue(owner_engine, queued, close)  # old code: committed here, past the post
+    _, closed = await asyncio.gather(*queued)  # the post asserts its own success
+    assert closed["setEngagementStatus"] == {"engagement": {"status": "CLOSED"}, "errors": []}
+    after = await gql.data(
+        POST_DATA,
+        {"input": {"conversationId": feed.conversation.gid, "content": "late"}},
+        token=feed.client.token,
+    )
+    assert [e["code"] for e in after["postMessage"]["errors"]] == ["INVALID_TRANSITION"]
+
+
+POST_DATA = """mutation Post($input: PostMessageInput!) {
+  postMessage(input: $input) { message { id } errors { code message } }
+}"""
+TWO_FIELDS = """mutation Two($project: CreateProjectInput!, $post: PostMessageInput!) {
+  createProject(input: $project) { errors { code } }
+  postMessage(input: $post) { message { id } errors { code } }
+}"""
+
+
+async def test_messages_are_listed_in_the_order_they_were_committed(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    """A post whose transaction began first but committed last (its document's first field
+    waited) comes last in the thread: a client paging `after` the newest message it has
+    read never misses one committed after it."""
+    feed = await thread(world)
+    engagement = await _engagement_of(owner_engine, feed.conversation.id)
+    variables = {
+        "project": {"engagementId": engagement, "name": "waits"},
+        "post": {"conversationId": feed.conversation.gid, "content": "began first"},
+    }
+    queued: list[asyncio.Task[Any]] = []
+    async with owner_engine.connect() as connection:
+        held = await connection.begin()
+        await connection.execute(text("LOCK TABLE projects IN SHARE MODE"))  # no project yet
+        await _queue(owner_engine, queued, gql.data(TWO_FIELDS, variables, token=feed.staff.token))
+        second = await post(gql, feed.staff, feed.conversation, "committed first")
+        await held.commit()
+    (document,) = await asyncio.gather(*queued)
+    first = document["postMessage"]["message"]["id"]
+    page = await gql.data(
+        "query($id: ID!) { conversation(id: $id) { messages(last: 2) { edges { node { id } } } } }",
+        {"id": feed.conversation.gid},
+        token=feed.staff.token,
+    )
+    listed = [edge["node"]["id"] for edge in page["conversation"]["messages"]["edges"]]
+    assert listed == [second, first]

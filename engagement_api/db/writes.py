@@ -42,6 +42,9 @@ _TEMPLATES: dict[Hashable, Executable] = {}
 """Write templates by shape; the shapes are few (models x column sets x roles)."""
 
 NOW: Any = func.now()
+CLOCK: Any = func.clock_timestamp()
+"""The time of the statement itself, not of the transaction's start (`NOW`): what a row
+written under a lock that orders it must carry, so that its time follows that order."""
 """The transaction's time: every timestamp one mutation writes is the same instant. One
 object, so a template can hold it inline."""
 
@@ -93,16 +96,16 @@ def _bound(
     table: Table, values: Mapping[str, Any]
 ) -> tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]] | None:
     """(shape, the template's values, the parameters) for `values`; None when one is a SQL
-    expression other than `NOW` (then the statement is built per call)."""
+    expression other than `NOW` or `CLOCK` (then the statement is built per call)."""
     shape, inline, parameters = [], {}, {}
     for name, value in values.items():
-        if value is NOW:
-            shape.append((name, True))
-            inline[name] = NOW
+        if value is NOW or value is CLOCK:
+            shape.append((name, "now" if value is NOW else "clock"))
+            inline[name] = value
         elif isinstance(value, ClauseElement):
             return None
         else:
-            shape.append((name, False))
+            shape.append((name, "bound"))
             inline[name] = bindparam(f"value_{name}", type_=table.c[name].type)
             parameters[f"value_{name}"] = value
     return tuple(shape), inline, parameters
@@ -169,19 +172,40 @@ def lock_converted_proposals(engagement_id: uuid.UUID) -> Write:
     ), None
 
 
+def lock_engagement_of_conversation(conversation_id: uuid.UUID) -> Write:
+    """The status of a conversation's engagement, share-locked before the conversation is
+    (the order an engagement's delete takes them in): the engagement cannot close, or go,
+    until the post commits."""
+
+    def build() -> Executable:
+        engagement = _table(Engagement)
+        of_conversation = select(Conversation.engagement_id).where(
+            Conversation.id == _row_id(_table(Conversation))
+        )
+        return (
+            select(engagement.c.status)
+            .where(engagement.c.id == of_conversation.scalar_subquery())
+            .with_for_update(read=True)
+        )
+
+    return _template("lock engagement of conversation", build), {ROW_ID: conversation_id}
+
+
 def lock_conversation_of_message(message_id: uuid.UUID) -> Write:
     """The conversation of a message, locked before the message is: posts and an
     engagement's hard delete take a conversation before its messages, and an edit or
     delete taking them the other way round would deadlock with them."""
-    conversation = _table(Conversation)
-    return (
-        select(conversation.c.id)
-        .where(
-            conversation.c.id
-            == select(Message.conversation_id).where(Message.id == message_id).scalar_subquery()
+
+    def build() -> Executable:
+        conversation = _table(Conversation)
+        of_message = select(Message.conversation_id).where(Message.id == _row_id(_table(Message)))
+        return (
+            select(conversation.c.id)
+            .where(conversation.c.id == of_message.scalar_subquery())
+            .with_for_update(key_share=True)
         )
-        .with_for_update(key_share=True)
-    ), None
+
+    return _template("lock conversation of message", build), {ROW_ID: message_id}
 
 
 def _unlinked(key: Any, engagement_id: uuid.UUID) -> Write:

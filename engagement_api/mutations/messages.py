@@ -12,9 +12,7 @@ from engagement_api.db.models import Conversation, Message
 from engagement_api.db.prepared import Row
 from engagement_api.db.rows import StoredMessageRow
 from engagement_api.events import MessageEventKind
-from engagement_api.loaders import EngagementByIdLoader
 from engagement_api.mutations.common import (
-    load_visible,
     lock_visible,
     mutate,
     one,
@@ -144,6 +142,7 @@ async def insert_message(
             content=content,
             is_internal=internal,
             attachments=attachments or [],
+            created_at=writes.CLOCK,  # taken under the conversation's lock: in commit order
         ),
     )
     message = cast(StoredMessageRow, written)
@@ -171,6 +170,11 @@ async def post_message(info: Info, input: PostMessageInput) -> MessagePayload:
 async def _post(context: RequestContext, data: PostMessage) -> MessagePayload:
     if data.internal and context.scope.is_client:
         raise forbidden("A CLIENT cannot post internal messages.")
+    # The engagement first (share: posts do not wait for each other), so that it cannot
+    # close until this post commits; then the conversation, which orders its posts.
+    engagement = (
+        await context.db.execute(*writes.lock_engagement_of_conversation(data.conversation_id))
+    ).first()
     conversation = await lock_visible(
         context,
         Conversation,
@@ -181,14 +185,7 @@ async def _post(context: RequestContext, data: PostMessage) -> MessagePayload:
     )
     if conversation.status is ConversationStatus.CLOSED:
         raise invalid_transition("The conversation is CLOSED.", CONVERSATION_FIELD)
-    engagement = await load_visible(
-        context,
-        EngagementByIdLoader,
-        conversation.engagement_id,
-        type_name="Conversation",
-        field=CONVERSATION_FIELD,
-    )
-    if engagement.status is EngagementStatus.CLOSED:
+    if engagement is not None and engagement.status is EngagementStatus.CLOSED:
         raise invalid_transition("The conversation's engagement is CLOSED.", CONVERSATION_FIELD)
     message, _ = await insert_message(
         context,

@@ -135,11 +135,10 @@ class RequestContext:
         with suppress(ClientError):
             await self.db.close(commit=False)
 
-    def fresh_scope(self) -> "RequestContext":
-        """A context for the same viewer with its own transaction and empty loaders (one
-        subscription event, or its audience): it only reads, so it reads one snapshot, as a
-        query does (`QuerySnapshot`)."""
-        fresh = RequestContext(
+    def again(self) -> "RequestContext":
+        """A context for the same request and credentials, with nothing loaded, read or
+        recorded yet (the operation run again from the start)."""
+        return RequestContext(
             settings=self.settings,
             engine=self.engine,
             request_id=self.request_id,
@@ -147,6 +146,12 @@ class RequestContext:
             authentication_error=self._authentication_error,
             broadcaster=self.broadcaster,
         )
+
+    def fresh_scope(self) -> "RequestContext":
+        """A context for the same viewer with its own transaction and empty loaders (one
+        subscription event, or its audience): it only reads, so it reads one snapshot, as a
+        query does (`QuerySnapshot`)."""
+        fresh = self.again()
         fresh.db.read_one_snapshot()
         return fresh
 

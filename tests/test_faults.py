@@ -411,3 +411,53 @@ async def test_a_connection_init_while_the_database_is_down_is_told_to_try_again
     async with GraphQLWebSocket.open(fault_server.graphql_url, token=staff.token):
         pass  # acknowledged
     assert closed == (1013, "The database is unavailable; retry shortly.")
+
+
+@pytest.fixture(scope="module")
+def brief_statements_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    """A server whose statements may run 0.5 s at most."""
+    yield from own_server(database_url, tmp_path_factory, "brief", DB_STATEMENT_TIMEOUT_MS="500")
+
+
+TWO_WRITES = """mutation Two($project: CreateProjectInput!, $post: PostMessageInput!) {
+  createProject(input: $project) { project { id } errors { code } }
+  postMessage(input: $post) { message { id } errors { code } }
+}"""
+
+
+async def test_a_document_answered_without_data_keeps_none_of_its_changes(
+    brief_statements_server: RunningServer, world: World, owner_engine: Any
+) -> None:
+    """Its second field times out waiting for a lock, and its error nulls the whole answer,
+    hiding the first field's payload: the project the first field made is not kept."""
+    org = await world.organization("Two writes")
+    staff = await world.user(org, Role.STAFF)
+    engagement = await world.engagement(org, await world.user(org, Role.CLIENT))
+    conversation = await world.conversation(engagement)
+    variables = {
+        "project": {"engagementId": engagement.gid, "name": "hidden"},
+        "post": {"conversationId": conversation.gid, "content": "waits"},
+    }
+    async with owner_engine.connect() as connection:
+        held = await connection.begin()
+        await connection.exec_driver_sql(
+            f"SELECT id FROM conversations WHERE id = '{conversation.id}' FOR UPDATE"
+        )
+        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_SECONDS) as http:
+            response = await http.post(
+                brief_statements_server.graphql_url,
+                json={"query": TWO_WRITES, "variables": variables},
+                headers={"Authorization": f"Bearer {staff.token}"},
+            )
+        await held.rollback()
+    body = response.json()
+    async with owner_engine.connect() as connection:
+        projects = await connection.exec_driver_sql(
+            f"SELECT count(*) FROM projects WHERE engagement_id = '{engagement.id}'"
+        )
+        kept = projects.scalar_one()
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["SERVICE_UNAVAILABLE"]
+    assert kept == 0

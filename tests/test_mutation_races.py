@@ -258,3 +258,49 @@ async def test_messages_are_listed_in_the_order_they_were_committed(
     )
     listed = [edge["node"]["id"] for edge in page["conversation"]["messages"]["edges"]]
     assert listed == [second, first]
+
+
+PROJECT_THEN_RENAME = """
+mutation Two($project: CreateProjectInput!, $rename: UpdateEngagementInput!) {
+  createProject(input: $project) { project { id } errors { code } }
+  updateEngagement(input: $rename) { engagement { name } errors { code } }
+}"""
+
+
+async def test_two_documents_that_deadlock_on_their_engagement_both_succeed(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    """Each document share-locks the engagement (its project), then needs it exclusively
+    (the rename): run together, PostgreSQL breaks the deadlock by undoing one, which the
+    server runs again from the start instead of answering SERVICE_UNAVAILABLE."""
+    feed = await thread(world)
+    engagement = await _engagement_of(owner_engine, feed.conversation.id)
+    documents = [
+        gql.data(
+            PROJECT_THEN_RENAME,
+            {
+                "project": {"engagementId": engagement, "name": f"project {n}"},
+                "rename": {"id": engagement, "name": f"name {n}"},
+            },
+            token=feed.staff.token,
+        )
+        for n in (1, 2)
+    ]
+    queued: list[asyncio.Task[Any]] = []
+    async with owner_engine.connect() as connection:
+        held = await connection.begin()
+        await connection.execute(text("LOCK TABLE projects IN SHARE MODE"))  # both share-lock
+        for document in documents:
+            await _queue(owner_engine, queued, document)
+        await held.commit()
+    answers = await asyncio.gather(*queued)
+    assert [(a["createProject"]["errors"], a["updateEngagement"]["errors"]) for a in answers] == [
+        ([], []),
+        ([], []),
+    ]
+    async with owner_engine.connect() as connection:
+        projects = await connection.scalars(
+            text("SELECT name FROM projects WHERE engagement_id = :e ORDER BY name"),
+            {"e": parse_global_id(engagement, "Engagement")},
+        )
+        assert list(projects) == ["project 1", "project 2"]

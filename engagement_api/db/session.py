@@ -94,6 +94,9 @@ class DatabaseSession:
         self._closed = False
         self._begin = "BEGIN"
         self.statements = StatementCounter()
+        self.conflicted = False
+        """A statement was undone by a conflicting transaction (deadlock, serialization
+        failure): the whole transaction may be rolled back and run again."""
 
     def read_one_snapshot(self) -> None:
         """Open the transaction as REPEATABLE READ, READ ONLY: every statement sees the
@@ -267,6 +270,7 @@ class DatabaseSession:
             raise ServiceUnavailableError(TIMED_OUT) from error
         if _is_retryable(error):
             conflicted = getattr(error, "sqlstate", None) in CONFLICT_SQLSTATES
+            self.conflicted = self.conflicted or conflicted
             raise ServiceUnavailableError(CONFLICTED if conflicted else None) from error
 
     async def _ensure_connection(

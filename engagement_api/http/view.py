@@ -59,6 +59,10 @@ if TYPE_CHECKING:  # the names Strawberry's own signatures use, for the override
 
 logger = logging.getLogger(__name__)
 
+CONFLICT_ATTEMPTS = 3
+"""Runs of an operation whose transaction met a conflicting one (deadlock, serialization
+failure) before its last answer is sent as it is."""
+
 
 class GraphQLView(GraphQL[RequestContext, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
@@ -193,9 +197,17 @@ class GraphQLView(GraphQL[RequestContext, None]):
         request_data = dataclasses.replace(request_data, query=query)
         try:
             async with asyncio.timeout(self.settings.request_timeout_seconds):
-                result = await self._execute_refusing_wrong_methods(
-                    request, request_adapter, request_data, context, root_value, sub_response
-                )
+                for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+                    result = await self._execute_refusing_wrong_methods(
+                        request, request_adapter, request_data, context, root_value, sub_response
+                    )
+                    if not context.db.conflicted or attempt == CONFLICT_ATTEMPTS:
+                        break
+                    # A deadlock or serialization failure undid a statement: the whole
+                    # operation is undone and run again (nothing was committed or sent).
+                    logger.info("running an operation again after a conflict (%d)", attempt)
+                    await context.close(commit=False)
+                    context = context.again()
         except TimeoutError:
             with contextlib.suppress(Exception):  # the cancelled connection may be broken
                 await context.close(commit=False)
@@ -205,14 +217,21 @@ class GraphQLView(GraphQL[RequestContext, None]):
         except BaseException:
             await context.close(commit=False)
             raise
-        try:
-            await context.close(commit=True)
-        except ClientError as error:
-            # The operation's own line reported how it ran; this is what the client got.
-            logger.warning("the operation ran but did not commit: answered %s", error_code(error))
-            return self._answered(ExecutionResult(data=None, errors=[error]), sub_response)
-        if context.events and self.broadcaster is not None:  # committed: tell subscribers
-            self.broadcaster.publish(context.events)
+        if result.data is None and result.errors:
+            # The answer shows no change made (a failed field nulled it, hiding the payloads
+            # of those before it), so none is kept.
+            await context.close(commit=False)
+        else:
+            try:
+                await context.close(commit=True)
+            except ClientError as error:
+                # The operation's own line reported how it ran; this is what the client got.
+                logger.warning(
+                    "the operation ran but did not commit: answered %s", error_code(error)
+                )
+                return self._answered(ExecutionResult(data=None, errors=[error]), sub_response)
+            if context.events and self.broadcaster is not None:  # committed: tell subscribers
+                self.broadcaster.publish(context.events)
         if result.errors:  # defence in depth: nothing unexpected leaves unmasked
             result.errors = public_errors(result.errors, context.request_id)
         if self.settings.expose_sql_statements:

@@ -147,18 +147,25 @@ async def test_a_viewer_who_no_longer_sees_the_conversation_is_told_at_the_next_
     world: World, server: RunningServer, gql: GraphQLClient, owner_engine: AsyncEngine
 ) -> None:
     """A staff member demoted to CLIENT is not the engagement's client: the conversation
-    is no longer theirs, and their subscription ends instead of going silent."""
+    is no longer theirs, and their subscription ends instead of going silent. The
+    engagement's client, following the same conversation, goes on receiving."""
     feed = await thread(world)
     demoted = await world.user(feed.org, Role.STAFF)
-    async with GraphQLWebSocket.open(server.graphql_url, token=demoted.token) as ws:
+    async with (
+        GraphQLWebSocket.open(server.graphql_url, token=demoted.token) as ws,
+        GraphQLWebSocket.open(server.graphql_url, token=feed.client.token) as client_ws,
+    ):
         operation = await _following(server, ws, feed)
+        client_operation = await _following(server, client_ws, feed)
         async with owner_engine.begin() as connection:
             await connection.execute(
                 update(User).where(User.id == demoted.id).values(role=Role.CLIENT)
             )
-        await post(gql, feed.staff, feed.conversation, "not for the demoted")
+        posted = await post(gql, feed.staff, feed.conversation, "not for the demoted")
         ending = await ws.next(operation)
         completion = await ws.next(operation)
+        received = await client_ws.event(client_operation)
     assert ending["payload"]["data"] is None
     assert [e["extensions"]["code"] for e in ending["payload"]["errors"]] == ["NOT_FOUND"]
     assert completion == {"id": operation, "type": "complete"}
+    assert (received["kind"], received["messageId"]) == ("POSTED", posted)

@@ -129,14 +129,20 @@ async def resolve(
                 result[representative] = [error]
                 pending.pop(0)
                 continue
-            users = await context.loader(UserByIdLoader).load_many([s.viewer_id for s in pending])
-            for subscriber, user in zip(pending, users, strict=True):
+            # Staff see every user of the organization; a CLIENT (perhaps demoted since it
+            # subscribed) sees no other client, so it speaks for its own subscriptions only.
+            known = [
+                s for s in pending if not viewer.scope.is_client or s.viewer_id == viewer.user.id
+            ]
+            users = await context.loader(UserByIdLoader).load_many([s.viewer_id for s in known])
+            for subscriber, user in zip(known, users, strict=True):
                 if user is None:
                     result[subscriber] = [UnauthenticatedError("The token's user does not exist.")]
                     continue
                 current = Viewer(user, Scope(viewer.scope.org_id, user.id, user.role))
                 audiences.setdefault(_audience(current.scope), []).append((subscriber, current))
-            pending = []
+            answered = set(known)
+            pending = [s for s in pending if s not in answered]
             key = _audience(viewer.scope)
             if key in audiences:
                 shared[key] = await _for_audience(context, viewer.scope, events)

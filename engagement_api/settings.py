@@ -298,6 +298,15 @@ class Settings(BaseSettings):
             " operation's task (off: every event through Strawberry's per-result stream)."
         ),
     )
+    live_feed_recheck_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description=(
+            "How often an idle subscription checks again that its user exists and still sees"
+            " its conversation (every batch of events checks too); one that does not ends"
+            " (UNAUTHENTICATED, or NOT_FOUND for a conversation deleted with no live message)."
+        ),
+    )
     live_feed_sweep_seconds: float = Field(
         default=1.0,
         description=(

@@ -150,3 +150,58 @@ async def test_an_idle_subscription_ends_unauthenticated_when_its_token_expires(
     assert ending["payload"]["data"] is None
     assert ending["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert completion == {"id": operation, "type": "complete"}
+
+
+@pytest.fixture(scope="module")
+def rechecking(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    yield from own_server(database_url, tmp_path_factory, "recheck", LIVE_FEED_RECHECK_SECONDS="1")
+
+
+DELETE_ENGAGEMENT = """mutation($input: DeleteInput!) {
+  deleteEngagement(input: $input) { errors { code } }
+}"""
+
+
+async def test_idle_subscriptions_end_when_their_conversation_or_user_is_gone_without_events(
+    world: World, rechecking: RunningServer, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    """A conversation with no live message records no event when its engagement is
+    deleted, and deleting a user records none: an idle subscription finds out by checking
+    again (`LIVE_FEED_RECHECK_SECONDS`) and ends, instead of holding its slot until its
+    token expires."""
+    feed = await thread(world)
+    admin = await world.user(feed.org, Role.ADMIN)
+    leaving = await world.user(feed.org, Role.STAFF)
+    other = await world.conversation(await world.engagement(feed.org, feed.client))
+    before = await subscriptions_started(rechecking.url)
+    async with (
+        GraphQLWebSocket.open(rechecking.graphql_url, token=feed.staff.token) as staff_ws,
+        GraphQLWebSocket.open(rechecking.graphql_url, token=leaving.token) as leaving_ws,
+    ):
+        staff_feed = await staff_ws.feed(feed.conversation.gid)
+        leaving_feed = await leaving_ws.feed(other.gid)
+        await wait_until_subscribed(rechecking.url, before + 2)
+        engagement = await gql.data(
+            "query($id: ID!) { conversation(id: $id) { engagement { id } } }",
+            {"id": feed.conversation.gid},
+            token=feed.staff.token,
+        )
+        deleted = await gql.data(
+            DELETE_ENGAGEMENT,
+            {"input": {"id": engagement["conversation"]["engagement"]["id"]}},
+            token=admin.token,
+        )
+        async with owner_engine.begin() as connection:
+            await connection.execute(delete(User).where(User.id == leaving.id))
+        endings = [
+            [await ws.next(operation), await ws.next(operation)]
+            for ws, operation in ((staff_ws, staff_feed), (leaving_ws, leaving_feed))
+        ]
+    assert deleted["deleteEngagement"]["errors"] == []
+    codes = [
+        ([e["extensions"]["code"] for e in ending["payload"]["errors"]], completion["type"])
+        for ending, completion in endings
+    ]
+    assert codes == [(["NOT_FOUND"], "complete"), (["UNAUTHENTICATED"], "complete")]

@@ -10,6 +10,7 @@ at or below the last position sent is skipped.
 
 import asyncio
 import logging
+import random
 import time
 import uuid
 import weakref
@@ -25,7 +26,7 @@ from engagement_api.errors import ClientError, ServiceUnavailableError, Unauthen
 from engagement_api.events import OutboxEvent
 from engagement_api.loaders import ConversationByIdLoader
 from engagement_api.resolvers import event_audience, event_cursor
-from engagement_api.resolvers.event_audience import FeedOwner, Personal
+from engagement_api.resolvers.event_audience import ConversationGoneError, FeedOwner, Personal
 from engagement_api.resolvers.event_scope import EventScope
 from engagement_api.schema.ids import parse_global_id
 
@@ -123,16 +124,38 @@ def _check_viewers_cap(context: RequestContext, fanout: Fanout, viewer: Scope) -
 
 
 async def _authorize(context: RequestContext, conversation_id: str) -> tuple[uuid.UUID, Scope]:
+    row_id = parse_global_id(conversation_id, "Conversation")
+    scope, visible = await _seen_by_viewer(context, row_id)
+    if not visible or row_id is None:
+        raise ConversationNotFoundError()
+    return row_id, scope
+
+
+async def _seen_by_viewer(
+    context: RequestContext, conversation_id: uuid.UUID | None
+) -> tuple[Scope, bool]:
+    """The viewer as of now (UnauthenticatedError if gone), and whether it sees the
+    conversation, read in a transaction of their own."""
     scope = context.fresh_scope()
     try:
         viewer = await scope.viewer()
-        row_id = parse_global_id(conversation_id, "Conversation")
-        row = None if row_id is None else await scope.loader(ConversationByIdLoader).load(row_id)
+        loader = scope.loader(ConversationByIdLoader)
+        row = None if conversation_id is None else await loader.load(conversation_id)
     finally:
         await scope.close(commit=False)
-    if row is None:
-        raise ConversationNotFoundError()
-    return row.id, viewer.scope
+    return viewer.scope, row is not None
+
+
+async def _still_following(context: RequestContext, conversation_id: uuid.UUID) -> FeedItem | None:
+    """Why an idle subscription ends now (its user gone, its conversation deleted or no
+    longer visible), or None: it goes on, also when the database cannot tell now."""
+    try:
+        _, visible = await _seen_by_viewer(context, conversation_id)
+    except UnauthenticatedError as error:
+        return error
+    except ServiceUnavailableError:
+        return None
+    return None if visible else ConversationGoneError()
 
 
 async def _feed(
@@ -202,13 +225,22 @@ async def _feed(
 async def _live(
     context: RequestContext, subscriber: Subscriber, gate: asyncio.Semaphore, last: int
 ) -> AsyncIterator[FeedItem]:
+    recheck = _next_recheck(context)
     while True:
+        wait = min(_until_the_token_expires(context), recheck - time.monotonic())
         try:
-            async with asyncio.timeout(_until_the_token_expires(context)):
+            async with asyncio.timeout(max(0.0, wait)):
                 delivery = await subscriber.next()
-        except TimeoutError:  # idle until then: the end it would get with the next event
-            yield UnauthenticatedError("The token is no longer valid.")
-            return
+        except TimeoutError:  # idle: what an event would have found out, found out now
+            if _until_the_token_expires(context) <= 0:
+                yield UnauthenticatedError("The token is no longer valid.")
+                return
+            ended = await _still_following(context, subscriber.conversation_id)
+            if ended is not None:
+                yield ended
+                return
+            recheck = _next_recheck(context)
+            continue
         if isinstance(delivery, FellBehind):
             logger.warning("closing a subscriber that fell %d events behind", delivery.queue_size)
             yield SubscriberTooSlowError(queueSize=delivery.queue_size)
@@ -219,8 +251,16 @@ async def _live(
         if not isinstance(delivery, Personal) or delivery.position <= last:
             continue  # already replayed
         last = delivery.position
+        recheck = _next_recheck(context)  # the batch checked the viewer and the conversation
         async with EventScope(partial(_event_context, context, delivery), gate) as scope:
             yield _visible(context, delivery, scope)
+
+
+def _next_recheck(context: RequestContext) -> float:
+    """When an idle subscription checks its viewer and conversation again (monotonic
+    time), jittered so that subscriptions opened together do not check together."""
+    period = context.settings.live_feed_recheck_seconds
+    return time.monotonic() + random.uniform(period / 2, period)
 
 
 def _until_the_token_expires(context: RequestContext) -> float:

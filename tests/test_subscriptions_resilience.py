@@ -4,12 +4,14 @@ every event, in order, with no gap and no notice. A subscriber that falls behind
 closed without holding up others."""
 
 import asyncio
+import contextlib
 import os
 import signal
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -17,10 +19,12 @@ import redis.asyncio as aioredis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from engagement_api.broadcast.base import SENDING
 from tests.conftest import GraphQLClient, RunningServer
 from tests.factories import World
 from tests.live_feed import REDIS_URL, backend_environment, post, servers, thread
 from tests.private_redis import redis_of_its_own
+from tests.raw_http import GUARD_SECONDS
 from tests.ws_client import GraphQLWebSocket, subscriptions_started, wait_until_subscribed
 
 
@@ -149,11 +153,19 @@ async def test_a_frozen_redis_neither_holds_a_commits_answer_nor_loses_its_event
     world: World, database_url: str, tmp_path: Path
 ) -> None:
     """The announcement is sent after the answer, in the background: a Redis that takes
-    the connection and never replies delays no response, and the outbox sweep delivers."""
+    the connection and never replies delays no response, and the outbox sweep delivers.
+    The publishes waiting on it hold a bounded number of connections and give up after the
+    connect timeout; the outage is logged once, and its end once."""
     feed = await thread(world)
+    stalled = 3 * SENDING
+    log = tmp_path / "server0.log"
     with redis_of_its_own() as (url, redis_server):
-        channel = {"REDIS_URL": url, "BROADCAST_CHANNEL": f"test_{uuid.uuid4().hex}"}
-        with servers(database_url, tmp_path, 1, **channel) as (server,):
+        environment = {
+            "REDIS_URL": url,
+            "BROADCAST_CHANNEL": f"test_{uuid.uuid4().hex}",
+            "DB_CONNECT_TIMEOUT_SECONDS": "1",
+        }
+        with servers(database_url, tmp_path, 1, **environment) as (server,):
             async with (
                 httpx.AsyncClient(timeout=30) as http,
                 GraphQLWebSocket.open(server.graphql_url, token=feed.staff.token) as ws,
@@ -166,12 +178,44 @@ async def test_a_frozen_redis_neither_holds_a_commits_answer_nor_loses_its_event
                 redis_server.send_signal(signal.SIGSTOP)
                 try:
                     async with asyncio.timeout(ANSWER_BOUND_SECONDS):
-                        frozen = await post(gql, feed.staff, feed.conversation, "while frozen")
+                        frozen = [
+                            await post(gql, feed.staff, feed.conversation, f"frozen {n}")
+                            for n in range(stalled)
+                        ]
                         answered = await gql.data(
                             "{ viewer { user { id } } }", token=feed.staff.token
                         )
-                    event = await ws.event(operation)
+                    events = [await ws.event(operation) for _ in frozen]
+                    connections = _connections_to(server.process.pid, urlsplit(url).port or 0)
+                    async with asyncio.timeout(GUARD_SECONDS):  # the publishes give up
+                        while "could not announce" not in log.read_text():  # noqa: ASYNC110
+                            await asyncio.sleep(0.1)
                 finally:
                     redis_server.send_signal(signal.SIGCONT)
+                after = await post(gql, feed.staff, feed.conversation, "after")
+                await ws.event(operation)
+                async with asyncio.timeout(GUARD_SECONDS):
+                    while "announcing again" not in log.read_text():  # noqa: ASYNC110
+                        await asyncio.sleep(0.1)
+    assert after
     assert answered["viewer"]["user"]["id"] == feed.staff.gid
-    assert (event["kind"], event["messageId"]) == ("POSTED", frozen)
+    assert [(e["kind"], e["messageId"]) for e in events] == [("POSTED", m) for m in frozen]
+    assert 1 <= connections <= SENDING + 1  # the publishes and the listener
+    assert log.read_text().count("could not announce") == 1
+
+
+def _connections_to(pid: int, port: int) -> int:
+    """Established TCP connections of a process to a port on this machine (/proc)."""
+    sockets = set()
+    for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(descriptor)
+            if target.startswith("socket:["):
+                sockets.add(target[len("socket:[") : -1])
+    established = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+            established += fields[3] == "01" and remote_port == port and fields[9] in sockets
+    return established

@@ -40,6 +40,9 @@ class Backoff:
 
 DEFAULT_BACKOFF = Backoff()
 
+SENDING = 4
+"""Publishes sent at once per process: a backend that stalls holds this many connections."""
+
 MAX_PUBLISHING = 1_000
 """Publishes in flight per process at most: a backend that hangs holds each for at most
 `connect_timeout`, and what is not published is delivered by the next sweep."""
@@ -81,6 +84,8 @@ class Broadcaster(ABC):
         self._maintainer: asyncio.Task[None] | None = None
         self._sweeps: set[asyncio.Task[None]] = set()
         self._publishing: set[asyncio.Task[None]] = set()
+        self._sending = asyncio.Semaphore(SENDING)
+        self._failed_publishes = 0
 
     @property
     def listening(self) -> bool:
@@ -143,11 +148,24 @@ class Broadcaster(ABC):
         task.add_done_callback(self._publishing.discard)
 
     async def _publish(self, announcements: list[Announcement]) -> None:
+        """One publish, waiting its turn among `SENDING` (each send may hold a connection
+        of the backend's pool). The first failure of an outage is logged with its cause,
+        the end of the outage with how many publishes failed."""
         try:
-            async with asyncio.timeout(self.connect_timeout):
+            async with asyncio.timeout(self.connect_timeout), self._sending:
                 await self.send(announcements)
         except Exception:
-            logger.error("could not announce %d event(s)", len(announcements), exc_info=True)
+            self._failed_publishes += 1
+            if self._failed_publishes == 1:
+                logger.error(
+                    "could not announce %d event(s); the sweep delivers them",
+                    len(announcements),
+                    exc_info=True,
+                )
+            return
+        if self._failed_publishes:
+            logger.warning("announcing again, after %d failed publishes", self._failed_publishes)
+            self._failed_publishes = 0
 
     @abstractmethod
     async def send(self, announcements: Sequence[Announcement]) -> None:

@@ -154,3 +154,19 @@ async def test_metrics_count_requests_refused_before_execution(
         before, "graphql_errors_total", **code
     )
     assert grown == 1
+
+
+async def test_every_line_the_server_writes_is_a_json_log_record(
+    world: World, server: RunningServer
+) -> None:
+    """Uvicorn's own lines (start, each WebSocket's acceptance) included: a log pipeline
+    reading JSON lines loses none."""
+    org = await world.organization()
+    staff = await world.user(org, Role.STAFF)
+    async with GraphQLWebSocket.open(server.graphql_url, token=staff.token):
+        pass
+    lines = [line for line in server.logs().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    assert len(records) == len(lines), [line for line in lines if not line.startswith("{")][:3]
+    assert all({"level", "logger", "message"} <= record.keys() for record in records)
+    assert any(record["logger"].startswith("uvicorn") for record in records)

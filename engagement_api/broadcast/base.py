@@ -192,6 +192,7 @@ class Broadcaster(ABC):
         period = self.maintenance.sweep_seconds
         loop = asyncio.get_running_loop()
         next_prune = loop.time() + min(self.maintenance.prune_seconds, 5.0)
+        failures = 0
         while True:
             await asyncio.sleep(period)
             try:
@@ -205,7 +206,13 @@ class Broadcaster(ABC):
                     if pruned:
                         logger.info("pruned %d outbox event(s)", pruned)
             except Exception:
-                logger.warning("outbox maintenance failed; retrying", exc_info=True)
+                failures += 1
+                if failures == 1:  # once per outage, with its cause
+                    logger.warning("outbox maintenance failed; retrying", exc_info=True)
+                continue
+            if failures:
+                logger.warning("outbox maintenance works again, after %d failures", failures)
+                failures = 0
 
     async def _supervise(self) -> None:
         attempt = 0

@@ -11,6 +11,7 @@ import uvicorn
 from engagement_api.cli.tokens import DEMO_LOGINS, UserLookupError, demo_tokens
 from engagement_api.db.engine import create_engine, resolve_database_url
 from engagement_api.http.protocol import http_options
+from engagement_api.observability.logs import configure_logging
 from engagement_api.settings import get_settings
 
 
@@ -28,6 +29,7 @@ def serve(*, host: str, port: int, workers: int, demo: bool = False) -> int:
         signal.signal(signal.SIGTERM, _exit_on_terminate)
     if demo:
         _prepare_demo(database_url, host, port)
+    configure_logging(settings)  # Uvicorn's own lines too: it is given no config of its own
     uvicorn.run(
         "engagement_api.http.app:app_from_environment",
         factory=True,
@@ -40,6 +42,7 @@ def serve(*, host: str, port: int, workers: int, demo: bool = False) -> int:
         ws_max_size=settings.max_body_bytes,  # a WebSocket message is bounded like a body
         ws_per_message_deflate=settings.websocket_per_message_deflate,
         access_log=False,
+        log_config=None,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
         limit_concurrency=settings.http_max_connections,

@@ -39,6 +39,7 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(settings.log_level)
+    logging.captureWarnings(True)  # a library's warning is a log line like any other
     # Strawberry logs every GraphQL error, expected ones included; unexpected errors are
     # logged once, with the request id, by schema/extensions/mask_errors.py.
     logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)

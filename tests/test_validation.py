@@ -326,3 +326,33 @@ async def test_malformed_and_foreign_ids_are_not_found(
     assert payload["errors"][0]["message"] == "No Conversation with this id."
     assert await count_where(owner_engine, Message, Message.org_id == c.org.id) == 0
     assert await _messages(owner_engine, foreign_conversation) == 0
+
+
+async def test_blank_and_long_text_is_refused_in_the_projects_words(
+    world: World, gql: GraphQLClient
+) -> None:
+    c = await cast(world)
+    conversation = await _conversation_of(world, c)
+    refusals = [
+        await mutate(
+            gql,
+            "postMessage",
+            {"conversationId": conversation.gid, "content": content},
+            token=c.staff.token,
+        )
+        for content in ("   ", "\u200b \ufeff", "x" * 20_001)
+    ]
+    refusals.append(
+        await mutate(
+            gql,
+            "createProject",
+            {"engagementId": c.engagement.gid, "name": " "},
+            token=c.staff.token,
+        )
+    )
+    assert [[e["message"] for e in payload["errors"]] for payload in refusals] == [
+        ["Must not be blank."],
+        ["Must not be blank."],
+        ["Must be at most 20000 characters."],
+        ["Must not be blank."],
+    ]

@@ -48,20 +48,22 @@ WHITE_SPACE = _ranges(
 """Unicode's White_Space characters."""
 
 NEVER_SHOWN = _ranges(
-    (0xAD, 0xAD), (0x34F, 0x34F), (0x61C, 0x61C), (0x115F, 0x1160), (0x17B4, 0x17B5),
-    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
-    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8),
-    (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+    (0xAD, 0xAD), (0x61C, 0x61C), (0x115F, 0x1160), (0x180E, 0x180E), (0x200B, 0x200F),
+    (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F), (0x3164, 0x3164), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0x1BCA0, 0x1BCA3),
 )  # fmt: skip
-"""Unicode's Default_Ignorable_Code_Point characters: never displayed (zero-width spaces
-and joiners, the byte order mark, bidi controls, variation selectors, fillers)."""
+"""Characters that show nothing and change nothing of their neighbours: zero-width
+spaces and joiners, the byte order mark, bidi marks and controls, fillers. Unicode's other
+default-ignorable characters (variation selectors, emoji tags) change how the character
+before them is drawn: a heart emoji, a flag, a name's kanji variant end with them."""
 
 _TRIMMED = WHITE_SPACE + NEVER_SHOWN
 
 
 def _trim(value: object) -> object:
     """Text without white space or never-shown characters at either end: a name made only
-    of them is blank, as one of spaces is."""
+    of them is blank, as one of spaces is. (A validator placed after the length limits,
+    so that it runs before them and pydantic reports them as string limits.)"""
     return value.strip(_TRIMMED) if isinstance(value, str) else value
 
 
@@ -104,13 +106,13 @@ def global_id(type_name: str) -> PlainValidator:
     return PlainValidator(GlobalIdOf(type_name))
 
 
-Name = Annotated[str, TRIMMED, StringConstraints(min_length=1, max_length=NAME_MAX), STORABLE]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX), TRIMMED, STORABLE]
 """A required name, subject or title: trimmed, 1-255 characters."""
 
 OptionalName = Annotated[
     str,
-    TRIMMED,
     StringConstraints(max_length=NAME_MAX),
+    TRIMMED,
     STORABLE,
     AfterValidator(_blank_to_none),
 ]
@@ -118,19 +120,19 @@ OptionalName = Annotated[
 
 Description = Annotated[
     str,
-    TRIMMED,
     StringConstraints(max_length=DESCRIPTION_MAX),
+    TRIMMED,
     STORABLE,
     AfterValidator(_blank_to_none),
 ]
 
-Content = Annotated[str, TRIMMED, StringConstraints(min_length=1, max_length=CONTENT_MAX), STORABLE]
+Content = Annotated[str, StringConstraints(min_length=1, max_length=CONTENT_MAX), TRIMMED, STORABLE]
 """Message content: trimmed, 1-20,000 characters."""
 
 Url = Annotated[
     str,
-    TRIMMED,
     StringConstraints(max_length=URL_MAX),
+    TRIMMED,
     STORABLE,
     AfterValidator(_http_url),
 ]

@@ -66,6 +66,7 @@ async def test_a_client_posts_a_public_message_to_its_open_conversation(
         False,
     )
     assert row.attachments == [attachment]
+    assert row.updated_at == row.created_at  # a new message: one instant
     after = await stored(owner_engine, Conversation, conversation.id)
     assert after.last_message_at == after.last_public_message_at == row.created_at
     assert after.updated_at == before.updated_at

@@ -42,11 +42,11 @@ _TEMPLATES: dict[Hashable, Executable] = {}
 """Write templates by shape; the shapes are few (models x column sets x roles)."""
 
 NOW: Any = func.now()
-CLOCK: Any = func.clock_timestamp()
-"""The time of the statement itself, not of the transaction's start (`NOW`): what a row
-written under a lock that orders it must carry, so that its time follows that order."""
 """The transaction's time: every timestamp one mutation writes is the same instant. One
 object, so a template can hold it inline."""
+STATEMENT_TIME: Any = func.statement_timestamp()
+"""The time the statement began, the same for every column it writes: what a row written
+under a lock that orders it must carry, so that its time follows that order."""
 
 
 def _table(model: type[Base]) -> Table:
@@ -96,11 +96,11 @@ def _bound(
     table: Table, values: Mapping[str, Any]
 ) -> tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]] | None:
     """(shape, the template's values, the parameters) for `values`; None when one is a SQL
-    expression other than `NOW` or `CLOCK` (then the statement is built per call)."""
+    expression other than `NOW` or `STATEMENT_TIME` (then the statement is built per call)."""
     shape, inline, parameters = [], {}, {}
     for name, value in values.items():
-        if value is NOW or value is CLOCK:
-            shape.append((name, "now" if value is NOW else "clock"))
+        if value is NOW or value is STATEMENT_TIME:
+            shape.append((name, "now" if value is NOW else "statement"))
             inline[name] = value
         elif isinstance(value, ClauseElement):
             return None

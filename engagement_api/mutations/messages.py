@@ -142,7 +142,9 @@ async def insert_message(
             content=content,
             is_internal=internal,
             attachments=attachments or [],
-            created_at=writes.CLOCK,  # taken under the conversation's lock: in commit order
+            # Taken under the conversation's lock, so in commit order; one instant for both.
+            created_at=writes.STATEMENT_TIME,
+            updated_at=writes.STATEMENT_TIME,
         ),
     )
     message = cast(StoredMessageRow, written)

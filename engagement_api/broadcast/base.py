@@ -137,11 +137,14 @@ class Broadcaster(ABC):
         if self.maintenance.fault_kill_after_commit:  # a test's fault: die before publishing
             os.kill(os.getpid(), signal.SIGKILL)
         if len(self._publishing) >= MAX_PUBLISHING:
-            logger.error(
-                "could not announce %d event(s): %d announcements in flight already",
-                len(announcements),
-                len(self._publishing),
-            )
+            self._failed_publishes += 1
+            if self._failed_publishes == 1:
+                logger.error(
+                    "could not announce %d event(s): %d publishes in flight already; the"
+                    " sweep delivers them",
+                    len(announcements),
+                    len(self._publishing),
+                )
             return
         task = asyncio.create_task(self._publish(list(announcements)))
         self._publishing.add(task)

@@ -196,7 +196,7 @@ class DatabaseSession:
             await _invalidate(connection)
             if transaction is None:
                 raise ServiceUnavailableError() from error
-            outcome = await self._outcome(transaction, driver.get_server_pid())
+            outcome = await self._outcome(transaction)
             if outcome == "committed":
                 logger.warning("the connection was lost as its COMMIT succeeded", exc_info=True)
                 return  # the writes are saved: the request must not answer a failure
@@ -207,10 +207,10 @@ class DatabaseSession:
         finally:
             await _release(connection)
 
-    async def _outcome(self, transaction: str, backend: int) -> str | None:
+    async def _outcome(self, transaction: str) -> str | None:
         """What became of the transaction whose COMMIT was cut off ("committed" or
         "aborted"), asked on another connection (again on a fresh one if that is lost too);
-        None when that cannot be learnt within `COMMIT_OUTCOME_SECONDS`. A backend still in
+        None when that cannot be learnt within `COMMIT_OUTCOME_SECONDS`. The backend still in
         the transaction is terminated first: a COMMIT it is writing completes (PostgreSQL
         holds interrupts meanwhile), anything else is undone, so the answer comes and is
         final."""
@@ -225,7 +225,7 @@ class DatabaseSession:
                             status = await raw.fetchval(TRANSACTION_STATUS, transaction)
                             if status == "in progress" and not terminated:
                                 with suppress(asyncpg.InsufficientPrivilegeError):
-                                    await raw.fetchval(TERMINATE_BACKEND, backend)
+                                    await raw.fetchval(TERMINATE_TRANSACTION, transaction)
                                 terminated = True
                             while status == "in progress":
                                 await asyncio.sleep(0.05)
@@ -401,7 +401,12 @@ ONE_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 CURRENT_TRANSACTION = "SELECT pg_current_xact_id()::text"
 COMMIT_OUTCOME_SECONDS = 15.0
 TRANSACTION_STATUS = "SELECT pg_xact_status($1::text::xid8)"
-TERMINATE_BACKEND = "SELECT pg_terminate_backend($1)"
+TERMINATE_TRANSACTION = """
+SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+WHERE backend_xid = (($1::text::numeric % 4294967296)::text)::xid
+"""
+"""The backend running the transaction, found by its id (a pid the driver knows may be a
+pooler's): `xid8` is the epoch and the 32-bit `xid` that `pg_stat_activity` shows."""
 
 
 _ASSUME_APP_ROLE = select(

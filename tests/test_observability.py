@@ -169,4 +169,5 @@ async def test_every_line_the_server_writes_is_a_json_log_record(
     records = [json.loads(line) for line in lines if line.startswith("{")]
     assert len(records) == len(lines), [line for line in lines if not line.startswith("{")][:3]
     assert all({"level", "logger", "message"} <= record.keys() for record in records)
+    assert not [r for r in records if any("\x1b" in str(value) for value in r.values())]
     assert any(record["logger"].startswith("uvicorn") for record in records)

@@ -12,7 +12,11 @@ from engagement_api.settings import Settings
 class JsonFormatter(logging.Formatter):
     """A log record as one JSON line: time, level, logger, message, request id, extras."""
 
-    STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+    STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {
+        "message",
+        "asctime",
+        "color_message",  # Uvicorn's message again, with terminal colour codes
+    }
 
     def format(self, record: logging.LogRecord) -> str:
         payload = {

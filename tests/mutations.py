@@ -15,6 +15,11 @@ from tests.factories import Made, World
 
 ERRORS = "errors { field message code }"
 DELETES = {"deleteEngagement", "deleteProject", "deleteMessage"}
+PROJECT_AND_POST = """mutation Two($project: CreateProjectInput!, $post: PostMessageInput!) {
+  createProject(input: $project) { project { id } errors { code } }
+  postMessage(input: $post) { message { id } errors { code } }
+}"""
+"""Two writes in one document, each on its own field."""
 
 
 def input_type(name: str) -> str:

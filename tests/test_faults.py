@@ -34,6 +34,7 @@ from engagement_api.db.session import DatabaseSession
 from engagement_api.errors import ServiceUnavailableError
 from tests.conftest import RunningServer, own_server
 from tests.factories import World
+from tests.mutations import PROJECT_AND_POST
 from tests.ws_client import GraphQLWebSocket
 
 WRITERS = 4
@@ -421,12 +422,6 @@ def brief_statements_server(
     yield from own_server(database_url, tmp_path_factory, "brief", DB_STATEMENT_TIMEOUT_MS="500")
 
 
-TWO_WRITES = """mutation Two($project: CreateProjectInput!, $post: PostMessageInput!) {
-  createProject(input: $project) { project { id } errors { code } }
-  postMessage(input: $post) { message { id } errors { code } }
-}"""
-
-
 async def test_a_document_answered_without_data_keeps_none_of_its_changes(
     brief_statements_server: RunningServer, world: World, owner_engine: Any
 ) -> None:
@@ -448,7 +443,7 @@ async def test_a_document_answered_without_data_keeps_none_of_its_changes(
         async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_SECONDS) as http:
             response = await http.post(
                 brief_statements_server.graphql_url,
-                json={"query": TWO_WRITES, "variables": variables},
+                json={"query": PROJECT_AND_POST, "variables": variables},
                 headers={"Authorization": f"Bearer {staff.token}"},
             )
         await held.rollback()

@@ -20,6 +20,7 @@ from tests.conftest import GraphQLClient
 from tests.databases import waiting_on_locks
 from tests.factories import World
 from tests.live_feed import DELETE, Thread, post, thread
+from tests.mutations import PROJECT_AND_POST
 from tests.raw_http import GUARD_SECONDS
 
 DELETE_ENGAGEMENT = """mutation Delete($input: DeleteInput!) {
@@ -224,10 +225,6 @@ async def test_an_engagement_closing_while_a_post_is_in_flight_waits_for_the_pos
 POST_DATA = """mutation Post($input: PostMessageInput!) {
   postMessage(input: $input) { message { id } errors { code message } }
 }"""
-TWO_FIELDS = """mutation Two($project: CreateProjectInput!, $post: PostMessageInput!) {
-  createProject(input: $project) { errors { code } }
-  postMessage(input: $post) { message { id } errors { code } }
-}"""
 
 
 async def test_messages_are_listed_in_the_order_they_were_committed(
@@ -246,7 +243,9 @@ async def test_messages_are_listed_in_the_order_they_were_committed(
     async with owner_engine.connect() as connection:
         held = await connection.begin()
         await connection.execute(text("LOCK TABLE projects IN SHARE MODE"))  # no project yet
-        await _queue(owner_engine, queued, gql.data(TWO_FIELDS, variables, token=feed.staff.token))
+        await _queue(
+            owner_engine, queued, gql.data(PROJECT_AND_POST, variables, token=feed.staff.token)
+        )
         second = await post(gql, feed.staff, feed.conversation, "committed first")
         await held.commit()
     (document,) = await asyncio.gather(*queued)

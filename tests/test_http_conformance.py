@@ -4,7 +4,11 @@ import httpx
 import pytest
 from graphql import ExecutionResult, GraphQLError
 
-from engagement_api.errors import RequestTimeoutError, ServiceUnavailableError
+from engagement_api.errors import (
+    CommitOutcomeUnknownError,
+    RequestTimeoutError,
+    ServiceUnavailableError,
+)
 from engagement_api.http.conformance import (
     APPLICATION_JSON,
     is_request_error,
@@ -82,6 +86,7 @@ def test_response_media_type_follows_the_accept_header(accept: str | None, expec
         (GraphQLError("Syntax Error: Unexpected Name"), 400),
         (ServiceUnavailableError(), 503),
         (RequestTimeoutError(), 504),
+        (CommitOutcomeUnknownError(), 504),
     ],
 )
 def test_request_error_status_tells_bad_requests_from_server_conditions(

@@ -15,7 +15,11 @@ from graphql import GraphQLError
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
-SERVER_SIDE_STATUS = {"SERVICE_UNAVAILABLE": 503, "REQUEST_TIMEOUT": 504}
+SERVER_SIDE_STATUS = {
+    "SERVICE_UNAVAILABLE": 503,
+    "REQUEST_TIMEOUT": 504,
+    "COMMIT_OUTCOME_UNKNOWN": 504,  # the database did not say in time
+}
 """Request errors that are the server's condition, not a bad request."""
 
 
@@ -56,7 +60,7 @@ def is_request_error(result: OperationResult) -> bool:
 
 def request_error_status(result: OperationResult) -> int:
     """400 for a client's bad request; 503 when the database could not be reached, 504 when
-    the request ran out of time."""
+    the request ran out of time or its commit's outcome could not be learnt."""
     statuses = [
         SERVER_SIDE_STATUS.get(str((error.extensions or {}).get("code")), 400)
         for error in result.errors or ()

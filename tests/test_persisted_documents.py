@@ -235,3 +235,29 @@ def test_manifest_whose_id_is_not_the_documents_hash_is_rejected(tmp_path: Path)
     )
     with pytest.raises(ValueError, match="SHA-256"):
         load_manifest(manifest)
+
+
+async def test_a_viewers_answer_by_hash_over_get_is_kept_by_no_shared_cache(
+    world: World, http: httpx.AsyncClient, apq_server: RunningServer
+) -> None:
+    """The same URL answers each viewer with its own data: such answers are private and
+    not stored, and every answer varies with the credentials."""
+    staff = await world.user(await world.organization(), Role.STAFF)
+    query = "query Mine { viewer { user { id } } }"
+    extensions = json.dumps(persisted(sha256(query)))
+    await http.post(
+        apq_server.graphql_url,
+        json={"query": query, "extensions": json.loads(extensions)},
+        headers={"authorization": f"Bearer {staff.token}"},
+    )
+    viewer = await http.get(
+        apq_server.graphql_url,
+        params={"extensions": extensions},
+        headers={"authorization": f"Bearer {staff.token}"},
+    )
+    anonymous = await http.get(apq_server.graphql_url, params={"extensions": extensions})
+    assert viewer.json()["data"]["viewer"]["user"]["id"] == staff.gid
+    assert viewer.headers["cache-control"] == "private, no-store"
+    assert "cache-control" not in anonymous.headers
+    for response in (viewer, anonymous):
+        assert "authorization" in response.headers["vary"].lower()

@@ -187,6 +187,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
             return await super().execute_operation(
                 request, request_adapter, request_data, context, root_value, sub_response
             )
+        sub_response.headers["vary"] = "Authorization"
+        if request.headers.get("authorization"):
+            # The viewer's own answer: no shared cache (a CDN keyed by a persisted query's
+            # URL, one phone's HTTP cache for two accounts) may keep it.
+            sub_response.headers["cache-control"] = "private, no-store"
         try:
             check_query_length(request_data.query, self.settings.max_query_length)
             query = self.documents.resolve(request_data.query, request_data.extensions)

@@ -17,7 +17,12 @@ from tests.ws_client import GraphQLWebSocket, subscriptions_started, wait_until_
 
 @pytest.fixture(scope="module")
 def tuned(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    environment = {"WEBSOCKET_KEEPALIVE_SECONDS": "0.2", "MAX_SUBSCRIPTIONS_PER_CONNECTION": "2"}
+    environment = {
+        "WEBSOCKET_KEEPALIVE_SECONDS": "0.2",
+        "MAX_SUBSCRIPTIONS_PER_CONNECTION": "2",
+        # One subscribe a minute after the burst of 2: a refusal must not wait its turn.
+        "WEBSOCKET_SUBSCRIBE_RATE": str(1 / 60),
+    }
     with servers(database_url, tmp_path_factory.mktemp("tuned"), 1, **environment) as running:
         yield running[0]
 
@@ -35,6 +40,7 @@ async def test_idle_connection_receives_keep_alive_pings(
 async def test_subscriptions_beyond_the_cap_are_refused_and_the_others_go_on(
     world: World, tuned: RunningServer
 ) -> None:
+    """The refusal comes at once: a subscribe refused anyway does not wait for the pace."""
     feed = await thread(world)
     before = await subscriptions_started(tuned.url)
     async with (
@@ -51,6 +57,7 @@ async def test_subscriptions_beyond_the_cap_are_refused_and_the_others_go_on(
         received = [(await ws.event(first))["messageId"], (await ws.event(second))["messageId"]]
     assert refusal["type"] == "error"
     assert refusal["payload"][0]["message"] == "Subscription limit reached"
+    assert refusal["payload"][0]["extensions"]["code"] == "SUBSCRIPTION_LIMIT_REACHED"
     assert received == [message_id, message_id]
 
 

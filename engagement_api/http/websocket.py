@@ -147,7 +147,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
         if problem is not None:
             await self.handle_invalid_message(problem)
             return
-        if message["type"] == "subscribe":
+        if message["type"] == "subscribe" and not self._over_the_limit(message):
+            # One refused anyway does not wait its turn.
             await self._subscribes.take()
         await super().handle_message(message)
 

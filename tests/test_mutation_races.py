@@ -8,7 +8,7 @@ one that waited inside for another transaction's commit does not see what it wro
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import text
@@ -29,19 +29,26 @@ DELETE_ENGAGEMENT = """mutation Delete($input: DeleteInput!) {
 
 
 @asynccontextmanager
-async def _conversation_held(
-    engine: AsyncEngine, conversation_id: uuid.UUID
+async def _held(
+    engine: AsyncEngine, lock: str, parameters: dict[str, Any] | None = None
 ) -> AsyncIterator[list["asyncio.Task[Any]"]]:
-    """Yields a list: each task appended must be waiting behind the lock before the next
-    is started (`_queue`); the lock is let go on leaving."""
+    """`lock` taken by another connection; yields a list: each task appended must be
+    waiting behind the lock before the next is started (`_queue`); the lock is let go on
+    leaving."""
     async with engine.connect() as connection:
         held = await connection.begin()
-        await connection.execute(
-            text("SELECT id FROM conversations WHERE id = :c FOR UPDATE"), {"c": conversation_id}
-        )
+        await connection.execute(text(lock), parameters or {})
         queued: list[asyncio.Task[Any]] = []
         yield queued
         await held.commit()
+
+
+def _conversation_held(
+    engine: AsyncEngine, conversation_id: uuid.UUID
+) -> AbstractAsyncContextManager[list["asyncio.Task[Any]"]]:
+    return _held(
+        engine, "SELECT id FROM conversations WHERE id = :c FOR UPDATE", {"c": conversation_id}
+    )
 
 
 async def _queue(
@@ -140,13 +147,9 @@ async def test_signing_a_converted_proposal_and_deleting_its_engagement_both_suc
     engagement = created["createEngagement"]["engagement"]["id"]
     sign = gql.data(SIGN, {"input": {"proposalId": proposal.gid}}, token=feed.client.token)
     delete = gql.data(DELETE_ENGAGEMENT, {"input": {"id": engagement}}, token=admin.token)
-    queued: list[asyncio.Task[Any]] = []
-    async with owner_engine.connect() as connection:
-        held = await connection.begin()
-        await connection.execute(text("LOCK TABLE orders IN SHARE MODE"))  # no order written
+    async with _held(owner_engine, "LOCK TABLE orders IN SHARE MODE") as queued:  # no order
         await _queue(owner_engine, queued, sign)
         await _queue(owner_engine, queued, delete)
-        await held.commit()
     signed, deleted = await asyncio.gather(*queued)
     assert (signed["signProposal"]["errors"], deleted["deleteEngagement"]["errors"]) == ([], [])
     async with owner_engine.connect() as connection:
@@ -239,15 +242,11 @@ async def test_messages_are_listed_in_the_order_they_were_committed(
         "project": {"engagementId": engagement, "name": "waits"},
         "post": {"conversationId": feed.conversation.gid, "content": "began first"},
     }
-    queued: list[asyncio.Task[Any]] = []
-    async with owner_engine.connect() as connection:
-        held = await connection.begin()
-        await connection.execute(text("LOCK TABLE projects IN SHARE MODE"))  # no project yet
+    async with _held(owner_engine, "LOCK TABLE projects IN SHARE MODE") as queued:  # no project
         await _queue(
             owner_engine, queued, gql.data(PROJECT_AND_POST, variables, token=feed.staff.token)
         )
         second = await post(gql, feed.staff, feed.conversation, "committed first")
-        await held.commit()
     (document,) = await asyncio.gather(*queued)
     first = document["postMessage"]["message"]["id"]
     page = await gql.data(
@@ -285,13 +284,9 @@ async def test_two_documents_that_deadlock_on_their_engagement_both_succeed(
         )
         for n in (1, 2)
     ]
-    queued: list[asyncio.Task[Any]] = []
-    async with owner_engine.connect() as connection:
-        held = await connection.begin()
-        await connection.execute(text("LOCK TABLE projects IN SHARE MODE"))  # both share-lock
+    async with _held(owner_engine, "LOCK TABLE projects IN SHARE MODE") as queued:  # both wait
         for document in documents:
             await _queue(owner_engine, queued, document)
-        await held.commit()
     answers = await asyncio.gather(*queued)
     assert [(a["createProject"]["errors"], a["updateEngagement"]["errors"]) for a in answers] == [
         ([], []),

@@ -193,11 +193,11 @@ async def test_a_frozen_redis_neither_holds_a_commits_answer_nor_loses_its_event
                 finally:
                     redis_server.send_signal(signal.SIGCONT)
                 after = await post(gql, feed.staff, feed.conversation, "after")
-                await ws.event(operation)
+                resumed = await ws.event(operation)
                 async with asyncio.timeout(GUARD_SECONDS):
                     while "announcing again" not in log.read_text():  # noqa: ASYNC110
                         await asyncio.sleep(0.1)
-    assert after
+    assert resumed["messageId"] == after  # delivered once Redis answers again
     assert answered["viewer"]["user"]["id"] == feed.staff.gid
     assert [(e["kind"], e["messageId"]) for e in events] == [("POSTED", m) for m in frozen]
     assert 1 <= connections <= SENDING + 1  # the publishes and the listener

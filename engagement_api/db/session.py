@@ -298,8 +298,8 @@ class DatabaseSession:
     async def _open_on_a_live_connection(
         self, statement: Select[Any], parameters: dict[str, Any] | None
     ) -> list[Row]:
-        retries = 1
-        for attempt in itertools.count():
+        attempt, retries = 0, 1
+        while True:
             try:
                 return await self._open(statement, parameters)
             except _DeadConnectionError as error:
@@ -307,7 +307,7 @@ class DatabaseSession:
                     retries = _idle_connections(self._engine) + 1
                 if attempt >= retries:
                     raise ServiceUnavailableError() from error.__cause__
-        raise AssertionError("unreachable")
+            attempt += 1
 
     async def _open(self, statement: Select[Any], parameters: dict[str, Any] | None) -> list[Row]:
         try:

@@ -225,14 +225,16 @@ async def _feed(
 async def _live(
     context: RequestContext, subscriber: Subscriber, gate: asyncio.Semaphore, last: int
 ) -> AsyncIterator[FeedItem]:
+    # A token's expiry never moves: when it ends the subscription is known from the start.
+    token_expires = time.monotonic() + _until_the_token_expires(context)
     recheck = _next_recheck(context)
     while True:
-        wait = min(_until_the_token_expires(context), recheck - time.monotonic())
+        wait = min(token_expires, recheck) - time.monotonic()
         try:
             async with asyncio.timeout(max(0.0, wait)):
                 delivery = await subscriber.next()
         except TimeoutError:  # idle: what an event would have found out, found out now
-            if _until_the_token_expires(context) <= 0:
+            if time.monotonic() >= token_expires:
                 yield UnauthenticatedError("The token is no longer valid.")
                 return
             ended = await _still_following(context, subscriber.conversation_id)

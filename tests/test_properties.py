@@ -6,6 +6,7 @@ input writes nothing. Bounded: `PROPERTY_EXAMPLES` examples per property (defaul
 import base64
 import json
 import os
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,9 +14,16 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import DateTime
 
-from engagement_api.db.enums import Role
+from engagement_api.db.enums import ProjectPhase, Role
+from engagement_api.db.models import IntEnumColumn
+from engagement_api.db.pagination import SortKey
+from engagement_api.db.queries import CONNECTIONS as QUERY_CONNECTIONS
+from engagement_api.db.queries import ConnectionSpec
+from engagement_api.db.scope import symbolic_scope
 from engagement_api.mutations.validation.fields import NEVER_SHOWN
+from engagement_api.resolvers.cursors import encode_cursor
 from tests.conftest import RunningServer
 from tests.factories import World
 
@@ -54,6 +62,22 @@ async def thread(owner_engine: Any) -> dict[str, str]:
     for n in range(3):
         await world.message(conversation, staff, f"m{n}")
     return {"token": staff.token, "conversation": conversation.gid}
+
+
+@pytest.fixture(scope="module")
+async def engagement(owner_engine: Any) -> dict[str, str]:
+    """An engagement with a row in each of its connections, and a thread."""
+    world = World(owner_engine)
+    org = await world.organization("Shaped cursors")
+    staff = await world.user(org, Role.STAFF)
+    client = await world.user(org, Role.CLIENT)
+    proposal = await world.proposal(org, client)
+    made = await world.engagement(org, client, proposal_id=proposal.id)
+    await world.project(made, ProjectPhase.BUILD)
+    await world.order(org, client, engagement=made, proposal_id=proposal.id)
+    conversation = await world.conversation(made)
+    await world.message(conversation, staff, "m")
+    return {"token": staff.token, "engagement": made.gid, "conversation": conversation.gid}
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +122,67 @@ def test_any_cursor_is_answered_with_a_page_or_bad_user_input(
 ) -> None:
     variables = {"id": thread["conversation"], "before": cursor, "after": cursor}
     call(client, thread["token"], THREAD_PAGE, variables)
+
+
+PARENTS = {"projects": "engagement", "conversations": "engagement", "orders": "engagement"}
+PARENTS["messages"] = "conversation"
+BACKWARDS = {"messages"}
+"""The connections that page backwards too (`last`, `before`)."""
+
+
+def paged_from(connection: str) -> str:
+    """A document paging `connection` on from the cursor `$after` (and back from it, where
+    the connection pages backwards), under its parent (`$parent`) if it has one."""
+    selection = f"{connection}(first: 2, after: $cursor) {{ edges {{ cursor }} }}"
+    if connection in BACKWARDS:
+        selection += f" older: {connection}(last: 2, before: $cursor) {{ edges {{ cursor }} }}"
+    parent = PARENTS.get(connection)
+    if parent is None:
+        return f"query($cursor: String) {{ {selection} }}"
+    return f"query($parent: ID!, $cursor: String) {{ {parent}(id: $parent) {{ {selection} }} }}"
+
+
+offsets = st.integers(-(24 * 60 - 1), 24 * 60 - 1).map(lambda m: timezone(timedelta(minutes=m)))
+times = st.one_of(
+    st.datetimes(timezones=offsets),
+    st.sampled_from([datetime.min, datetime.max]).flatmap(
+        lambda edge: offsets.map(lambda offset: edge.replace(tzinfo=offset))
+    ),
+).map(datetime.isoformat)
+
+
+def _part(key: SortKey) -> st.SearchStrategy[Any]:
+    """Values of one part of a sort key as a client may write them: of its kind, at the
+    edges of what the kind can hold, and of another kind."""
+    kind = key.column.type
+    integers = st.integers(-(2**63), 2**63 - 1)  # what a cursor's JSON can hold
+    own: st.SearchStrategy[Any] = st.uuids().map(str)
+    if isinstance(kind, IntEnumColumn):
+        own = integers
+    elif isinstance(kind, DateTime):
+        own = times
+    return st.one_of(own, own, st.none(), integers, times)
+
+
+def shaped_cursors(spec: ConnectionSpec) -> st.SearchStrategy[str]:
+    """Cursors of the connection's own shape: its tag, one value of each part's kind."""
+    keys = spec.ordering(symbolic_scope(Role.STAFF)).keys
+    parts = st.tuples(*(_part(key) for key in keys))
+    return parts.map(lambda values: encode_cursor(spec.name, values))
+
+
+@BOUNDED
+@given(data=st.data())
+@pytest.mark.parametrize("spec", QUERY_CONNECTIONS, ids=lambda spec: spec.name)
+def test_a_cursor_of_any_connections_shape_is_a_page_or_bad_user_input(
+    client: httpx.Client, engagement: dict[str, str], spec: ConnectionSpec, data: st.DataObject
+) -> None:
+    cursor = data.draw(shaped_cursors(spec))
+    variables = {"cursor": cursor}
+    parent = PARENTS.get(spec.name)
+    if parent is not None:
+        variables["parent"] = engagement[parent]
+    call(client, engagement["token"], paged_from(spec.name), variables)
 
 
 POST = """mutation($input: PostMessageInput!) { postMessage(input: $input) {

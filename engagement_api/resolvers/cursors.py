@@ -12,7 +12,7 @@ import binascii
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
@@ -39,6 +39,10 @@ def _timestamp(value: Any) -> datetime:
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         raise ValueError("timestamp without offset")
+    try:  # the driver sends it in UTC: an offset can carry it out of the years it can hold
+        parsed.astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError("timestamp out of range") from error
     return parsed
 
 

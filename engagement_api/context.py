@@ -61,6 +61,9 @@ class RequestContext:
         self._authentication_error = authentication_error
         self._loaders: dict[type[Any], Any] = {}
         self._viewer: asyncio.Future[Viewer] | None = None
+        self.of_connection = False
+        """A WebSocket connection's context, shared by its subscriptions for the socket's
+        life: it must hold no transaction (each subscription reads in scopes of its own)."""
 
     def use_credentials(self, token: str | None, authentication_error: str | None) -> None:
         """Replace the credentials (WebSocket `connection_init`) before any viewer lookup."""
@@ -82,8 +85,22 @@ class RequestContext:
     async def viewer(self) -> Viewer:
         """The authenticated viewer, loaded once per operation; UnauthenticatedError otherwise."""
         if self._viewer is None:
+            if self.of_connection:  # its transaction would stay open as long as the socket
+                raise RuntimeError("a connection's context reads nothing: use a fresh scope")
             self._viewer = asyncio.ensure_future(self._load_viewer())
         return await asyncio.shield(self._viewer)
+
+    async def check_viewer(self) -> None:
+        """UnauthenticatedError unless the credentials name an existing user; on a
+        connection's context, checked in a transaction of its own, ended at once."""
+        if not self.of_connection:
+            await self.viewer()
+            return
+        scope = self.fresh_scope()
+        try:
+            await scope.viewer()
+        finally:
+            await scope.close(commit=False)
 
     async def _load_viewer(self) -> Viewer:
         if self._authentication_error is not None:

@@ -9,6 +9,13 @@ import pytest
 from engagement_api.db.enums import Role
 from tests.conftest import GraphQLClient, RunningServer, own_server
 from tests.factories import World
+from tests.live_feed import thread
+from tests.ws_client import (
+    MESSAGE_EVENTS,
+    GraphQLWebSocket,
+    subscriptions_started,
+    wait_until_subscribed,
+)
 
 SCHEMA_QUERY = "{ __schema { queryType { name } } }"
 TYPE_QUERY = '{ __type(name: "Engagement") { name } }'
@@ -118,3 +125,43 @@ async def test_disabled_introspection_hides_suggestions_for_enum_variables(
     )
     assert _codes(body) == ["BAD_USER_INPUT"]
     assert "Did you mean" not in body["errors"][0]["message"]
+
+
+@pytest.fixture(scope="module")
+def one_connection_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    """Outside dev mode, with a pool of one database connection that it waits 1 s for."""
+    yield from own_server(
+        database_url,
+        tmp_path_factory,
+        "one-connection",
+        INTROSPECTION="true",
+        ANONYMOUS_INTROSPECTION="false",
+        DB_POOL_SIZE="1",
+        DB_POOL_MAX_OVERFLOW="0",
+        DB_POOL_TIMEOUT_SECONDS="1",
+    )
+
+
+@pytest.mark.parametrize(
+    "mention",
+    ["", "# __schema", '# __type(name: "Message")'],
+    ids=["plain", "schema-in-a-comment", "type-in-a-comment"],
+)
+async def test_a_subscription_whose_text_names_introspection_holds_no_connection(
+    world: World, gql: GraphQLClient, one_connection_server: RunningServer, mention: str
+) -> None:
+    """The policy checks the viewer of a subscribe that mentions `__schema` or `__type`;
+    on a WebSocket that check must not keep a transaction open for the socket's life:
+    the server's one connection stays free for every other request."""
+    feed = await thread(world)
+    server = GraphQLClient(gql.http, one_connection_server.graphql_url)
+    started = await subscriptions_started(one_connection_server.url)
+    async with GraphQLWebSocket.open(
+        one_connection_server.graphql_url, token=feed.staff.token
+    ) as ws:
+        await ws.subscribe(f"{MESSAGE_EVENTS}\n{mention}", {"id": feed.conversation.gid})
+        await wait_until_subscribed(one_connection_server.url, started + 1)
+        data = await server.data("{ viewer { user { id } } }", token=feed.client.token)
+        assert data == {"viewer": {"user": {"id": feed.client.gid}}}

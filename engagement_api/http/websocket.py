@@ -50,6 +50,7 @@ async def authenticate_connection(context: RequestContext) -> None:
     upgrade request's header. Credentials that are present but invalid refuse the
     connection (close 4403); a connection without any is accepted, and each of its
     subscriptions is then refused with UNAUTHENTICATED."""
+    context.of_connection = True
     params = context.connection_params or {}
     value = next((v for k, v in params.items() if k.lower() == "authorization"), None)
     if value is not None:
@@ -59,13 +60,10 @@ async def authenticate_connection(context: RequestContext) -> None:
             raise ConnectionRejectionError({"message": str(error)}) from error
     if not context.has_credentials:
         return
-    scope = context.fresh_scope()
     try:
-        await scope.viewer()
+        await context.check_viewer()
     except UnauthenticatedError as error:
         raise ConnectionRejectionError({"message": error.message}) from error
-    finally:
-        await scope.close(commit=False)
 
 
 def is_subscription(message: SubscribeMessage, max_tokens: int) -> bool:

@@ -58,7 +58,7 @@ class IntrospectionPolicy(SchemaExtension):
         if self.open_to_anonymous:
             return None
         try:
-            await self.execution_context.context.viewer()
+            await self.execution_context.context.check_viewer()
         except ClientError as error:
             return error
         except Exception:  # never let a hook's exception text reach the client

@@ -71,7 +71,9 @@ def _verify(token: str, settings: Settings) -> "_Verified":
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             leeway=settings.jwt_leeway_seconds,
-            options={"require": ["exp", "sub"]},
+            # PyJWT refuses an `aud` claim it was given no audience for: unconfigured,
+            # the claim is not checked (domain rules §6), as `iss` is not.
+            options={"require": ["exp", "sub"], "verify_aud": bool(settings.jwt_audience)},
         )
         user_id = uuid.UUID(str(claims["sub"]))
         _check_numeric_dates(claims)

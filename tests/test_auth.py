@@ -84,6 +84,25 @@ async def test_a_time_claim_that_is_no_number_is_unauthenticated(
     assert _code(await gql.execute(VIEWER, token=token)) == "UNAUTHENTICATED"
 
 
+@pytest.mark.parametrize(
+    "claims",
+    [{"aud": "an-identity-providers-api"}, {"aud": ["one", "two"]}, {"iss": "https://idp.test"}],
+    ids=["audience", "audiences", "issuer"],
+)
+async def test_issuer_and_audience_claims_are_not_checked_unless_configured(
+    world: World, gql: GraphQLClient, claims: dict[str, Any]
+) -> None:
+    """Domain rules §6: issuer and audience are checked when configured; a token from an
+    identity provider carries both."""
+    org = await world.organization()
+    staff = await world.user(org)
+    now = int(time.time())
+    claims = {"sub": str(staff.id), "exp": now + 600, "iat": now, **claims}
+    token = jwt.encode(claims, Settings().jwt_secret, algorithm="HS256")
+    data = await gql.data("{ viewer { user { id } } }", token=token)
+    assert data == {"viewer": {"user": {"id": staff.gid}}}
+
+
 async def test_token_of_unknown_user_is_unauthenticated(gql: GraphQLClient) -> None:
     token = mint_token(uuid.uuid4(), Settings())
     assert _code(await gql.execute(VIEWER, token=token)) == "UNAUTHENTICATED"

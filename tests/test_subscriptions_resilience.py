@@ -4,9 +4,12 @@ every event, in order, with no gap and no notice. A subscriber that falls behind
 closed without holding up others."""
 
 import asyncio
+import base64
 import contextlib
+import json
 import os
 import signal
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engagement_api.broadcast.base import SENDING
-from tests.conftest import GraphQLClient, RunningServer
+from tests.conftest import GraphQLClient, RunningServer, own_server
 from tests.factories import World
 from tests.live_feed import REDIS_URL, backend_environment, post, servers, thread
 from tests.private_redis import redis_of_its_own
@@ -219,3 +222,73 @@ def _connections_to(pid: int, port: int) -> int:
             remote_port = int(fields[2].rsplit(":", 1)[1], 16)
             established += fields[3] == "01" and remote_port == port and fields[9] in sockets
     return established
+
+
+def _masked_frame(message: dict[str, Any]) -> bytes:
+    """A client's WebSocket text frame (masked, as RFC 6455 requires of clients)."""
+    payload = json.dumps(message).encode()
+    mask = os.urandom(4)
+    size = len(payload)
+    length = bytes([0x80 | size]) if size < 126 else bytes([0x80 | 126]) + size.to_bytes(2, "big")
+    return bytes([0x81]) + length + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+@pytest.fixture(scope="module")
+def logged_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    yield from own_server(database_url, tmp_path_factory, "disconnects")
+
+
+async def _subscriber_that_never_reads(
+    server: RunningServer, token: str, conversation: str, subscriptions: int
+) -> socket.socket:
+    """A socket with `subscriptions` live subscriptions that reads nothing after the
+    upgrade, its receive buffer small: the server's writes to it soon wait."""
+    address = urlsplit(server.url)
+    connection = socket.create_connection((address.hostname, address.port))
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    key = base64.b64encode(os.urandom(16)).decode()
+    connection.sendall(
+        f"GET /graphql HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n".encode()
+    )
+    assert connection.recv(4096).startswith(b"HTTP/1.1 101")
+    started = await subscriptions_started(server.url)
+    authorization = {"Authorization": f"Bearer {token}"}
+    connection.sendall(_masked_frame({"type": "connection_init", "payload": authorization}))
+    query = f"""subscription {{ messageEvents(conversationId: "{conversation}") {{
+        kind message {{ content }} }} }}"""
+    for n in range(subscriptions):
+        subscribe = {"id": str(n), "type": "subscribe", "payload": {"query": query}}
+        connection.sendall(_masked_frame(subscribe))
+    await wait_until_subscribed(server.url, started + subscriptions)
+    return connection
+
+
+async def _subscribers(http: httpx.AsyncClient, server: RunningServer) -> int:
+    return int((await http.get(f"{server.url}/healthz")).json()["liveFeed"]["subscribers"])
+
+
+async def test_a_subscriber_gone_mid_delivery_is_no_server_error(
+    world: World, logged_server: RunningServer
+) -> None:
+    """A client closing its socket while events are still being written to it is an
+    everyday event: it is not logged as an error, nor counted as a server error."""
+    feed = await thread(world)
+    connection = await _subscriber_that_never_reads(
+        logged_server, feed.staff.token, feed.conversation.gid, 16
+    )
+    async with httpx.AsyncClient(timeout=30) as http:
+        gql = GraphQLClient(http, logged_server.graphql_url)
+        for n in range(30):
+            await post(gql, feed.staff, feed.conversation, f"{n} " + "z" * 19_990)
+        connection.close()
+        async with asyncio.timeout(GUARD_SECONDS):
+            while await _subscribers(http, logged_server):  # noqa: ASYNC110 - a remote state
+                await asyncio.sleep(0.05)
+        metrics = (await http.get(f"{logged_server.url}/metrics")).text
+    records = [json.loads(line) for line in logged_server.logs().splitlines()]
+    assert [r for r in records if r.get("level") in ("error", "critical")] == []
+    assert 'code="INTERNAL_SERVER_ERROR"' not in metrics

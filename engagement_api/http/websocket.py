@@ -9,6 +9,7 @@ from functools import cached_property
 
 from graphql import GraphQLError, OperationType, parse
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -116,11 +117,16 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
             if sink is not None:
                 sink.adopt(message["payload"])
         frame = self._shared_frame(message)
-        if frame is None:
-            await super().send_message(message)
-        else:
-            assert isinstance(self.websocket, TextFrameWebSocketAdapter)
-            await self.websocket.send_text(frame)
+        try:
+            if frame is None:
+                await super().send_message(message)
+            else:
+                assert isinstance(self.websocket, TextFrameWebSocketAdapter)
+                await self.websocket.send_text(frame)
+        except WebSocketDisconnected:
+            # The client left (an everyday event, no server error): the handler's shutdown,
+            # which its reading side starts, ends the operations.
+            logger.debug("a message to a closed WebSocket was dropped")
 
     def _shared_frame(self, message: Message) -> str | None:
         """A `next` whose payload is an audience's shared result: its encoding, made once
@@ -222,7 +228,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
                 return False  # completed, or the id now names another operation
             await release_current_event_scope()
             self._last_sent = time.monotonic()
-            await websocket.send_text(next_frame(operation_id, text))
+            try:
+                await websocket.send_text(next_frame(operation_id, text))
+            except WebSocketDisconnected:
+                return False  # the client left: as completed
             return True
 
         return FrameSink(send, self.view.encode_json_string)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 import orjson
 from starlette.websockets import WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnected as SocketClosed
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 
@@ -22,7 +23,7 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
         """An already encoded message."""
         try:
             await self.ws.send_text(text)
-        except WebSocketDisconnect as error:
+        except (WebSocketDisconnect, SocketClosed) as error:  # the client left; then closed
             raise WebSocketDisconnected from error
 
 

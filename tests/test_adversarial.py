@@ -452,6 +452,58 @@ async def test_oversized_headers_get_431_without_being_read(server: RunningServe
         assert (await http.get(f"{server.url}/healthz")).status_code == 200
 
 
+async def test_oversized_headers_that_arrive_whole_in_one_read_get_431(
+    server: RunningServer,
+) -> None:
+    request = f"GET /healthz HTTP/1.1\r\nhost: x\r\nx-padding: {'x' * 40_000}\r\n\r\n"
+    connection = await RawConnection.open(server.url)
+    try:
+        await connection.send_raw(request.encode())
+        answer = await connection.answer("GET")
+    finally:
+        await connection.close()
+    assert (answer.status, answer.codes()) == (431, ["HEADER_TOO_LARGE"])
+
+
+async def test_a_pipelined_request_after_a_large_body_is_answered_in_order(
+    server: RunningServer,
+) -> None:
+    """The header limit counts the headers of each request only: not the previous
+    request's body that arrived in the same read as the next request's first bytes."""
+    padding = "x" * (3 * 32 * 1024)  # three times the default header limit
+    body = orjson.dumps({"query": "{ __typename }", "extensions": {"padding": padding}})
+    first = "POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+    first += f"content-length: {len(body)}\r\n\r\n"
+    second = b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n"
+    connection = await RawConnection.open(server.url)
+    try:
+        await connection.send_raw(first.encode() + body + second[:20])
+        await asyncio.sleep(0.3)
+        await connection.send_raw(second[20:])
+        answers = [await connection.answer("POST"), await connection.answer("GET")]
+    finally:
+        await connection.close()
+    assert [answer.status for answer in answers] == [200, 200]
+    assert answers[0].json()["data"] == {"__typename": "Query"}
+    assert answers[1].json()["status"] == "ok"
+
+
+async def test_oversized_headers_of_a_pipelined_request_are_refused_after_the_answer_before(
+    server: RunningServer,
+) -> None:
+    """Answers keep the order of their requests, a refusal included."""
+    first = b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n"
+    second = f"GET /healthz HTTP/1.1\r\nhost: x\r\nx-padding: {'x' * 40_000}\r\n\r\n"
+    connection = await RawConnection.open(server.url)
+    try:
+        await connection.send_raw(first + second.encode())
+        answers = [await connection.answer("GET"), await connection.answer("GET")]
+    finally:
+        await connection.close()
+    assert [answer.status for answer in answers] == [200, 431]
+    assert answers[1].codes() == ["HEADER_TOO_LARGE"]
+
+
 @pytest.mark.parametrize("version", ["0.55.0", "0.56.0"])
 def test_the_header_limits_run_on_their_uvicorn_and_h11_with_a_size_limit_otherwise(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, version: str

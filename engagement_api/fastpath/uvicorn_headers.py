@@ -34,6 +34,13 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
     _send_timer: asyncio.TimerHandle | None = None
     _unsent = 0
     _discarding = False
+    _deferred: bytes | None = None
+    _fields = 0
+    """Bytes of the request's target and header fields the parser has read whole."""
+    _body_in_read = 0
+    _headers_from = 0
+    """Where in the current read the headers being counted start: past the bytes of the
+    previous request's body that came in the same read (a pipelined request)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -90,34 +97,66 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
         self._stop_send_timer()
         super().connection_lost(exc)
 
+    # The parser's callbacks: a request whose headers are refused reaches no further
+    # (nor does anything after it on the connection).
+
     def on_message_begin(self) -> None:
+        if self._discarding:
+            return
         super().on_message_begin()
         self._start_headers()
+        self._headers_from = self._body_in_read
+
+    def on_url(self, url: bytes) -> None:
+        if not self._discarding:
+            self._fields += len(url)
+            super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self._discarding:
+            self._fields += len(name) + len(value) + 4  # ": " and the line's end
+            super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        if self._discarding:
+            return
         self._reading_headers = False
         self._stop_header_timer()
+        if self._fields > self._max_header_bytes:  # all in one read: never counted below
+            self._refuse(self._too_large())
+            return
         super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if not self._discarding:
+            self._body_in_read += len(body)
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if not self._discarding:
+            super().on_message_complete()
 
     def data_received(self, data: bytes) -> None:
         if self._discarding:
             return
+        self._body_in_read = self._headers_from = 0
         super().data_received(data)
         if self._reading_headers and not self.transport.is_closing():
-            self._header_bytes += len(data)
+            self._header_bytes += len(data) - self._headers_from
             if self._header_bytes > self._max_header_bytes:
-                self._refuse(
-                    refusal(
-                        431,
-                        b"Request Header Fields Too Large",
-                        HEADER_TOO_LARGE,
-                        f"The request's headers exceed {self._max_header_bytes} bytes.",
-                    )
-                )
+                self._refuse(self._too_large())
+
+    def _too_large(self) -> bytes:
+        return refusal(
+            431,
+            b"Request Header Fields Too Large",
+            HEADER_TOO_LARGE,
+            f"The request's headers exceed {self._max_header_bytes} bytes.",
+        )
 
     def _start_headers(self) -> None:
         self._reading_headers = True
-        self._header_bytes = 0
+        self._header_bytes = self._fields = 0
         self._stop_header_timer()
         self._header_timer = self.loop.call_later(self._header_timeout, self._timed_out)
 
@@ -145,5 +184,20 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
         self._reading_headers = False
         self._stop_header_timer()
         self._discarding = True
+        if self._answering():
+            self._deferred = response  # a pipelined request: answered after those before it
+            return
+        self.transport.write(response)
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
+    def _answering(self) -> bool:
+        """Whether an earlier request of the connection is still to be answered."""
+        return bool(self.pipeline) or (self.cycle is not None and not self.cycle.response_complete)
+
+    def on_response_complete(self) -> None:
+        if self._deferred is None or self.pipeline or self.transport.is_closing():
+            super().on_response_complete()
+            return
+        response, self._deferred = self._deferred, None
         self.transport.write(response)
         self.loop.call_later(LINGER_SECONDS, self.transport.close)

@@ -128,3 +128,17 @@ def test_any_other_text_is_a_key_or_bad_user_input(
     )
     with contextlib.suppress(BadUserInputError):
         codec_of(spec, scope).decode(cursor)
+
+
+@pytest.mark.parametrize(("spec", "scope"), CASES, ids=IDS)
+@given(data=st.data())
+def test_a_cursor_is_a_list_and_no_other_container_of_the_same_values(
+    spec: ConnectionSpec, scope: Scope, data: st.DataObject
+) -> None:
+    """An object whose keys spell a key's values is no cursor (iterated, it would be)."""
+    codec = codec_of(spec, scope)
+    key = data.draw(_keys(spec, scope))
+    written = orjson.loads(base64.urlsafe_b64decode(codec.encode(key) + "=="))
+    as_object = base64.urlsafe_b64encode(orjson.dumps(dict.fromkeys(map(str, written))))
+    with pytest.raises(BadUserInputError):
+        codec.decode(as_object.decode())

@@ -121,7 +121,10 @@ class CursorCodec:
         connection."""
         try:
             padded = cursor + "=" * (-len(cursor) % 4)
-            tag, *values = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+            written = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+            if not isinstance(written, list):  # an object would unpack as its keys
+                raise ValueError("not a cursor")
+            tag, *values = written
             if tag != self.connection or len(values) != len(self.readers):
                 raise ValueError("cursor of another connection")
             return tuple(read(value) for read, value in zip(self.readers, values, strict=True))

@@ -220,6 +220,14 @@ class Settings(BaseSettings):
         ),
     )
     websocket_keepalive_seconds: float = 15.0
+    websocket_anonymous_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "How long a WebSocket connection without credentials stays open after its "
+            "acknowledgement (every subscription it sends is refused); then closed 4401."
+        ),
+    )
     websocket_per_message_deflate: bool = Field(
         default=False,
         description=(

@@ -1,15 +1,19 @@
 """Who may follow a conversation: credentials from `connection_init` or the upgrade
 request, and the conversation's visibility, checked when the subscription starts."""
 
+import asyncio
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from engagement_api.auth import mint_token
 from engagement_api.db.enums import Role
@@ -17,7 +21,9 @@ from engagement_api.db.models import User
 from tests.conftest import GraphQLClient, RunningServer, own_server
 from tests.factories import World
 from tests.live_feed import post, thread
+from tests.raw_http import GUARD_SECONDS
 from tests.ws_client import (
+    PROTOCOL,
     GraphQLWebSocket,
     Message,
     subscriptions_started,
@@ -205,3 +211,40 @@ async def test_idle_subscriptions_end_when_their_conversation_or_user_is_gone_wi
         for ending, completion in endings
     ]
     assert codes == [(["NOT_FOUND"], "complete"), (["UNAUTHENTICATED"], "complete")]
+
+
+async def test_a_null_connection_init_payload_means_no_credentials(server: RunningServer) -> None:
+    """graphql-ws allows `"payload": null`: the connection is acknowledged, as one
+    without a payload is."""
+    url = server.graphql_url.replace("http://", "ws://")
+    async with connect(url, subprotocols=[Subprotocol(PROTOCOL)]) as connection:
+        await connection.send('{"type": "connection_init", "payload": null}')
+        answer = await asyncio.wait_for(connection.recv(), GUARD_SECONDS)
+    assert orjson.loads(answer) == {"type": "connection_ack"}
+
+
+@pytest.fixture(scope="module")
+def impatient_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    yield from own_server(
+        database_url, tmp_path_factory, "anonymous", WEBSOCKET_ANONYMOUS_SECONDS="1"
+    )
+
+
+async def test_a_connection_without_credentials_is_closed_after_its_grace(
+    world: World, impatient_server: RunningServer
+) -> None:
+    """It can only be refused subscriptions: idle, it would hold one of the worker's
+    connections for ever. A connection with credentials and no subscription stays."""
+    feed = await thread(world)
+    url = impatient_server.graphql_url
+    async with (
+        GraphQLWebSocket.open(url) as anonymous,
+        GraphQLWebSocket.open(url, token=feed.staff.token) as signed_in,
+    ):
+        refusal = await anonymous.next(await anonymous.feed(feed.conversation.gid))
+        assert error_code(refusal) == "UNAUTHENTICATED"
+        assert await anonymous.closed() == (4401, "No credentials in 1 s")
+        await signed_in.send({"type": "ping"})
+        assert await signed_in.next_control() == {"type": "pong"}

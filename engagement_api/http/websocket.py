@@ -40,6 +40,8 @@ from engagement_api.settings import Settings
 SUBSCRIPTION_LIMIT = "SUBSCRIPTION_LIMIT_REACHED"
 TRY_AGAIN_LATER = 1013
 """WebSocket close code (RFC 6455 registry): the server cannot serve now; reconnect later."""
+UNAUTHORIZED = 4401
+"""graphql-ws's close code for a connection that may not go on without credentials."""
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +95,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
     """
 
     _keep_alive_task: asyncio.Task[None] | None = None
+    _anonymous_task: asyncio.Task[None] | None = None
     _last_sent: float = 0.0
 
     def on_request_accepted(self) -> None:
@@ -103,10 +106,11 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
             self._keep_alive_task = asyncio.create_task(self._keep_alive())
 
     async def shutdown(self) -> None:
-        if self._keep_alive_task is not None:
-            self._keep_alive_task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._keep_alive_task
+        for task in (self._keep_alive_task, self._anonymous_task):
+            if task is not None:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
         await super().shutdown()
 
     async def send_message(self, message: Message) -> None:
@@ -172,11 +176,24 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
         """Credentials that cannot be checked now (the database is unavailable) close the
         connection with 1013, Try Again Later, and the cause: clients reconnect, as after a
         restart."""
+        if message.get("payload", 0) is None:  # the protocol allows null: no credentials
+            message = {"type": "connection_init"}
         try:
             await super().handle_connection_init(message)
         except ServiceUnavailableError as error:
             logger.warning("closed a connection at its connection_init: %s", error.message)
             await self.websocket.close(code=TRY_AGAIN_LATER, reason=error.message)
+            return
+        if self.connection_acknowledged and not self.context.has_credentials:
+            self._anonymous_task = asyncio.create_task(self._close_anonymous())
+
+    async def _close_anonymous(self) -> None:
+        """A connection without credentials can only be refused subscriptions: it is not
+        kept, or idle sockets would fill the worker's connections (`HTTP_MAX_CONNECTIONS`)."""
+        seconds = self._settings.websocket_anonymous_seconds
+        await asyncio.sleep(seconds)
+        with suppress(Exception):  # the socket is gone already: shutdown follows
+            await self.websocket.close(code=UNAUTHORIZED, reason=f"No credentials in {seconds:g} s")
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self._over_the_limit(message):

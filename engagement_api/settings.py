@@ -12,6 +12,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT_JWT_SECRET = "dev-secret-change-me-in-production-32b"
 MIN_JWT_SECRET_LENGTH = 32
 """HS256 keys shorter than the hash output (32 bytes) are weaker than the algorithm."""
+MIN_JWT_SECRET_CHARACTERS = 8
+"""Different characters a production secret has at least: one typed by hand ("aaaa…", a
+row of spaces) is refused; a random one (`openssl rand -hex 32`) always has more."""
 
 PROFILE_SWITCHES = ("graphiql", "anonymous_introspection", "expose_sql_statements")
 """Conveniences on in development and off in production, unless each is set explicitly."""
@@ -263,6 +266,11 @@ class Settings(BaseSettings):
             return (
                 f"JWT_SECRET is {len(self.jwt_secret)} characters long: production needs at"
                 f" least {MIN_JWT_SECRET_LENGTH} (a random secret)."
+            )
+        if len(set(self.jwt_secret)) < MIN_JWT_SECRET_CHARACTERS:
+            return (
+                f"JWT_SECRET has {len(set(self.jwt_secret))} different characters: production"
+                f" needs a random secret (at least {MIN_JWT_SECRET_CHARACTERS} different)."
             )
         return None
 

@@ -16,6 +16,7 @@ from engagement_api.auth import mint_token
 from engagement_api.db.enums import Role
 from engagement_api.settings import (
     DEVELOPMENT_JWT_SECRET,
+    MIN_JWT_SECRET_CHARACTERS,
     MIN_JWT_SECRET_LENGTH,
     PROFILE_SWITCHES,
     Settings,
@@ -43,7 +44,9 @@ def refused_start(database_url: str, **environment: str) -> subprocess.Completed
 
 
 @pytest.mark.parametrize(
-    "secret", [None, DEVELOPMENT_JWT_SECRET, "short-secret"], ids=["unset", "development", "short"]
+    "secret",
+    [None, DEVELOPMENT_JWT_SECRET, "short-secret", "a" * 40, " " * 40],
+    ids=["unset", "development", "short", "one-character", "blank"],
 )
 def test_production_refuses_to_start_with_a_weak_secret(
     database_url: str, secret: str | None
@@ -59,11 +62,17 @@ def test_production_refuses_to_start_with_a_weak_secret(
 
 @given(
     environment=st.sampled_from(["development", "production"]),
-    secret=st.one_of(st.just(DEVELOPMENT_JWT_SECRET), st.text(min_size=1, max_size=80)),
+    secret=st.one_of(
+        st.just(DEVELOPMENT_JWT_SECRET),
+        st.text(min_size=1, max_size=80),
+        st.text(st.sampled_from("abcdefghij "), min_size=30, max_size=80),
+    ),
 )
 def test_secret_rule_matches_reference(environment: str, secret: str) -> None:
     refused = environment == "production" and (
-        secret == DEVELOPMENT_JWT_SECRET or len(secret) < MIN_JWT_SECRET_LENGTH
+        secret == DEVELOPMENT_JWT_SECRET
+        or len(secret) < MIN_JWT_SECRET_LENGTH
+        or len(set(secret)) < MIN_JWT_SECRET_CHARACTERS
     )
     error = Settings(environment=environment, jwt_secret=secret).startup_error()  # type: ignore[arg-type]
     assert (error is not None) == refused

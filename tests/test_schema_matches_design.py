@@ -35,7 +35,12 @@ CURSOR_KEY = (
     "0007: the key event cursors are enciphered with, so that they reveal nothing of the "
     "events a viewer is not shown (domain rules, section 2)"
 )
+AMOUNTS = (
+    "0008: amounts within GraphQL's Int, which the contract serves them as (amountCents: Int!)"
+)
 INTENDED_DIFFERENCES: dict[str, str] = {
+    "only in migrations: constraint proposals.proposals_amount_cents_int": AMOUNTS,
+    "only in migrations: constraint orders.orders_amount_cents_int": AMOUNTS,
     "only in migrations: column conversations.last_public_message_at": (
         "0003: time of the newest non-internal message, so that a CLIENT's lastMessageAt "
         "and activity order reveal nothing of internal notes (domain rules, section 3)"

@@ -125,8 +125,15 @@ class Service(Base):
     created_at: Mapped[datetime] = _now()
 
 
+AMOUNT_WITHIN_GRAPHQL_INT = "amount_cents BETWEEN -2147483648 AND 2147483647"
+"""The API serves amounts as GraphQL's 32-bit `Int` (migration 0008)."""
+
+
 class Proposal(Base):
     __tablename__ = "proposals"
+    __table_args__ = (
+        CheckConstraint(AMOUNT_WITHIN_GRAPHQL_INT, name="proposals_amount_cents_int"),
+    )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     org_id: Mapped[uuid.UUID] = _tenant()
@@ -151,7 +158,10 @@ class Proposal(Base):
 
 class Order(Base):
     __tablename__ = "orders"
-    __table_args__ = (Index("idx_orders_engagement_id", "engagement_id"),)
+    __table_args__ = (
+        Index("idx_orders_engagement_id", "engagement_id"),
+        CheckConstraint(AMOUNT_WITHIN_GRAPHQL_INT, name="orders_amount_cents_int"),
+    )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     org_id: Mapped[uuid.UUID] = _tenant()

@@ -4,6 +4,8 @@ depends on, and reused: every response reports what a fresh computation gives fo
 variables (given, null, absent with the default, or absent without one), through the real
 server, however the requests with one document follow each other."""
 
+import gc
+import tracemalloc
 from typing import Any
 
 import httpx
@@ -12,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engagement_api.resolvers.connections import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from engagement_api.schema.extensions.query_cost import CostEstimator
-from engagement_api.schema.schema import schema
+from engagement_api.schema.extensions.query_cost import CostEstimator, QueryCost
+from engagement_api.schema.extensions.validation_cache import DocumentCache
+from engagement_api.schema.schema import build_schema, schema
 from engagement_api.settings import Settings
 from tests.conftest import RunningServer
 from tests.test_query_limits import nested_document
@@ -96,3 +99,35 @@ def test_a_document_is_refused_for_its_shape_each_time_it_is_sent(
             answer = client.post(server.graphql_url, json=body).json()
             codes = [error["extensions"]["code"] for error in answer.get("errors", [])]
             assert ("QUERY_TOO_DEEP" in codes) == (depth > LIMITS.max_query_depth), codes
+
+
+async def test_what_is_kept_per_document_stays_bounded_whatever_the_variables() -> None:
+    """The costs of one document are kept by the values of its variables, which the
+    client chooses: a hundred requests, each with its own list of ids, keep next to
+    nothing (they kept every list: 50 MB)."""
+    costed = build_schema(
+        [
+            lambda: QueryCost(
+                limit=LIMITS.max_query_cost,
+                default_page_size=DEFAULT_PAGE_SIZE,
+                max_page_size=MAX_PAGE_SIZE,
+            ),
+            DocumentCache,
+        ]
+    )
+    document = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename } }"
+    await costed.execute(document, variable_values={"ids": []})
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(100):
+            ids = [f"{n}-{i}" for i in range(2_000)]
+            result = await costed.execute(document, variable_values={"ids": ids})
+            assert result.extensions == {"cost": {"requested": 2_000, "limit": 250_000}}
+            del result, ids
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 100_000

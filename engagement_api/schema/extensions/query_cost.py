@@ -173,6 +173,11 @@ MAX_COSTED_DOCUMENTS = 1024
 """Documents whose costs are kept per process (the document cache hands back the same syntax
 tree for a known document; each entry holds its document, so its id is not reused)."""
 
+MAX_COSTS_PER_DOCUMENT = 16
+MAX_KEPT_VALUES_BYTES = 1024
+"""Costs kept per document, for values of at most this size: variables are the client's
+choice, so a document sent with ever new id lists must not grow what the process keeps."""
+
 Costs = dict[bytes, int]
 """An operation's cost by the values of the variables it depends on (JSON)."""
 CostKey = tuple[int, int, str | None, int, int]
@@ -233,11 +238,15 @@ class QueryCost(SchemaExtension):
             values = orjson.dumps([[v in variables, variables.get(v)] for v in known[2]])
         except TypeError:  # a value JSON cannot hold: computed, not kept
             return cost if cost is not None else self._compute(document, schema)[0]
+        costs = known[3]
         if cost is None:
-            cost = known[3].get(values)
+            cost = costs.get(values)
             if cost is None:
                 cost = self._compute(document, schema)[0]
-        known[3][values] = cost
+        if len(values) <= MAX_KEPT_VALUES_BYTES:
+            if len(costs) >= MAX_COSTS_PER_DOCUMENT and values not in costs:
+                costs.clear()
+            costs[values] = cost
         return cost
 
     def _compute(self, document: DocumentNode, schema: GraphQLSchema) -> tuple[int, set[str]]:

@@ -263,8 +263,11 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
         )
 
     def _refusal(self, message: SubscribeMessage) -> GraphQLError | None:
-        """A document too long, not trusted (http/persisted_documents.py), or not a
-        subscription."""
+        """A connection without credentials (its every subscription is refused: its
+        documents are not worth parsing and validating), a document too long, not trusted
+        (http/persisted_documents.py), or not a subscription."""
+        if not self.context.has_credentials:
+            return UnauthenticatedError()
         settings = self._settings
         payload = message["payload"]
         try:

@@ -22,6 +22,8 @@ import jwt
 import orjson
 import pytest
 import uvicorn
+from hypothesis import given
+from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -35,6 +37,7 @@ from engagement_api.db.enums import Role
 from engagement_api.db.models import Message
 from engagement_api.fastpath.uvicorn_headers import HeaderLimitedProtocol
 from engagement_api.fastpath.versions import UVICORN_HEADER_LIMITS
+from engagement_api.http.errors import MAX_VARIABLES_DEPTH, _nesting
 from engagement_api.http.protocol import http_options
 from engagement_api.settings import Settings
 from tests.conftest import GraphQLClient, RunningServer
@@ -185,6 +188,35 @@ BAD_BODIES = {
     ),
     "batch": (b'[{"query": "{ __typename }"}]', "BATCHING_NOT_SUPPORTED"),
 }
+
+
+def _reference_depth(value: object) -> int:
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return 1 + max((_reference_depth(item) for item in value), default=0)
+    return 0
+
+
+json_trees = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=30,
+)
+
+
+@given(tree=json_trees, wrapped=st.integers(0, MAX_VARIABLES_DEPTH + 3), in_object=st.booleans())
+def test_the_nesting_of_variables_is_what_a_plain_recursive_walk_finds(
+    tree: object, wrapped: int, in_object: bool
+) -> None:
+    """Up to the limit exactly, and over it whenever the value is (where it may stop)."""
+    for _ in range(wrapped):
+        tree = {"k": tree} if in_object else [tree]
+    expected = _reference_depth(tree)
+    if expected <= MAX_VARIABLES_DEPTH:
+        assert _nesting(tree) == expected
+    else:
+        assert _nesting(tree) > MAX_VARIABLES_DEPTH
 
 
 @pytest.mark.parametrize("name", list(BAD_BODIES))

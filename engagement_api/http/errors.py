@@ -124,19 +124,23 @@ def check_request_object(data: object) -> Mapping[str, Any]:
     return data
 
 
+JSON_CONTAINERS = frozenset({list, dict})
+"""The types JSON's arrays and objects decode to (orjson makes no subclasses)."""
+
+
 def _nesting(value: object) -> int:
-    """How deeply lists and objects nest in `value` (iteratively: no recursion limit)."""
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            item = list(item.values())
-        if isinstance(item, list):
-            deepest = max(deepest, depth + 1)
-            if deepest > MAX_VARIABLES_DEPTH:
-                return deepest
-            stack.extend((child, depth + 1) for child in item)
-    return deepest
+    """How deeply lists and objects nest in `value`, a level at a time (no recursion limit;
+    the scalars of a level are passed over in one comprehension, not one by one)."""
+    level: list[Any] = [value]
+    depth = 0
+    while True:
+        containers: list[Any] = [item for item in level if type(item) in JSON_CONTAINERS]
+        if not containers or depth >= MAX_VARIABLES_DEPTH:
+            return depth + (1 if containers else 0)
+        depth += 1
+        level = []
+        for container in containers:
+            level.extend(container.values() if type(container) is dict else container)
 
 
 async def starlette_http_error(request: Request, error: Exception) -> Response:

@@ -536,6 +536,83 @@ async def test_oversized_headers_of_a_pipelined_request_are_refused_after_the_an
     assert answers[1].codes() == ["HEADER_TOO_LARGE"]
 
 
+def _get(padding: int = 0, upgrade: bool = False) -> bytes:
+    head = "GET /healthz HTTP/1.1\r\nhost: x\r\n"
+    if padding:
+        head += f"x-padding: {'x' * padding}\r\n"
+    if upgrade:
+        head += "upgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-version: 13\r\n"
+        head += "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    return (head + "\r\n").encode()
+
+
+CHUNKED_ONE_BYTE_AT_A_TIME = (
+    b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+    b"transfer-encoding: chunked\r\n\r\n"
+    + b"".join(b"1\r\n" + bytes([byte]) + b"\r\n" for byte in b'{"query": "{ __typename }"}')
+    + b"0\r\n\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("reads", "statuses"),
+    [
+        ([_get(20_000) + _get(14_000)[:13_000], _get(14_000)[13_000:]], [200, 200]),
+        ([_get(3_000) * 12 + _get(3_000)[:1_500], _get(3_000)[1_500:]], [200] * 13),
+        ([CHUNKED_ONE_BYTE_AT_A_TIME * 3 + _get(30_000)[:100], _get(30_000)[100:]], [200] * 4),
+        ([_get() + _get(40_000, upgrade=True)], [200, 431]),
+        ([_get(40_000) + b"BLAH\r\n\r\n"], [431]),
+    ],
+    ids=["after-large-headers", "after-many", "after-chunked", "oversized-upgrade", "then-noise"],
+)
+async def test_pipelined_requests_are_measured_and_answered_each_on_its_own(
+    server: RunningServer, reads: list[bytes], statuses: list[int]
+) -> None:
+    """Each request's headers are measured alone, whatever came before them in the same
+    read; a refusal comes after the answers before it, and is the only answer to its
+    request and to anything after it (an upgrade, noise)."""
+    connection = await RawConnection.open(server.url)
+    try:
+        for read in reads:
+            await connection.send_raw(read)
+            await asyncio.sleep(0.2)
+        answers = [await connection.answer() for _ in statuses]
+        with contextlib.suppress(ConnectionError):  # then closed, or still open: no answer
+            extra = await asyncio.wait_for(connection.reader.read(1), 1)
+            assert extra == b""
+    except TimeoutError:
+        pass
+    finally:
+        await connection.close()
+    assert [answer.status for answer in answers] == statuses
+    assert "Fatal error" not in server.logs()
+
+
+async def test_trailers_beyond_the_header_limit_drop_the_connection(
+    server: RunningServer,
+) -> None:
+    """Trailers are headers too: a chunked request cannot hold a worker's memory with
+    them (one such request took a worker to 2 GB)."""
+    body = b'{"query": "{ __typename }"}'
+    head = b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+    head += b"transfer-encoding: chunked\r\n\r\n"
+    chunk = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n"
+    connection = await RawConnection.open(server.url)
+    try:
+        await connection.send_raw(head + chunk)
+        with contextlib.suppress(ConnectionError):
+            for _ in range(200):
+                await connection.send_raw(b"x-trailer: " + b"t" * 1_000 + b"\r\n")
+        closed = await asyncio.wait_for(connection.reader.read(), GUARD_SECONDS)
+    except ConnectionError:
+        closed = b""
+    finally:
+        await connection.close()
+    assert b"200 OK" not in closed
+    async with httpx.AsyncClient(timeout=GUARD_SECONDS) as http:
+        assert (await http.get(f"{server.url}/healthz")).status_code == 200
+
+
 @pytest.mark.parametrize("version", ["0.55.0", "0.56.0"])
 def test_the_header_limits_run_on_their_uvicorn_and_h11_with_a_size_limit_otherwise(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, version: str
@@ -693,14 +770,15 @@ async def test_a_subscribe_flood_on_one_socket_is_paced(server: RunningServer) -
 
 
 async def test_a_subscribe_beyond_the_document_limits_is_refused_before_it_is_parsed(
-    server: RunningServer,
+    world: World, server: RunningServer
 ) -> None:
     """The socket's checks read a document within the limits only: one longer than
     MAX_QUERY_LENGTH is refused with its code; one over MAX_TOKENS stops the parser at
     the limit (the query named after it would be found only by a whole parse)."""
     padded = "subscription S { __typename }" + " " * LIMITS.max_query_length
     many = "subscription S { " + "a " * LIMITS.max_tokens + "} query Q { __typename }"
-    async with GraphQLWebSocket.open(server.graphql_url) as ws:
+    staff = await world.user(await world.organization())
+    async with GraphQLWebSocket.open(server.graphql_url, token=staff.token) as ws:
         too_long = await ws.next(await ws.subscribe(padded))
         await ws.send(
             {"id": "many", "type": "subscribe", "payload": {"query": many, "operationName": "Q"}}

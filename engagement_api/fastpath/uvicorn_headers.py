@@ -36,11 +36,10 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
     _discarding = False
     _deferred: bytes | None = None
     _fields = 0
-    """Bytes of the request's target and header fields the parser has read whole."""
-    _body_in_read = 0
-    _headers_from = 0
-    """Where in the current read the headers being counted start: past the bytes of the
-    previous request's body that came in the same read (a pipelined request)."""
+    """Bytes of the request's target, header fields and trailers the parser has read."""
+    _parsed_in_read = False
+    """Whether the current read held anything of a request before the one now parsed."""
+    _began_mid_read = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -75,6 +74,10 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
             self._send_timer = self.loop.call_later(self._send_timeout, self._check_sending)
             return
         self._send_timer = None
+        self._drop()
+
+    def _drop(self) -> None:
+        """Close at once, the response unsent and the request's cycle ended."""
         if self.cycle is not None:  # the application's further sends do nothing
             self.cycle.disconnected = True
         self.transport.abort()
@@ -97,54 +100,83 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
         self._stop_send_timer()
         super().connection_lost(exc)
 
-    # The parser's callbacks: a request whose headers are refused reaches no further
-    # (nor does anything after it on the connection).
+    # The parser's callbacks. Two measures bound a request's headers: the bytes of the
+    # reads spent in them (a read where they began after another request's bytes is left
+    # out: it is not theirs alone), and the target and fields the parser hands over, which
+    # also counts headers read whole within one read, and chunked trailers. A refused
+    # request, and anything after it on the connection, reaches nothing further.
 
     def on_message_begin(self) -> None:
         if self._discarding:
             return
+        began_mid_read = self._parsed_in_read
         super().on_message_begin()
         self._start_headers()
-        self._headers_from = self._body_in_read
+        self._began_mid_read = began_mid_read
 
     def on_url(self, url: bytes) -> None:
         if not self._discarding:
-            self._fields += len(url)
+            self._parsed_in_read = True
             super().on_url(url)
+            self._count_fields(len(url))
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if not self._discarding:
-            self._fields += len(name) + len(value) + 4  # ": " and the line's end
+            self._parsed_in_read = True
             super().on_header(name, value)
+            self._count_fields(len(name) + len(value) + 4)  # ": " and the line's end
 
     def on_headers_complete(self) -> None:
         if self._discarding:
             return
+        self._parsed_in_read = True
         self._reading_headers = False
         self._stop_header_timer()
-        if self._fields > self._max_header_bytes:  # all in one read: never counted below
-            self._refuse(self._too_large())
-            return
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
         if not self._discarding:
-            self._body_in_read += len(body)
+            self._parsed_in_read = True
             super().on_body(body)
 
     def on_message_complete(self) -> None:
         if not self._discarding:
+            self._parsed_in_read = True
             super().on_message_complete()
+
+    def _count_fields(self, size: int) -> None:
+        self._fields += size
+        if self._fields <= self._max_header_bytes:
+            return
+        if self._reading_headers:
+            self._refuse(self._too_large())
+        else:  # trailers of a request being answered: nothing can be said to it now
+            self._discarding = True
+            self._drop()
 
     def data_received(self, data: bytes) -> None:
         if self._discarding:
             return
-        self._body_in_read = self._headers_from = 0
+        self._parsed_in_read = self._began_mid_read = False
         super().data_received(data)
-        if self._reading_headers and not self.transport.is_closing():
-            self._header_bytes += len(data) - self._headers_from
+        if self._reading_headers and not self._discarding and not self._began_mid_read:
+            self._header_bytes += len(data)
             if self._header_bytes > self._max_header_bytes:
                 self._refuse(self._too_large())
+
+    # Uvicorn's own handling of what follows a refused request's headers in the same
+    # read: an upgrade, or bytes it cannot parse, get no second answer.
+
+    def _should_upgrade(self) -> bool:
+        return not self._discarding and bool(super()._should_upgrade())
+
+    def _unsupported_upgrade_warning(self) -> None:
+        if not self._discarding:
+            super()._unsupported_upgrade_warning()
+
+    def send_400_response(self, msg: str) -> None:
+        if not self._discarding:
+            super().send_400_response(msg)
 
     def _too_large(self) -> bytes:
         return refusal(
@@ -187,6 +219,9 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
         if self._answering():
             self._deferred = response  # a pipelined request: answered after those before it
             return
+        self._send_refusal(response)
+
+    def _send_refusal(self, response: bytes) -> None:
         self.transport.write(response)
         self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
@@ -195,9 +230,7 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
         return bool(self.pipeline) or (self.cycle is not None and not self.cycle.response_complete)
 
     def on_response_complete(self) -> None:
-        if self._deferred is None or self.pipeline or self.transport.is_closing():
-            super().on_response_complete()
-            return
-        response, self._deferred = self._deferred, None
-        self.transport.write(response)
-        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+        super().on_response_complete()
+        if self._deferred is not None and not self.pipeline and not self.transport.is_closing():
+            response, self._deferred = self._deferred, None
+            self._send_refusal(response)

@@ -176,7 +176,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
         """Credentials that cannot be checked now (the database is unavailable) close the
         connection with 1013, Try Again Later, and the cause: clients reconnect, as after a
         restart."""
-        if message.get("payload", 0) is None:  # the protocol allows null: no credentials
+        if "payload" in message and message["payload"] is None:  # allowed: no credentials
             message = {"type": "connection_init"}
         try:
             await super().handle_connection_init(message)

@@ -9,6 +9,9 @@ from functools import partial
 from strawberry.extensions import SchemaExtension
 
 from engagement_api.resolvers.connections import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from engagement_api.schema.extensions.anonymous_validation_budget import (
+    AnonymousValidationBudget,
+)
 from engagement_api.schema.extensions.error_codes import StableErrorCodes
 from engagement_api.schema.extensions.introspection_policy import IntrospectionPolicy
 from engagement_api.schema.extensions.max_directives import DirectiveLimit
@@ -43,4 +46,5 @@ def query_safety_extensions(settings: Settings) -> list[Callable[[], SchemaExten
             enabled=settings.introspection,
             open_to_anonymous=settings.anonymous_introspection,
         ),
+        AnonymousValidationBudget,
     ]

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import h11
 import httpx
 import jwt
 import orjson
@@ -35,7 +36,7 @@ from engagement_api.auth import mint_token
 from engagement_api.cli.tokens import print_token
 from engagement_api.db.enums import Role
 from engagement_api.db.models import Message
-from engagement_api.fastpath.uvicorn_headers import HeaderLimitedProtocol
+from engagement_api.fastpath.uvicorn_headers import MAX_PIPELINED, HeaderLimitedProtocol
 from engagement_api.fastpath.versions import UVICORN_HEADER_LIMITS
 from engagement_api.http.errors import MAX_VARIABLES_DEPTH, _nesting
 from engagement_api.http.protocol import http_options
@@ -560,10 +561,18 @@ CHUNKED_ONE_BYTE_AT_A_TIME = (
         ([_get(20_000) + _get(14_000)[:13_000], _get(14_000)[13_000:]], [200, 200]),
         ([_get(3_000) * 12 + _get(3_000)[:1_500], _get(3_000)[1_500:]], [200] * 13),
         ([CHUNKED_ONE_BYTE_AT_A_TIME * 3 + _get(30_000)[:100], _get(30_000)[100:]], [200] * 4),
+        ([_get() + _get() + _get(40_000)], [200, 200, 431]),
         ([_get() + _get(40_000, upgrade=True)], [200, 431]),
         ([_get(40_000) + b"BLAH\r\n\r\n"], [431]),
     ],
-    ids=["after-large-headers", "after-many", "after-chunked", "oversized-upgrade", "then-noise"],
+    ids=[
+        "after-large-headers",
+        "after-many",
+        "after-chunked",
+        "refused-after-two",
+        "oversized-upgrade",
+        "then-noise",
+    ],
 )
 async def test_pipelined_requests_are_measured_and_answered_each_on_its_own(
     server: RunningServer, reads: list[bytes], statuses: list[int]
@@ -588,29 +597,66 @@ async def test_pipelined_requests_are_measured_and_answered_each_on_its_own(
     assert "Fatal error" not in server.logs()
 
 
-async def test_trailers_beyond_the_header_limit_drop_the_connection(
-    server: RunningServer,
-) -> None:
-    """Trailers are headers too: a chunked request cannot hold a worker's memory with
-    them (one such request took a worker to 2 GB)."""
-    body = b'{"query": "{ __typename }"}'
+TRAILED = b'{"query": "{ __typename }"}'
+
+
+def _chunked_post_then_trailer(trailer: bytes) -> bytes:
     head = b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
     head += b"transfer-encoding: chunked\r\n\r\n"
-    chunk = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n"
+    return head + f"{len(TRAILED):x}\r\n".encode() + TRAILED + b"\r\n0\r\n" + trailer
+
+
+@pytest.mark.parametrize(
+    ("before", "trailers", "answers"),
+    [
+        (b"", [b"x-trailer: " + b"t" * 1_000 + b"\r\n"] * 200, 0),
+        (b"", [b"x-trailer: "] + [b"t" * 1_000] * 200, 0),
+        (_get(), [b"x-trailer: "] + [b"t" * 1_000] * 200, 1),
+    ],
+    ids=["many-lines", "one-endless-value", "behind-a-get"],
+)
+async def test_trailers_beyond_the_header_limit_end_their_request(
+    server: RunningServer, before: bytes, trailers: list[bytes], answers: int
+) -> None:
+    """Trailers are headers too: a chunked request cannot hold a worker's memory with
+    them (one such request took a worker to 2 GB). Its request ends unanswered, and the
+    connection closes, after the answers to the requests before it."""
     connection = await RawConnection.open(server.url)
+    statuses = []
     try:
-        await connection.send_raw(head + chunk)
+        await connection.send_raw(before + _chunked_post_then_trailer(trailers[0]))
         with contextlib.suppress(ConnectionError):
-            for _ in range(200):
-                await connection.send_raw(b"x-trailer: " + b"t" * 1_000 + b"\r\n")
-        closed = await asyncio.wait_for(connection.reader.read(), GUARD_SECONDS)
+            for trailer in trailers[1:]:
+                await connection.send_raw(trailer)
+        statuses = [(await connection.answer()).status for _ in range(answers)]
+        rest = await asyncio.wait_for(connection.reader.read(), GUARD_SECONDS)
     except ConnectionError:
-        closed = b""
+        rest = b""
     finally:
         await connection.close()
-    assert b"200 OK" not in closed
+    assert statuses == [200] * answers
+    assert rest == b""
     async with httpx.AsyncClient(timeout=GUARD_SECONDS) as http:
         assert (await http.get(f"{server.url}/healthz")).status_code == 200
+
+
+async def test_requests_pipelined_far_ahead_of_their_answers_are_not_queued(
+    server: RunningServer,
+) -> None:
+    """Thousands of small requests in one read are not all parsed and queued (a few
+    connections doing so took a worker past a gigabyte): those over the bound go
+    unanswered and the connection closes after the answers to the others."""
+    connection = await RawConnection.open(server.url)
+    try:
+        await connection.send_raw(_get() * 4_000)
+        answers = []
+        with contextlib.suppress(h11.RemoteProtocolError, ConnectionError, TimeoutError):
+            while True:
+                answers.append((await connection.answer()).status)
+    finally:
+        await connection.close()
+    assert set(answers) == {200}
+    assert MAX_PIPELINED <= len(answers) <= MAX_PIPELINED + 2
 
 
 @pytest.mark.parametrize("version", ["0.55.0", "0.56.0"])

@@ -19,6 +19,12 @@ from engagement_api.settings import get_settings
 
 LINGER_SECONDS = 2.0
 """How long a refused connection's further bytes are read and dropped before it closes."""
+MAX_PIPELINED = 32
+"""Requests parsed ahead of their answers on one connection: more are not read; the
+connection closes once those are answered (clients send again what went unanswered). One
+read can hold thousands of small requests, each queued with its parsed headers."""
+FRAMING_PER_BODY_BYTE = 8
+"""Chunk framing allowed per byte of body (a chunk of one byte takes five more)."""
 
 
 class HeaderLimitedProtocol(HttpToolsProtocol):
@@ -40,6 +46,13 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
     _parsed_in_read = False
     """Whether the current read held anything of a request before the one now parsed."""
     _began_mid_read = False
+    _body_in_read = 0
+    _body = 0
+    _overhead = 0
+    """Bytes of a request past its headers that are no body: chunk framing, trailers."""
+    _drop_when_started: Any = None
+    """A queued request to end unanswered (its trailers went over the limit) once those
+    before it are answered."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -113,6 +126,7 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._start_headers()
         self._began_mid_read = began_mid_read
+        self._body = self._overhead = 0
 
     def on_url(self, url: bytes) -> None:
         if not self._discarding:
@@ -133,10 +147,15 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
         self._reading_headers = False
         self._stop_header_timer()
         super().on_headers_complete()
+        if len(self.pipeline) >= MAX_PIPELINED:
+            self._discarding = True
+            self._deferred = b""  # no answer: the connection closes after those queued
 
     def on_body(self, body: bytes) -> None:
         if not self._discarding:
             self._parsed_in_read = True
+            self._body_in_read += len(body)
+            self._body += len(body)
             super().on_body(body)
 
     def on_message_complete(self) -> None:
@@ -150,19 +169,42 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
             return
         if self._reading_headers:
             self._refuse(self._too_large())
-        else:  # trailers of a request being answered: nothing can be said to it now
-            self._discarding = True
-            self._drop()
+        else:
+            self._stop_request()
+
+    def _stop_request(self) -> None:
+        """The request past its headers (trailers over the limit) cannot be answered now:
+        nothing more is read, and the connection is dropped once the requests before it
+        are answered."""
+        self._discarding = True
+        if any(cycle is self.cycle for cycle, _ in self.pipeline):
+            self._drop_when_started = self.cycle
+        else:
+            self._end_current()
+
+    def _end_current(self) -> None:
+        """End the request being answered unanswered; what is written goes out first."""
+        if self.cycle is not None:
+            self.cycle.disconnected = True
+        self._send_refusal(b"")
 
     def data_received(self, data: bytes) -> None:
         if self._discarding:
             return
         self._parsed_in_read = self._began_mid_read = False
+        self._body_in_read = 0
         super().data_received(data)
-        if self._reading_headers and not self._discarding and not self._began_mid_read:
+        if self._discarding or self._began_mid_read:
+            return
+        if self._reading_headers:
             self._header_bytes += len(data)
             if self._header_bytes > self._max_header_bytes:
                 self._refuse(self._too_large())
+        elif self.cycle is not None and self.cycle.more_body:  # trailers arrive unparsed
+            self._overhead += len(data) - self._body_in_read
+            allowed = 2 * self._max_header_bytes + FRAMING_PER_BODY_BYTE * self._body
+            if self._overhead > allowed:
+                self._stop_request()
 
     # Uvicorn's own handling of what follows a refused request's headers in the same
     # read: an upgrade, or bytes it cannot parse, get no second answer.
@@ -230,7 +272,12 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
         return bool(self.pipeline) or (self.cycle is not None and not self.cycle.response_complete)
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if self._deferred is not None and not self.pipeline and not self.transport.is_closing():
+        super().on_response_complete()  # starts the next queued request, if any
+        if self.transport.is_closing():
+            return
+        dropping = self._drop_when_started
+        if dropping is not None and not any(cycle is dropping for cycle, _ in self.pipeline):
+            self._end_current()
+        elif self._deferred is not None and not self._answering():
             response, self._deferred = self._deferred, None
             self._send_refusal(response)

@@ -161,6 +161,24 @@ async def test_stalled_headers_are_answered_408_and_the_connection_closed(
     assert (answer.status, answer.codes()) == (408, ["HEADER_TIMEOUT"])
 
 
+async def test_the_first_requests_headers_are_timed_from_the_connection(
+    strict: RunningServer,
+) -> None:
+    """A client that connects and waits does not get the header time twice by sending a
+    first byte late."""
+    connection = await RawConnection.open(strict.url)
+    opened = time.monotonic()
+    try:
+        await asyncio.sleep(0.8)
+        await connection.send_raw(b"G")
+        answer = await connection.answer()
+        answered = time.monotonic() - opened
+    finally:
+        await connection.close()
+    assert (answer.status, answer.codes()) == (408, ["HEADER_TIMEOUT"])
+    assert answered < 1.6  # one timeout of 1 s; it was 1.8 s
+
+
 # 5. Bodies that are not GraphQL requests ---------------------------------------------
 
 DEEP = b"[" * 100_000 + b"]" * 100_000

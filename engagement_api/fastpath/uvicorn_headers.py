@@ -231,8 +231,8 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
     def _start_headers(self) -> None:
         self._reading_headers = True
         self._header_bytes = self._fields = 0
-        self._stop_header_timer()
-        self._header_timer = self.loop.call_later(self._header_timeout, self._timed_out)
+        if self._header_timer is None:  # a connection's first request: timed from the connection
+            self._header_timer = self.loop.call_later(self._header_timeout, self._timed_out)
 
     def _stop_header_timer(self) -> None:
         if self._header_timer is not None:

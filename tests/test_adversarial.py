@@ -17,7 +17,6 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import h11
 import httpx
 import jwt
 import orjson
@@ -665,16 +664,38 @@ async def test_requests_pipelined_far_ahead_of_their_answers_are_not_queued(
     connections doing so took a worker past a gigabyte): those over the bound go
     unanswered and the connection closes after the answers to the others."""
     connection = await RawConnection.open(server.url)
+    answers = []
     try:
         await connection.send_raw(_get() * 4_000)
-        answers = []
-        with contextlib.suppress(h11.RemoteProtocolError, ConnectionError, TimeoutError):
+        with contextlib.suppress(ConnectionError):  # closed after the answers
             while True:
-                answers.append((await connection.answer()).status)
+                answer = await asyncio.wait_for(connection.answer(), 5)
+                answers.append(answer.status)
     finally:
         await connection.close()
     assert set(answers) == {200}
     assert MAX_PIPELINED <= len(answers) <= MAX_PIPELINED + 2
+
+
+async def test_a_chunked_body_of_one_byte_chunks_with_padded_sizes_is_answered(
+    server: RunningServer,
+) -> None:
+    """Chunk framing may outweigh the body many times (zero-padded sizes): it is no
+    trailer, and the request is answered however it is split into reads."""
+    body = orjson.dumps({"query": "{ __typename }", "extensions": {"padding": "p" * 20_000}})
+    head = b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+    head += b"transfer-encoding: chunked\r\n\r\n"
+    chunks = b"".join(b"00000001\r\n" + bytes([byte]) + b"\r\n" for byte in body)
+    request = head + chunks + b"0\r\n\r\n"
+    connection = await RawConnection.open(server.url)
+    try:
+        for start in range(0, len(request), 1_000):
+            await connection.send_raw(request[start : start + 1_000])
+            await asyncio.sleep(0.001)
+        answer = await connection.answer("POST")
+    finally:
+        await connection.close()
+    assert answer.json()["data"] == {"__typename": "Query"}
 
 
 @pytest.mark.parametrize("version", ["0.55.0", "0.56.0"])

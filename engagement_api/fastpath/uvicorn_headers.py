@@ -23,8 +23,9 @@ MAX_PIPELINED = 32
 """Requests parsed ahead of their answers on one connection: more are not read; the
 connection closes once those are answered (clients send again what went unanswered). One
 read can hold thousands of small requests, each queued with its parsed headers."""
-FRAMING_PER_BODY_BYTE = 8
-"""Chunk framing allowed per byte of body (a chunk of one byte takes five more)."""
+FRAMING_PER_BODY_BYTE = 32
+"""Chunk framing allowed per byte of body (a chunk of one byte takes five more, or more
+with a zero-padded size or an extension)."""
 
 
 class HeaderLimitedProtocol(HttpToolsProtocol):
@@ -146,10 +147,11 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
         self._parsed_in_read = True
         self._reading_headers = False
         self._stop_header_timer()
-        super().on_headers_complete()
-        if len(self.pipeline) >= MAX_PIPELINED:
+        if len(self.pipeline) >= MAX_PIPELINED:  # not queued: closed after those that are
             self._discarding = True
-            self._deferred = b""  # no answer: the connection closes after those queued
+            self._deferred = b""
+            return
+        super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
         if not self._discarding:

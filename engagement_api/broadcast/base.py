@@ -137,14 +137,7 @@ class Broadcaster(ABC):
         if self.maintenance.fault_kill_after_commit:  # a test's fault: die before publishing
             os.kill(os.getpid(), signal.SIGKILL)
         if len(self._publishing) >= MAX_PUBLISHING:
-            self._failed_publishes += 1
-            if self._failed_publishes == 1:
-                logger.error(
-                    "could not announce %d event(s): %d publishes in flight already; the"
-                    " sweep delivers them",
-                    len(announcements),
-                    len(self._publishing),
-                )
+            self._publish_failed(f"{len(self._publishing)} publishes in flight already")
             return
         task = asyncio.create_task(self._publish(list(announcements)))
         self._publishing.add(task)
@@ -158,17 +151,19 @@ class Broadcaster(ABC):
             async with asyncio.timeout(self.connect_timeout), self._sending:
                 await self.send(announcements)
         except Exception:
-            self._failed_publishes += 1
-            if self._failed_publishes == 1:
-                logger.error(
-                    "could not announce %d event(s); the sweep delivers them",
-                    len(announcements),
-                    exc_info=True,
-                )
+            self._publish_failed("the backend did not take them", exc_info=True)
             return
         if self._failed_publishes:
             logger.warning("announcing again, after %d failed publishes", self._failed_publishes)
             self._failed_publishes = 0
+
+    def _publish_failed(self, cause: str, *, exc_info: bool = False) -> None:
+        """Counted; logged at the first failure of an outage only."""
+        self._failed_publishes += 1
+        if self._failed_publishes == 1:
+            logger.error(
+                "could not announce events (%s); the sweep delivers them", cause, exc_info=exc_info
+            )
 
     @abstractmethod
     async def send(self, announcements: Sequence[Announcement]) -> None:

@@ -176,36 +176,31 @@ def lock_engagement_of_conversation(conversation_id: uuid.UUID) -> Write:
     """The status of a conversation's engagement, share-locked before the conversation is
     (the order an engagement's delete takes them in): the engagement cannot close, or go,
     until the post commits."""
-
-    def build() -> Executable:
-        engagement = _table(Engagement)
-        of_conversation = select(Conversation.engagement_id).where(
-            Conversation.id == _row_id(_table(Conversation))
-        )
-        return (
-            select(engagement.c.status)
-            .where(engagement.c.id == of_conversation.scalar_subquery())
-            .with_for_update(read=True)
-        )
-
-    return _template("lock engagement of conversation", build), {ROW_ID: conversation_id}
+    return _lock_parent(Conversation.engagement_id, Engagement.status, conversation_id, share=True)
 
 
 def lock_conversation_of_message(message_id: uuid.UUID) -> Write:
     """The conversation of a message, locked before the message is: posts and an
     engagement's hard delete take a conversation before its messages, and an edit or
     delete taking them the other way round would deadlock with them."""
+    return _lock_parent(Message.conversation_id, Conversation.id, message_id, share=False)
+
+
+def _lock_parent(reference: Any, selected: Any, child_id: uuid.UUID, *, share: bool) -> Write:
+    """`selected` of the row the child's `reference` points at, locked FOR SHARE (`share`)
+    or FOR NO KEY UPDATE; one template per pair, the child's id bound."""
 
     def build() -> Executable:
-        conversation = _table(Conversation)
-        of_message = select(Message.conversation_id).where(Message.id == _row_id(_table(Message)))
+        parent, child = _table(selected.class_), _table(reference.class_)
+        of_child = select(child.c[reference.key]).where(child.c.id == _row_id(child))
         return (
-            select(conversation.c.id)
-            .where(conversation.c.id == of_message.scalar_subquery())
-            .with_for_update(key_share=True)
+            select(parent.c[selected.key])
+            .where(parent.c.id == of_child.scalar_subquery())
+            .with_for_update(read=share, key_share=not share)
         )
 
-    return _template("lock conversation of message", build), {ROW_ID: message_id}
+    key = ("lock parent", str(reference), str(selected), share)
+    return _template(key, build), {ROW_ID: child_id}
 
 
 def _unlinked(key: Any, engagement_id: uuid.UUID) -> Write:

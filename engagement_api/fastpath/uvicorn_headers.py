@@ -88,10 +88,6 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
             self._send_timer = self.loop.call_later(self._send_timeout, self._check_sending)
             return
         self._send_timer = None
-        self._drop()
-
-    def _drop(self) -> None:
-        """Close at once, the response unsent and the request's cycle ended."""
         if self.cycle is not None:  # the application's further sends do nothing
             self.cycle.disconnected = True
         self.transport.abort()

@@ -37,7 +37,7 @@ from engagement_api.db.enums import Role
 from engagement_api.db.models import Message
 from engagement_api.fastpath.uvicorn_headers import MAX_PIPELINED, HeaderLimitedProtocol
 from engagement_api.fastpath.versions import UVICORN_HEADER_LIMITS
-from engagement_api.http.errors import MAX_VARIABLES_DEPTH, _nesting
+from engagement_api.http.errors import MAX_VARIABLE_VALUES, MAX_VARIABLES_DEPTH, json_shape
 from engagement_api.http.protocol import http_options
 from engagement_api.settings import Settings
 from tests.conftest import GraphQLClient, RunningServer
@@ -205,6 +205,16 @@ BAD_BODIES = {
         "BAD_REQUEST",
     ),
     "batch": (b'[{"query": "{ __typename }"}]', "BATCHING_NOT_SUPPORTED"),
+    "variables holding one value too many": (
+        orjson.dumps(
+            {"query": "{ __typename }", "variables": {"v": [{"k": 0}] * (MAX_VARIABLE_VALUES // 2)}}
+        ),
+        "BAD_REQUEST",
+    ),
+    "extensions holding one value too many": (
+        orjson.dumps({"query": "{ __typename }", "extensions": {"v": [0] * MAX_VARIABLE_VALUES}}),
+        "BAD_REQUEST",
+    ),
 }
 
 
@@ -216,6 +226,14 @@ def _reference_depth(value: object) -> int:
     return 0
 
 
+def _reference_values(value: object) -> int:
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return len(value) + sum(_reference_values(item) for item in value)
+    return 0
+
+
 json_trees = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=3),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
@@ -223,18 +241,35 @@ json_trees = st.recursive(
 )
 
 
-@given(tree=json_trees, wrapped=st.integers(0, MAX_VARIABLES_DEPTH + 3), in_object=st.booleans())
-def test_the_nesting_of_variables_is_what_a_plain_recursive_walk_finds(
-    tree: object, wrapped: int, in_object: bool
+@given(
+    tree=json_trees,
+    wrapped=st.integers(0, MAX_VARIABLES_DEPTH + 3),
+    in_object=st.booleans(),
+    widened=st.sampled_from([0, 1, MAX_VARIABLE_VALUES // 8, MAX_VARIABLE_VALUES // 4]),
+)
+def test_the_nesting_and_size_of_variables_are_what_a_plain_recursive_walk_finds(
+    tree: object, wrapped: int, in_object: bool, widened: int
 ) -> None:
-    """Up to the limit exactly, and over it whenever the value is (where it may stop)."""
+    """Up to each limit exactly, and over it whenever the value is (where it may stop)."""
+    tree = [tree] * (widened + 1)  # the same subtree again: the values counted as often
     for _ in range(wrapped):
         tree = {"k": tree} if in_object else [tree]
-    expected = _reference_depth(tree)
-    if expected <= MAX_VARIABLES_DEPTH:
-        assert _nesting(tree) == expected
+    depth, values = _reference_depth(tree), _reference_values(tree)
+    if depth <= MAX_VARIABLES_DEPTH and values <= MAX_VARIABLE_VALUES:
+        assert json_shape(tree) == (depth, values)
     else:
-        assert _nesting(tree) > MAX_VARIABLES_DEPTH
+        found_depth, found_values = json_shape(tree)
+        assert found_depth > MAX_VARIABLES_DEPTH or found_values > MAX_VARIABLE_VALUES
+
+
+async def test_variables_of_exactly_the_most_values_are_served(server: RunningServer) -> None:
+    variables = {"v": [{"k": 0}] * (MAX_VARIABLE_VALUES // 2 - 1), "w": 0}
+    assert json_shape(variables) == (3, MAX_VARIABLE_VALUES)
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        answer = await client.post(
+            "/graphql", json={"query": "{ __typename }", "variables": variables}
+        )
+    assert (answer.status_code, answer.json()["data"]) == (200, {"__typename": "Query"})
 
 
 @pytest.mark.parametrize("name", list(BAD_BODIES))
@@ -365,6 +400,14 @@ BAD_FRAMES: dict[str, Any] = {
     "operationName a number": {"query": "subscription { __typename }", "operationName": 5},
     "variables a list": {"query": "subscription { __typename }", "variables": []},
     "extensions a string": {"query": "subscription { __typename }", "extensions": "x"},
+    "variables nested 65 deep": {
+        "query": "subscription { __typename }",
+        "variables": {"v": orjson.loads(b"[" * MAX_VARIABLES_DEPTH + b"]" * MAX_VARIABLES_DEPTH)},
+    },
+    "variables holding one value too many": {
+        "query": "subscription { __typename }",
+        "variables": {"v": [0] * MAX_VARIABLE_VALUES},
+    },
 }
 
 

@@ -25,6 +25,9 @@ NOT_FOUND = "NOT_FOUND"
 
 MAX_VARIABLES_DEPTH = 64
 """Nesting of `variables`/`extensions` values accepted (coercion recurses per level)."""
+MAX_VARIABLE_VALUES = 10_000
+"""List items and object members, at every level, of `variables`/`extensions`: graphql-core
+coerces each one before any resolver, the authentication check included, can refuse it."""
 
 CODES_BY_STATUS = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 415: UNSUPPORTED_MEDIA_TYPE}
 
@@ -117,9 +120,17 @@ def check_request_object(data: object) -> Mapping[str, Any]:
         if value is not None and not isinstance(value, kinds):
             raise HttpRefusalError(400, BAD_REQUEST, f"`{key}` must be {described} or null.")
     for key in ("variables", "extensions"):
-        if _nesting(data.get(key)) > MAX_VARIABLES_DEPTH:
+        depth, values = json_shape(data.get(key))
+        if depth > MAX_VARIABLES_DEPTH:
             raise HttpRefusalError(
                 400, BAD_REQUEST, f"`{key}` is nested more than {MAX_VARIABLES_DEPTH} levels."
+            )
+        if values > MAX_VARIABLE_VALUES:
+            raise HttpRefusalError(
+                400,
+                BAD_REQUEST,
+                f"`{key}` holds more than {MAX_VARIABLE_VALUES} values (list items and object"
+                " members, counted at every level).",
             )
     return data
 
@@ -128,19 +139,21 @@ JSON_CONTAINERS = frozenset({list, dict})
 """The types JSON's arrays and objects decode to (orjson makes no subclasses)."""
 
 
-def _nesting(value: object) -> int:
-    """How deeply lists and objects nest in `value`, a level at a time (no recursion limit;
-    the scalars of a level are passed over in one comprehension, not one by one)."""
+def json_shape(value: object) -> tuple[int, int]:
+    """How deeply lists and objects nest in `value`, and how many items and members they
+    hold, a level at a time (no recursion limit; the scalars of a level are passed over in
+    one comprehension, not one by one). Past either limit it stops, over that limit."""
     level: list[Any] = [value]
-    depth = 0
+    depth = values = 0
     while True:
         containers: list[Any] = [item for item in level if type(item) in JSON_CONTAINERS]
-        if not containers or depth >= MAX_VARIABLES_DEPTH:
-            return depth + (1 if containers else 0)
+        if not containers or depth >= MAX_VARIABLES_DEPTH or values > MAX_VARIABLE_VALUES:
+            return depth + (1 if containers else 0), values
         depth += 1
         level = []
         for container in containers:
             level.extend(container.values() if type(container) is dict else container)
+        values += len(level)
 
 
 async def starlette_http_error(request: Request, error: Exception) -> Response:

@@ -215,8 +215,22 @@ async def test_an_engagement_closing_while_a_post_is_in_flight_waits_for_the_pos
     async with _conversation_held(owner_engine, feed.conversation.id) as queued:
         await _queue(owner_engine, queued, post(gql, feed.client, feed.conversation, "in flight"))
         await _queue(owner_engine, queued, close)  # old code: committed here, past the post
-    _, closed = await asyncio.gather(*queued)  # the post asserts its own success
+    posted, closed = await asyncio.gather(*queued)  # the post asserts its own success
     assert closed["setEngagementStatus"] == {"engagement": {"status": "CLOSED"}, "errors": []}
+    async with owner_engine.connect() as connection:
+        closed_at, updated_at, posted_at = (
+            await connection.execute(
+                text(
+                    "SELECT e.closed_at, e.updated_at, m.created_at FROM engagements e, conversation_messages m"
+                    " WHERE e.id = :e AND m.id = :m"
+                ),
+                {
+                    "e": parse_global_id(engagement, "Engagement"),
+                    "m": parse_global_id(posted, "Message"),
+                },
+            )
+        ).one()
+    assert closed_at == updated_at > posted_at  # closed after the post it waited for
     after = await gql.data(
         POST_DATA,
         {"input": {"conversationId": feed.conversation.gid, "content": "late"}},

@@ -124,9 +124,10 @@ def create(model: type[Base], **values: Any) -> Write:
 
 
 def update(model: type[Base], row_id: uuid.UUID, **values: Any) -> Write:
-    """Set `values` and move `updated_at` (callers pass only values that really change)."""
+    """Set `values` and move `updated_at` to the transaction's time, unless `values` move it
+    (callers pass only values that really change)."""
     table = _table(model)
-    values = {**values, "updated_at": NOW}
+    values = {"updated_at": NOW, **values}
     bound = _bound(table, values)
     if bound is None:
         statement = sql_update(table).where(table.c.id == row_id).values(**values)
@@ -141,7 +142,7 @@ def update(model: type[Base], row_id: uuid.UUID, **values: Any) -> Write:
 
 
 def soft_delete(model: type[Base], row_id: uuid.UUID) -> Write:
-    return update(model, row_id, deleted_at=NOW)
+    return update(model, row_id, deleted_at=STATEMENT_TIME, updated_at=STATEMENT_TIME)
 
 
 def delete_engagement(engagement_id: uuid.UUID) -> Write:

@@ -155,8 +155,8 @@ def status_values(lifecycle: Lifecycle, current: IntEnum, target: IntEnum) -> di
     values: dict[str, Any] = {"status": target}
     if clear is not None:
         values[clear] = None
-    if stamp is not None:
-        values[stamp] = writes.NOW
+    if stamp is not None:  # after the row's lock was granted: later than what held it
+        values[stamp] = values["updated_at"] = writes.STATEMENT_TIME
     return values
 
 

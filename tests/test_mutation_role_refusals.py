@@ -53,6 +53,12 @@ RESTRICTED = (
     Restricted(
         "setConversationStatus", (("id", "Conversation"),), {"status": "CLOSED"}, STAFF_ONLY
     ),
+    Restricted(  # an internal note: staff only
+        "postMessage",
+        (("conversationId", "Conversation"),),
+        {"content": "x", "isInternal": True},
+        STAFF_ONLY,
+    ),
 )
 
 KINDS = ("own", "hidden", "foreign", "deleted", "unknown", "other type", "malformed")

@@ -170,8 +170,6 @@ async def post_message(info: Info, input: PostMessageInput) -> MessagePayload:
 
 
 async def _post(context: RequestContext, data: PostMessage) -> MessagePayload:
-    if data.internal and context.scope.is_client:
-        raise forbidden("A CLIENT cannot post internal messages.")
     # The engagement first (share: posts do not wait for each other), so that it cannot
     # close until this post commits; then the conversation, which orders its posts.
     engagement = (
@@ -185,6 +183,8 @@ async def _post(context: RequestContext, data: PostMessage) -> MessagePayload:
         type_name="Conversation",
         field=CONVERSATION_FIELD,
     )
+    if data.internal and context.scope.is_client:  # after NOT_FOUND: nothing to tell apart
+        raise forbidden("A CLIENT cannot post internal messages.")
     if conversation.status is ConversationStatus.CLOSED:
         raise invalid_transition("The conversation is CLOSED.", CONVERSATION_FIELD)
     if engagement is not None and engagement.status is EngagementStatus.CLOSED:

@@ -221,8 +221,8 @@ async def test_an_engagement_closing_while_a_post_is_in_flight_waits_for_the_pos
         closed_at, updated_at, posted_at = (
             await connection.execute(
                 text(
-                    "SELECT e.closed_at, e.updated_at, m.created_at FROM engagements e, conversation_messages m"
-                    " WHERE e.id = :e AND m.id = :m"
+                    "SELECT e.closed_at, e.updated_at, m.created_at"
+                    " FROM engagements e, conversation_messages m WHERE e.id = :e AND m.id = :m"
                 ),
                 {
                     "e": parse_global_id(engagement, "Engagement"),

@@ -3,6 +3,7 @@ permissions, and nothing for a write that did not commit."""
 
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -169,3 +170,43 @@ async def test_a_viewer_who_no_longer_sees_the_conversation_is_told_at_the_next_
     assert [e["extensions"]["code"] for e in ending["payload"]["errors"]] == ["NOT_FOUND"]
     assert completion == {"id": operation, "type": "complete"}
     assert (received["kind"], received["messageId"]) == ("POSTED", posted)
+
+
+@pytest.mark.parametrize("moved_subscribes_first", [True, False])
+async def test_a_staff_member_moved_to_another_organization_ends_only_their_own_feed(
+    world: World,
+    server: RunningServer,
+    gql: GraphQLClient,
+    owner_engine: AsyncEngine,
+    moved_subscribes_first: bool,
+) -> None:
+    """The staff member who reads a batch for the organization's staff (the first to
+    subscribe) may have left it: it then speaks for itself only, and the others, whose
+    tokens hold, go on receiving."""
+    feed = await thread(world)
+    moved = await world.user(feed.org, Role.STAFF)
+    stays = await world.user(feed.org, Role.STAFF)
+    elsewhere = await world.organization()
+    order = [moved, stays] if moved_subscribes_first else [stays, moved]
+    async with (
+        GraphQLWebSocket.open(server.graphql_url, token=order[0].token) as first_ws,
+        GraphQLWebSocket.open(server.graphql_url, token=order[1].token) as second_ws,
+        GraphQLWebSocket.open(server.graphql_url, token=feed.client.token) as client_ws,
+    ):
+        sockets = {order[0].id: first_ws, order[1].id: second_ws}
+        operations = {user.id: await _following(server, sockets[user.id], feed) for user in order}
+        client_operation = await _following(server, client_ws, feed)
+        async with owner_engine.begin() as connection:
+            await connection.execute(
+                update(User).where(User.id == moved.id).values(org_id=elsewhere.id)
+            )
+        posted = await post(gql, feed.staff, feed.conversation, "for those still here")
+        ending = await sockets[moved.id].next(operations[moved.id])
+        completion = await sockets[moved.id].next(operations[moved.id])
+        received = await sockets[stays.id].event(operations[stays.id])
+        client_received = await client_ws.event(client_operation)
+    assert ending["payload"]["data"] is None
+    assert [e["extensions"]["code"] for e in ending["payload"]["errors"]] == ["NOT_FOUND"]
+    assert completion == {"id": operations[moved.id], "type": "complete"}
+    assert (received["kind"], received["messageId"]) == ("POSTED", posted)
+    assert (client_received["kind"], client_received["messageId"]) == ("POSTED", posted)

@@ -129,19 +129,23 @@ async def resolve(
                 result[representative] = [error]
                 pending.pop(0)
                 continue
-            # Staff see every user of the organization; a CLIENT (perhaps demoted since it
-            # subscribed) sees no other client, so it speaks for its own subscriptions only.
-            known = [
-                s for s in pending if not viewer.scope.is_client or s.viewer_id == viewer.user.id
-            ]
+            # Staff of the events' organization see every user of it; a CLIENT (perhaps
+            # demoted since it subscribed) sees no other client, and a member moved to
+            # another organization none of this one: they speak for themselves only.
+            org_id = events[0].org_id if events else viewer.scope.org_id
+            for_all = not viewer.scope.is_client and viewer.scope.org_id == org_id
+            known = [s for s in pending if for_all or s.viewer_id == viewer.user.id]
             users = await context.loader(UserByIdLoader).load_many([s.viewer_id for s in known])
+            answered = {representative}
             for subscriber, user in zip(known, users, strict=True):
-                if user is None:
-                    result[subscriber] = [UnauthenticatedError("The token's user does not exist.")]
+                if user is None:  # not in this organization now: speaks for itself next
+                    if subscriber is representative:
+                        gone = UnauthenticatedError("The token's user does not exist.")
+                        result[subscriber] = [gone]
                     continue
+                answered.add(subscriber)
                 current = Viewer(user, Scope(viewer.scope.org_id, user.id, user.role))
                 audiences.setdefault(_audience(current.scope), []).append((subscriber, current))
-            answered = set(known)
             pending = [s for s in pending if s not in answered]
             key = _audience(viewer.scope)
             if key in audiences:

@@ -76,21 +76,20 @@ class Reference:
     deleted: set[str] = field(default_factory=set)
     live: list[str] = field(default_factory=list)
 
-    def seen_by(self, *, client: bool) -> list[tuple[str, str]]:
+    def seen_by(self, *, client: bool, since: int = 0) -> list[tuple[str, str]]:
         return [
             (kind, message)
-            for kind, message in self.events
+            for kind, message in self.events[since:]
             if not (client and message in self.internal)
             and (kind == "DELETED" or message not in self.deleted)
         ]
 
 
 Operation = tuple[str, int, bool]
-OPERATIONS = st.lists(
-    st.tuples(st.sampled_from(["post", "edit", "delete"]), st.integers(0, 20), st.booleans()),
-    min_size=1,
-    max_size=8,
+OPERATION = st.tuples(
+    st.sampled_from(["post", "edit", "delete"]), st.integers(0, 20), st.booleans()
 )
+OPERATIONS = st.lists(OPERATION, min_size=1, max_size=8)
 
 
 async def _apply(
@@ -160,6 +159,70 @@ async def test_resume_replays_what_each_viewer_missed_in_order_and_nothing_else(
         replayed, marker = await _replayed(server, gql, feed, token, cursor, len(expected))
         assert replayed == expected
         reference.events.append(("POSTED", marker))  # replayed to the next viewer too
+
+
+THREAD_AND_FEED_POSITION = """query Thread($id: ID!) {
+  conversation(id: $id) { messageEventsCursor messages(last: 100) { edges { node { id } } } }
+}"""
+
+
+async def _thread_read(gql: GraphQLClient, feed: Thread, token: str) -> tuple[list[str], str]:
+    """The messages a viewer's thread shows, and the feed's position read with them."""
+    data = await gql.data(THREAD_AND_FEED_POSITION, {"id": feed.conversation.gid}, token=token)
+    conversation = data["conversation"]
+    shown = [edge["node"]["id"] for edge in conversation["messages"]["edges"]]
+    return shown, str(conversation["messageEventsCursor"])
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(before=st.lists(OPERATION, max_size=6), after=OPERATIONS)
+async def test_a_thread_read_then_its_feed_from_the_position_read_with_it_has_no_gap_or_duplicate(
+    world: World,
+    server: RunningServer,
+    gql: GraphQLClient,
+    before: list[Operation],
+    after: list[Operation],
+) -> None:
+    """A client loads the thread (and `messageEventsCursor` with it), then changes happen,
+    then it subscribes from that position: the page shows exactly what came before, the
+    feed exactly each change after, as each viewer may see them."""
+    feed = await thread(world)
+    reference = Reference()
+    await _apply(gql, feed, before, reference)
+    positions = {}
+    for token, client in ((feed.staff.token, False), (feed.client.token, True)):
+        shown, positions[client] = await _thread_read(gql, feed, token)
+        assert shown == [m for m in reference.live if not (client and m in reference.internal)]
+    read = len(reference.events)
+    await _apply(gql, feed, after, reference)
+    for token, client in ((feed.staff.token, False), (feed.client.token, True)):
+        expected = reference.seen_by(client=client, since=read)
+        replayed, marker = await _replayed(
+            server, gql, feed, token, positions[client], len(expected)
+        )
+        assert replayed == expected
+        reference.events.append(("POSTED", marker))
+
+
+async def test_the_feed_position_of_a_thread_whose_events_were_pruned_is_not_expired(
+    world: World, server: RunningServer, gql: GraphQLClient, database_url: str
+) -> None:
+    feed, other = await thread(world), await thread(world)
+    await post(gql, feed.staff, feed.conversation, "pruned")
+    await post(gql, other.staff, other.conversation, "newest")
+    reader = OutboxReader(database_url, connect_timeout=5)
+    try:
+        await reader.prune(keep=1, max_age_seconds=3600)  # none of the thread's events stays
+    finally:
+        await reader.close()
+    _, position = await _thread_read(gql, feed, feed.client.token)
+    after = await post(gql, feed.staff, feed.conversation, "after the read")
+    replayed, _ = await _replayed(server, gql, feed, feed.client.token, position, 1)
+    assert replayed == [("POSTED", after)]
 
 
 BACKLOG = 3 * REPLAY_BATCH + 7

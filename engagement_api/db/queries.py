@@ -13,6 +13,8 @@ from sqlalchemy import (
     Table,
     any_,
     bindparam,
+    column,
+    func,
     literal_column,
     select,
 )
@@ -25,6 +27,8 @@ from engagement_api.db.models import (
     Conversation,
     Engagement,
     Message,
+    MessageEventHorizon,
+    MessageEventRow,
     Order,
     Project,
     Proposal,
@@ -346,6 +350,28 @@ def services_of_organization(scope: Scope) -> tuple[Select[Any], dict[str, Any]]
             select(Service.__table__).where(visible).order_by(Service.name, Service.id)
         )
     return template, scope_parameters(scope)
+
+
+def _feed_positions() -> Select[Any]:
+    wanted = (
+        func.unnest(bindparam(IDS, type_=ARRAY(UUID(as_uuid=True))))
+        .table_valued(column("id", UUID(as_uuid=True)))
+        .render_derived(name="wanted")
+    )
+    events = MessageEventRow.__table__
+    newest = (
+        select(func.max(events.c.position))
+        .where(events.c.conversation_id == wanted.c.id)
+        .scalar_subquery()
+    )
+    horizon = select(MessageEventHorizon.pruned_through).scalar_subquery()
+    return select(wanted.c.id, func.greatest(func.coalesce(newest, literal_column("0")), horizon))
+
+
+FEED_POSITIONS = _feed_positions()
+"""Each conversation's (`ids`) newest live-feed position in the transaction's snapshot,
+or the horizon when none is kept. The outbox's rows are the organization's (row-level
+security); the position goes out enciphered in a cursor only."""
 
 
 CONNECTIONS = (

@@ -4,6 +4,7 @@ from engagement_api.loaders.base import ByIdLoader
 from engagement_api.loaders.conversations import (
     ConversationByIdLoader,
     ConversationsByEngagementIdLoader,
+    FeedPositionByConversationIdLoader,
 )
 from engagement_api.loaders.engagements import EngagementByIdLoader, EngagementsLoader
 from engagement_api.loaders.messages import (
@@ -42,6 +43,7 @@ __all__ = [
     "ConversationsByEngagementIdLoader",
     "EngagementByIdLoader",
     "EngagementsLoader",
+    "FeedPositionByConversationIdLoader",
     "MessageByIdLoader",
     "MessagesByConversationIdLoader",
     "OrderByIdLoader",

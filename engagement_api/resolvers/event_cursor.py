@@ -14,12 +14,19 @@ which positions a server accepts would again tell what happened in between.
 import base64
 import binascii
 import functools
+import logging
 import uuid
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from engagement_api.db.outbox import OutboxReader
-from engagement_api.errors import BadUserInputError, ClientError
+from engagement_api.errors import BadUserInputError, ClientError, ServiceUnavailableError
+
+if TYPE_CHECKING:
+    from engagement_api.context import RequestContext
+
+logger = logging.getLogger(__name__)
 
 VERSION = b"\x02"
 BLOCK_BYTES = 16
@@ -29,8 +36,8 @@ MAX_LENGTH = 128
 class CursorExpiredError(ClientError):
     code = "CURSOR_EXPIRED"
     default_message = (
-        "Events after this cursor are no longer kept. Refetch the thread, then subscribe "
-        "again without `after`."
+        "Events after this cursor are no longer kept. Read the thread again, then subscribe "
+        "with `after` set to its `messageEventsCursor`."
     )
 
 
@@ -75,6 +82,20 @@ class EventCursors:
 async def cursors_of(reader: OutboxReader) -> EventCursors:
     """The cursors of the deployment `reader` reads from."""
     return _cursors(await reader.cursor_key())
+
+
+async def feed_cursor(
+    context: "RequestContext", conversation_id: uuid.UUID, position: int
+) -> str | None:
+    """The cursor of `position` in the conversation's feed; None where no live feed runs."""
+    if context.broadcaster is None:
+        return None
+    try:
+        cursors = await cursors_of(context.broadcaster.fanout.reader)
+    except Exception as error:
+        logger.warning("could not read the event cursors' key", exc_info=True)
+        raise ServiceUnavailableError() from error
+    return cursors.encode(conversation_id, position)
 
 
 @functools.lru_cache(maxsize=4)

@@ -7,9 +7,11 @@ import strawberry
 from engagement_api.db.rows import ConversationRow
 from engagement_api.loaders import (
     EngagementByIdLoader,
+    FeedPositionByConversationIdLoader,
     MessagesByConversationIdLoader,
 )
 from engagement_api.loaders.messages import NEWEST
+from engagement_api.resolvers.event_cursor import feed_cursor
 from engagement_api.schema.direct import direct
 from engagement_api.schema.enums import ConversationStatus
 from engagement_api.schema.ids import to_global_id
@@ -65,6 +67,19 @@ class Conversation(Node):
         loader = request_context(info).loader(MessagesByConversationIdLoader)
         page = await loader.load((self.db_id, (), NEWEST))
         return Message.from_row(page.rows[0]) if page.rows else None
+
+    @strawberry.field(
+        description=(
+            "The live feed's position as of this response: `messageEvents(conversationId,"
+            " after: messageEventsCursor)` delivers every change this response does not"
+            " show, and none that it does. Exact in a query, which reads one snapshot."
+            " Null when the server runs no live feed."
+        )
+    )
+    async def message_events_cursor(self, info: strawberry.Info) -> str | None:
+        context = request_context(info)
+        position = await context.loader(FeedPositionByConversationIdLoader).load(self.db_id)
+        return await feed_cursor(context, self.db_id, position)
 
     @connection(
         MessagesByConversationIdLoader,

@@ -87,6 +87,28 @@ async def test_outside_dev_mode_anonymous_introspection_is_unauthenticated(
     assert _codes(await staging.execute(TYPE_QUERY)) == ["UNAUTHENTICATED"]
 
 
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("{ engagementz { totalCount } }", None),
+        (
+            "query($s: [EngagementStatus!]) { engagements(status: $s) { totalCount } }",
+            {"s": ["ACTIV"]},
+        ),
+    ],
+)
+async def test_outside_dev_mode_only_an_authenticated_viewer_is_told_what_it_may_have_meant(
+    staging: GraphQLClient, token: str, query: str, variables: dict[str, object] | None
+) -> None:
+    """Suggestions name the schema's fields and values: whoever may not introspect may not
+    read them either."""
+    anonymous = await staging.execute(query, variables)
+    authenticated = await staging.execute(query, variables, token=token)
+    assert _codes(anonymous) == _codes(authenticated)
+    assert "Did you mean" not in anonymous["errors"][0]["message"]
+    assert "Did you mean" in authenticated["errors"][0]["message"]
+
+
 async def test_disabled_introspection_is_refused_even_to_an_authenticated_viewer(
     production: GraphQLClient, token: str
 ) -> None:

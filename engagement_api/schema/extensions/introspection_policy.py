@@ -4,7 +4,8 @@
   refused with INTROSPECTION_DISABLED, and graphql-core's "Did you mean ...?" suggestions
   are removed from every error message, so the schema cannot be guessed from them.
 - enabled, outside dev mode: introspection is open to any authenticated viewer; an
-  anonymous (or badly authenticated) request gets UNAUTHENTICATED for those fields.
+  anonymous (or badly authenticated) request gets UNAUTHENTICATED for those fields, and
+  its errors carry no suggestions either.
 - enabled, in dev mode: open to anyone (GraphiQL without a token).
 `__typename` is always allowed.
 """
@@ -17,6 +18,7 @@ from typing import Any
 from graphql import FieldNode, GraphQLError, ValidationRule
 from strawberry.extensions import SchemaExtension
 
+from engagement_api.context import RequestContext
 from engagement_api.errors import ClientError, UnauthenticatedError
 
 CODE = "INTROSPECTION_DISABLED"
@@ -45,8 +47,20 @@ class IntrospectionPolicy(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if not self.enabled and result is not None and result.errors:
+        if result is not None and result.errors and self._hides_suggestions():
             result.errors = [without_suggestions(error) for error in result.errors]
+
+    def _hides_suggestions(self) -> bool:
+        """Suggestions name the schema's fields and values: whoever may not introspect
+        may not read them either."""
+        if not self.enabled:
+            return True
+        request = self.execution_context.context
+        return (
+            not self.open_to_anonymous
+            and isinstance(request, RequestContext)
+            and not request.token_is_valid()
+        )
 
     async def _refusal(self) -> GraphQLError | None:
         """Why introspection is refused for this request, or None if it is allowed."""

@@ -2,9 +2,10 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +18,8 @@ MIN_JWT_SECRET_CHARACTERS = 8
 row of spaces) is refused; a random one (`openssl rand -hex 32`) always has more."""
 
 PROFILE_SWITCHES = ("graphiql", "anonymous_introspection", "expose_sql_statements")
+DATABASE_SCHEMES = frozenset({"postgresql", "postgres", "postgresql+asyncpg"})
+REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 """Conveniences on in development and off in production, unless each is set explicitly."""
 
 
@@ -56,15 +59,16 @@ class Settings(BaseSettings):
     jwt_public_key: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
-    jwt_leeway_seconds: int = 30
+    jwt_leeway_seconds: int = Field(default=30, ge=0)
     jwt_max_lifetime_seconds: int = Field(
         default=7 * 24 * 3600,
+        gt=0,
         description="Tokens living longer (exp - iat, or exp - now) are refused.",
     )
 
     host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1)
     introspection: bool = Field(
         default=True,
         description="Introspection for authenticated viewers; false refuses it to everyone.",
@@ -81,12 +85,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
-    db_pool_size: int = 10
-    db_pool_max_overflow: int = 5
-    db_pool_timeout_seconds: float = 5.0
-    db_connect_timeout_seconds: float = 5.0
-    db_statement_timeout_ms: int = 10_000
-    db_statement_cache_size: int = 200
+    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_max_overflow: int = Field(default=5, ge=0)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_statement_timeout_ms: int = Field(default=10_000, ge=0)
+    db_statement_cache_size: int = Field(default=200, ge=0)
     db_pool_pre_ping: bool = Field(
         default=False,
         description=(
@@ -104,16 +108,20 @@ class Settings(BaseSettings):
             " PostgreSQL's CPU for a thread page). 'auto' sends nothing (behind PgBouncer)."
         ),
     )
-    request_timeout_seconds: float = 30.0
+    request_timeout_seconds: float = Field(default=30.0, gt=0)
     http_header_timeout_seconds: float = Field(
         default=10.0,
+        gt=0,
         description="How long a request's headers may take to arrive (408 HEADER_TIMEOUT after).",
     )
     max_header_bytes: int = Field(
-        default=32_768, description="Largest request head accepted (431 HEADER_TOO_LARGE over)."
+        default=32_768,
+        ge=1024,
+        description="Largest request head accepted (431 HEADER_TOO_LARGE over).",
     )
     http_body_timeout_seconds: float = Field(
         default=30.0,
+        gt=0,
         description="How long a request body may take to arrive (408 BODY_TIMEOUT after).",
     )
     http_max_connections: int = Field(
@@ -128,6 +136,7 @@ class Settings(BaseSettings):
     )
     http_send_timeout_seconds: float = Field(
         default=30.0,
+        gt=0,
         description=(
             "How long a client may leave a response unread once the server's write buffer"
             " for it is full; the connection is then dropped and the response freed."
@@ -135,10 +144,12 @@ class Settings(BaseSettings):
     )
     http_slots_per_worker: int = Field(
         default=4,
+        ge=1,
         description="HTTP requests one worker process runs at once; the others wait in turn.",
     )
     http_shed_queue_over: int | None = Field(
         default=None,
+        ge=0,
         description=(
             "When more requests than this wait for a slot of a worker, its responses close"
             " their connections, so that clients reconnect to a less busy worker (one worker"
@@ -147,6 +158,7 @@ class Settings(BaseSettings):
     )
     gc_young_threshold: int = Field(
         default=20_000,
+        ge=1,
         description="Allocations between young garbage collections (CPython's default: 700).",
     )
 
@@ -167,24 +179,25 @@ class Settings(BaseSettings):
     )
 
     # Query safety (docs/security.md explains each value).
-    max_query_depth: int = 12
-    max_aliases: int = 15
+    max_query_depth: int = Field(default=12, ge=1)
+    max_aliases: int = Field(default=15, ge=0)
     max_expanded_fields: int = Field(
         default=5_000,
+        ge=1,
         description="Fields one document may select once its fragments are expanded.",
     )
-    max_directives: int = 50
-    max_tokens: int = 1_000
-    max_query_length: int = 15_000
-    max_body_bytes: int = 524_288
-    max_query_cost: int = 250_000
+    max_directives: int = Field(default=50, ge=0)
+    max_tokens: int = Field(default=1_000, ge=1)
+    max_query_length: int = Field(default=15_000, ge=1)
+    max_body_bytes: int = Field(default=524_288, ge=1024)
+    max_query_cost: int = Field(default=250_000, ge=1)
 
     cors_origins: list[str] = Field(
         default_factory=list,
         description='Browser origins allowed by CORS, as JSON: ["https://app.example.com"].',
     )
     gzip_minimum_bytes: int = Field(
-        default=1_000, description="Responses at least this large are gzip-compressed."
+        default=1_000, ge=0, description="Responses at least this large are gzip-compressed."
     )
     persisted_documents_only: bool = Field(
         default=False,
@@ -194,7 +207,7 @@ class Settings(BaseSettings):
         default=None, description="Apollo persisted query manifest of the registered documents."
     )
     apq_cache_size: int = Field(
-        default=1_000, description="Automatic persisted queries kept per process (LRU)."
+        default=1_000, ge=1, description="Automatic persisted queries kept per process (LRU)."
     )
     metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
     metrics_token: str | None = Field(
@@ -211,8 +224,8 @@ class Settings(BaseSettings):
     tracing_exporter: Literal["console", "otlp"] = "console"
     tracing_otlp_endpoint: str | None = None
     tracing_service_name: str = "engagement-api"
-    subscription_queue_size: int = 256
-    max_subscriptions_per_connection: int = 20
+    subscription_queue_size: int = Field(default=256, ge=1)
+    max_subscriptions_per_connection: int = Field(default=20, ge=1)
     websocket_subscribe_rate: float = Field(
         default=10.0,
         gt=0,
@@ -222,7 +235,7 @@ class Settings(BaseSettings):
             " not read meanwhile), so a subscribe flood costs bounded CPU."
         ),
     )
-    websocket_keepalive_seconds: float = 15.0
+    websocket_keepalive_seconds: float = Field(default=15.0, gt=0)
     websocket_anonymous_seconds: float = Field(
         default=10.0,
         gt=0,
@@ -248,6 +261,44 @@ class Settings(BaseSettings):
             return data
         development = str(data.get("environment", "production")).lower() == "development"
         return {name: development for name in PROFILE_SWITCHES} | data
+
+    @field_validator("database_url", "database_app_url")
+    @classmethod
+    def _postgresql_url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in DATABASE_SCHEMES:
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in REDIS_SCHEMES:
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        levels = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+        if value.upper() not in levels:
+            raise ValueError(f"must be one of {', '.join(levels)}")
+        return value.upper()
+
+    @field_validator("persisted_documents_path")
+    @classmethod
+    def _readable_manifest(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a file")
+        return value
+
+    @model_validator(mode="after")
+    def _manifest_for_persisted_only(self) -> Self:
+        if self.persisted_documents_only and self.persisted_documents_path is None:
+            raise ValueError(
+                "PERSISTED_DOCUMENTS_ONLY needs PERSISTED_DOCUMENTS_PATH (the registered"
+                " documents): without it every document would be refused"
+            )
+        return self
 
     def startup_error(self) -> str | None:
         """Why the server must not start with these settings (one line), if it must not."""
@@ -288,17 +339,19 @@ class Settings(BaseSettings):
     # (engagement_api/broadcast/, db/outbox.py; README, "Live feed").
     max_subscriptions_per_viewer: int = Field(
         default=50,
+        ge=1,
         description="Live subscriptions one user may hold at once in one process, across sockets.",
     )
     outbox_retention_seconds: float = Field(
         default=7 * 24 * 3600.0,
+        gt=0,
         description="Outbox events older than this are pruned (resuming from before: refused).",
     )
     outbox_retention_count: int = Field(
-        default=1_000_000, description="At most this many newest outbox events are kept."
+        default=1_000_000, ge=1, description="At most this many newest outbox events are kept."
     )
     outbox_prune_interval_seconds: float = Field(
-        default=60.0, description="How often a process (one at a time) prunes the outbox."
+        default=60.0, gt=0, description="How often a process (one at a time) prunes the outbox."
     )
     live_feed_shared_payloads: bool = Field(
         default=True,
@@ -325,6 +378,7 @@ class Settings(BaseSettings):
     )
     live_feed_sweep_seconds: float = Field(
         default=1.0,
+        gt=0,
         description=(
             "How often a process reads the outbox's newest positions of the conversations it"
             " follows: the bound on the delay of an event whose announcement was lost."

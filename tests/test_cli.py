@@ -80,6 +80,77 @@ async def test_migrate_to_a_revision_then_to_head(fresh: str) -> None:
     assert await revision(fresh) == head_revision()
 
 
+async def test_migrate_goes_down_to_a_revision_and_to_base_and_refuses_an_unknown_one(
+    fresh: str,
+) -> None:
+    assert (await run(fresh, "migrate")).returncode == 0
+    down = await run(fresh, "migrate", "0005")
+    assert down.returncode == 0, down.stderr
+    assert await revision(fresh) == "0005"
+    unknown = await run(fresh, "migrate", "nosuch")
+    assert (unknown.returncode, unknown.stdout) == (2, "")
+    assert unknown.stderr.startswith("engagement-api: ")
+    assert "Traceback" not in unknown.stderr
+    assert await revision(fresh) == "0005"
+    assert (await run(fresh, "migrate", "base")).returncode == 0
+    assert await revision(fresh) is None
+    assert (await run(fresh, "migrate", "head")).returncode == 0
+    assert await revision(fresh) == head_revision()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PORT", "abc"),
+        ("HTTP_SLOTS_PER_WORKER", "0"),
+        ("MAX_BODY_BYTES", "-1"),
+        ("REQUEST_TIMEOUT_SECONDS", "0"),
+        ("DB_STATEMENT_CACHE_SIZE", "-1"),
+        ("JWT_MAX_LIFETIME_SECONDS", "-1"),
+        ("LOG_LEVEL", "loud"),
+        ("DATABASE_URL", "garbage"),
+        ("REDIS_URL", "garbage"),
+        ("PERSISTED_DOCUMENTS_PATH", "/nonexistent/manifest.json"),
+        ("PERSISTED_DOCUMENTS_ONLY", "true"),
+    ],
+)
+def test_serve_refuses_an_invalid_setting_in_one_line_naming_it(name: str, value: str) -> None:
+    """Before anything starts: each of these was accepted and then failed every request
+    (or failed later with a traceback)."""
+    environment = {**os.environ, "JWT_SECRET": JWT_SECRET, name: value}
+    done = subprocess.run(
+        [*server_command(), "serve", "--port", "0"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("engagement-api: ")
+    assert (
+        "PERSISTED_DOCUMENTS" in done.stderr
+        if name == "PERSISTED_DOCUMENTS_ONLY"
+        else name in done.stderr
+    )
+    assert "Traceback" not in done.stderr
+
+
+def test_export_schema_writes_to_standard_output_and_names_a_path_it_cannot_write(
+    tmp_path: Path,
+) -> None:
+    printed = subprocess.run(
+        [*server_command(), "export-schema", "-"], capture_output=True, text=True, timeout=120
+    )
+    assert printed.returncode == 0
+    assert printed.stdout == (Path(__file__).parent.parent / "schema.graphql").read_text()
+    missing = str(tmp_path / "missing" / "schema.graphql")
+    refused = subprocess.run(
+        [*server_command(), "export-schema", missing], capture_output=True, text=True, timeout=120
+    )
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr.startswith(f"engagement-api: cannot write {missing}")
+
+
 async def test_seed_once_then_nothing_more_and_a_bad_scale_refused(seeded: Seeded) -> None:
     assert seeded.first_seed.returncode == 0, seeded.first_seed.stderr
     assert seeded.first_seed.stdout.startswith("Seeded scale 1")

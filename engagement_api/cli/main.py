@@ -3,8 +3,12 @@
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from engagement_api.settings import get_settings
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -15,8 +19,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _migrate(args: argparse.Namespace) -> int:
     from engagement_api.db import migrate
+    from engagement_api.db.engine import resolve_database_url
 
-    migrate.upgrade(revision=args.revision)
+    done = migrate.migrate_to(resolve_database_url(get_settings()), args.revision)
+    if done == "none":
+        print(f"already at {args.revision}")
     return 0
 
 
@@ -58,8 +65,10 @@ def _parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help="migrate, seed demo data and print tokens first"
     )
 
-    migrate = add("migrate", _migrate, "run the database migrations")
-    migrate.add_argument("revision", nargs="?", default="head")
+    migrate = add("migrate", _migrate, "migrate the database up or down to a revision")
+    migrate.add_argument(
+        "revision", nargs="?", default="head", help="a revision id, head (default) or base"
+    )
 
     seed = add("seed", _seed, "fill a demo organization (deterministic)")
     seed.add_argument("--scale", type=int, default=1, help="grow the data set (benchmarks)")
@@ -72,20 +81,39 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--hours", type=float, default=24.0)
 
     export = add("export-schema", _export_schema, "write the served SDL")
-    export.add_argument("output", nargs="?", default="schema.graphql")
+    export.add_argument(
+        "output", nargs="?", default="schema.graphql", help="a file, or - for standard output"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from alembic.util import CommandError
+    from pydantic import ValidationError
+
     from engagement_api.db.engine import DatabaseNotConfiguredError
 
-    args = _parser().parse_args(argv)
-    handler: Callable[[argparse.Namespace], int] = args.handler
     try:
+        args = _parser().parse_args(argv)
+        handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
-    except DatabaseNotConfiguredError as error:
+    except ValidationError as error:
+        for problem in setting_problems(error):
+            print(f"engagement-api: {problem}", file=sys.stderr)
+        return 2
+    except (DatabaseNotConfiguredError, CommandError) as error:
         print(f"engagement-api: {error}", file=sys.stderr)
         return 2
+
+
+def setting_problems(error: "ValidationError") -> list[str]:
+    """One line per invalid setting, named as its environment variable."""
+    problems = []
+    for item in error.errors():
+        name = "_".join(str(part) for part in item["loc"]).upper()
+        message = str(item["msg"]).removeprefix("Value error, ")
+        problems.append(f"invalid setting {name}: {message}" if name else message)
+    return problems
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ def serve(*, host: str, port: int, workers: int, demo: bool = False) -> int:
         proxy_headers=True,
         timeout_graceful_shutdown=10,
         limit_concurrency=settings.http_max_connections,
+        lifespan="on",  # a failed startup ends the worker, never leaves one answering 500
     )
     return 0
 

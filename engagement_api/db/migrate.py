@@ -1,5 +1,6 @@
 """Run the Alembic migrations programmatically (CLI `migrate`, tests, readiness)."""
 
+import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -40,6 +41,39 @@ def downgrade(database_url: str | None = None, revision: str = "base") -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
+def migrate_to(database_url: str, revision: str = "head") -> str:
+    """Move the database to `revision`: up when it is ahead of the database's (or `head`),
+    down when it is behind (or `base`). What was done: "upgrade", "downgrade" or "none".
+    An unknown revision raises Alembic's `CommandError`, before anything changes."""
+    config = alembic_config(database_url)
+    script = ScriptDirectory.from_config(config)
+    target = None if revision == "base" else script.get_revision(revision)
+    current = asyncio.run(_current_revision(database_url))
+    if target is not None and target.revision == current:
+        return "none"
+    reachable_down = (
+        {r.revision for r in script.iterate_revisions(current, "base")} if current else set()
+    )
+    if target is None or target.revision in reachable_down:
+        if current is None:
+            return "none"
+        command.downgrade(config, "base" if target is None else target.revision)
+        return "downgrade"
+    command.upgrade(config, target.revision)
+    return "upgrade"
+
+
+async def _current_revision(database_url: str) -> str | None:
+    from engagement_api.db.engine import create_engine
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            return await current_revision(connection)
+    finally:
+        await engine.dispose()
+
+
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
@@ -51,4 +85,11 @@ async def current_revision(connection: AsyncConnection) -> str | None:
     return await connection.run_sync(read)
 
 
-__all__ = ["MIGRATIONS_DIR", "current_revision", "downgrade", "head_revision", "upgrade"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "migrate_to",
+    "upgrade",
+]

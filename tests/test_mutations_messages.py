@@ -3,10 +3,13 @@
 from typing import Any
 
 import pytest
+from graphql import build_schema
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engagement_api.db.enums import ConversationStatus, EngagementStatus
 from engagement_api.db.models import Conversation, Message
+from engagement_api.resolvers.connections import CONNECTIONS_BY_FIELD
+from engagement_api.schema.export import served_sdl
 from engagement_api.schema.ids import parse_global_id
 from tests.conftest import GraphQLClient
 from tests.factories import BASE_TIME, Made, World
@@ -318,3 +321,80 @@ async def test_payloads_of_later_mutations_in_a_document_see_earlier_writes(
     data = await gql.data(document, {"e": c.engagement.gid}, token=c.staff.token)
     assert data["a"]["project"]["engagement"]["name"] == "Work"
     assert data["c"]["project"]["engagement"]["name"] == "Renamed"
+
+
+NESTED_PAGES = {
+    "first over the limit": ("messages(first: 101)", None),
+    "last below zero": ("messages(last: -1)", None),
+    "first and last": ("messages(first: 1, last: 1)", None),
+    "malformed cursor": ('messages(after: "not-a-cursor")', None),
+    "size from a variable": ("messages(first: $size)", 500),
+    "in a fragment": ("...Thread", None),
+    "in an inline fragment": ('... on Conversation { messages(before: "x") { totalCount } }', None),
+}
+
+
+@pytest.mark.parametrize("name", list(NESTED_PAGES))
+async def test_a_payload_asking_an_invalid_page_is_refused_before_anything_is_written(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine, name: str
+) -> None:
+    """The payload is read after the write: a page it cannot serve would answer an error
+    for a message that was kept."""
+    c = await cast(world)
+    conversation = await _open_conversation(world, c)
+    selection, size = NESTED_PAGES[name]
+    if not selection.startswith("..."):
+        selection = f"{selection} {{ totalCount }}"
+    size_variable = ", $size: Int" if size is not None else ""
+    fragment = (
+        "fragment Thread on Conversation { messages(first: 1, last: 2) { totalCount } }"
+        if selection == "...Thread"
+        else ""
+    )
+    document = f"""
+    mutation Post($input: PostMessageInput!{size_variable}) {{
+      postMessage(input: $input) {{
+        message {{ id conversation {{ {selection} }} }}
+        errors {{ code }}
+      }}
+    }}
+    {fragment}
+    """
+    body = await gql.execute(
+        document,
+        {"input": {"conversationId": conversation.gid, "content": "kept?"}, "size": size},
+        token=c.staff.token,
+    )
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["BAD_USER_INPUT"]
+    assert await _message_count(owner_engine, conversation) == 0
+
+
+async def test_a_payload_asking_a_valid_page_is_served_with_the_new_message(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    c = await cast(world)
+    conversation = await _open_conversation(world, c)
+    payload = await mutate(
+        gql,
+        "postMessage",
+        {"conversationId": conversation.gid, "content": "kept"},
+        token=c.staff.token,
+        select="message { id conversation { messages(last: 100) { edges { node { id } } } } }",
+    )
+    message = payload["message"]
+    assert [e["node"]["id"] for e in message["conversation"]["messages"]["edges"]] == [
+        message["id"]
+    ]
+    assert await _message_count(owner_engine, conversation) == 1
+
+
+def test_every_connection_field_of_the_schema_is_known_by_its_name() -> None:
+    """A mutation finds the connections of its payload by field name."""
+    served = build_schema(served_sdl())
+    fields = {
+        name
+        for type_ in served.type_map.values()
+        for name, field in getattr(type_, "fields", {}).items()
+        if str(field.type).endswith("Connection!")
+    }
+    assert fields == set(CONNECTIONS_BY_FIELD)

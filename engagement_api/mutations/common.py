@@ -27,6 +27,7 @@ from engagement_api.mutations.refusals import (
     not_found,
 )
 from engagement_api.mutations.validation import InputModel, validate
+from engagement_api.resolvers.connections import check_selected_pages
 from engagement_api.schema.info import request_context
 
 PayloadT = TypeVar("PayloadT")
@@ -49,6 +50,7 @@ async def mutate(
     (and later mutations of the document) never see rows cached before the write."""
     context = request_context(info)
     await context.viewer()
+    check_selected_pages(info)  # the payload is read after the write: refuse it before
     recorded = len(context.events)
     try:
         data = validate(model, value)

@@ -331,6 +331,34 @@ def _window_of(info: strawberry.Info[Any, Any], asked: _Asked) -> Window | None:
         return None
 
 
+CONNECTIONS_BY_FIELD: dict[str, ConnectionSpec] = {spec.name: spec for spec in CONNECTIONS}
+"""Each connection by the name of its field (one name per connection, on whichever type)."""
+
+
+def check_selected_pages(info: strawberry.Info[Any, Any]) -> None:
+    """BAD_USER_INPUT now for a connection in the current field's selection whose page
+    arguments are invalid. A mutation checks its payload's before it writes: the payload is
+    read after the write, which is kept even when the payload then fails."""
+    scope = request_context(info).scope
+    pending: list[Selection] = list(info.selected_fields)
+    while pending:
+        selection = pending.pop()
+        pending.extend(selection.selections)
+        if not isinstance(selection, SelectedField):
+            continue
+        spec = CONNECTIONS_BY_FIELD.get(selection.name)
+        if spec is not None:
+            arguments = _literal_ints(selection.arguments)
+            page_window(
+                codec_of(spec, scope),
+                first=arguments.get("first"),
+                after=arguments.get("after"),
+                last=arguments.get("last"),
+                before=arguments.get("before"),
+                with_total=False,
+            )
+
+
 def selects(info: strawberry.Info[Any, Any], field_name: str) -> bool:
     """Whether the current field's selection asks for `field_name` (fragments included)."""
     raw = fastpath.graphql_info(info)

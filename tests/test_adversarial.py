@@ -655,6 +655,29 @@ async def test_pipelined_requests_are_measured_and_answered_each_on_its_own(
     assert "Fatal error" not in server.logs()
 
 
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"FOO /graphql HTTP/1.1\r\nhost: x\r\n\r\n",
+        b"GET /graphql HTTP/9.9\r\nhost: x\r\n\r\n",
+        b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-length: -5\r\n\r\n",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  # a TLS hello on the plain port
+    ],
+    ids=["unknown-method", "unknown-version", "negative-length", "tls"],
+)
+async def test_bytes_that_are_no_http_request_get_a_coded_json_400_after_earlier_answers(
+    server: RunningServer, request_bytes: bytes
+) -> None:
+    connection = await RawConnection.open(server.url)
+    try:
+        await connection.send_raw(_get() + request_bytes)
+        first, refused = await connection.answer(), await connection.answer()
+    finally:
+        await connection.close()
+    assert first.status == 200
+    assert (refused.status, refused.codes()) == (400, ["BAD_REQUEST"])
+
+
 TRAILED = b'{"query": "{ __typename }"}'
 
 

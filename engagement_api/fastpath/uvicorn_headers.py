@@ -14,6 +14,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from engagement_api.http.errors import BAD_REQUEST
 from engagement_api.http.protocol import HEADER_TIMEOUT, HEADER_TOO_LARGE, refusal
 from engagement_api.settings import get_settings
 
@@ -23,6 +24,7 @@ MAX_PIPELINED = 32
 """Requests parsed ahead of their answers on one connection: more are not read; the
 connection closes once those are answered (clients send again what went unanswered). One
 read can hold thousands of small requests, each queued with its parsed headers."""
+NOT_HTTP = "The request is not valid HTTP/1.1 (its method, target or framing)."
 FRAMING_PER_BODY_BYTE = 32
 """Chunk framing allowed per byte of body (a chunk of one byte takes five more, or more
 with a zero-padded size or an extension)."""
@@ -215,8 +217,10 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
             super()._unsupported_upgrade_warning()
 
     def send_400_response(self, msg: str) -> None:
+        """Bytes that are no HTTP/1.1 request (an unknown method, a broken request line):
+        the refusal is JSON with a code, as every other one, after the answers before it."""
         if not self._discarding:
-            super().send_400_response(msg)
+            self._refuse(refusal(400, b"Bad Request", BAD_REQUEST, NOT_HTTP))
 
     def _too_large(self) -> bytes:
         return refusal(

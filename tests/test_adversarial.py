@@ -959,6 +959,8 @@ async def test_connections_beyond_the_workers_cap_are_answered_503_then_served_a
     finally:
         await again.close()
     assert (refused.status, served.status) == (503, 200)
+    assert refused.codes() == ["SERVICE_UNAVAILABLE"]
+    assert refused.headers["retry-after"] == "1"
 
 
 async def test_a_response_its_client_leaves_unread_is_dropped_with_its_connection(

@@ -12,6 +12,8 @@ import termios
 from contextlib import suppress
 from typing import Any
 
+import orjson
+from uvicorn.protocols.http.flow_control import service_unavailable
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from engagement_api.http.errors import BAD_REQUEST
@@ -222,6 +224,10 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
         if not self._discarding:
             self._refuse(refusal(400, b"Bad Request", BAD_REQUEST, NOT_HTTP))
 
+    def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+        """Beyond the worker's connection cap Uvicorn answers with its own plain-text app."""
+        super()._start_asgi_task(cycle, too_many_connections if app is service_unavailable else app)
+
     def _too_large(self) -> bytes:
         return refusal(
             431,
@@ -283,3 +289,27 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
         elif self._deferred is not None and not self._answering():
             response, self._deferred = self._deferred, None
             self._send_refusal(response)
+
+
+TOO_MANY_CONNECTIONS = orjson.dumps(
+    {
+        "errors": [
+            {
+                "message": "The server holds as many connections as it may; retry shortly.",
+                "extensions": {"code": "SERVICE_UNAVAILABLE"},
+            }
+        ]
+    }
+)
+
+
+async def too_many_connections(scope: Any, receive: Any, send: Any) -> None:
+    """Uvicorn's answer beyond `limit_concurrency`, as JSON with a code."""
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(TOO_MANY_CONNECTIONS)).encode()),
+        (b"retry-after", b"1"),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": TOO_MANY_CONNECTIONS})

@@ -63,18 +63,28 @@ outboxes = st.builds(
 )
 
 
-async def _reset(connection: Any, events: list[tuple[int, int]], previous: int) -> None:
+async def _reset(
+    connection: Any,
+    events: list[tuple[int, int]],
+    previous: int,
+    owners: list[tuple[uuid.UUID, bool]] | None = None,
+) -> None:
+    """The outbox holds `events` only, of one conversation, or each of the conversation and
+    internal flag `owners` gives it; nothing pruned before but through `previous`."""
     await connection.execute("DELETE FROM message_events")
+    await connection.execute("DELETE FROM message_event_pruned")
     await connection.execute(
-        "UPDATE message_event_horizon SET pruned_through = $1 WHERE id = 1", previous
+        "UPDATE message_event_horizon SET pruned_through = $1, markers_from = 0 WHERE id = 1",
+        previous,
     )
     conversation, org = uuid.uuid4(), uuid.uuid4()
+    owners = owners or [(conversation, False)] * len(events)
     await connection.executemany(
         "INSERT INTO message_events (position, conversation_id, org_id, kind, message_id,"
-        " is_internal, created_at) VALUES ($1, $2, $3, 'POSTED', $4, false, now() - $5::interval)",
+        " is_internal, created_at) VALUES ($1, $2, $3, 'POSTED', $4, $5, now() - $6::interval)",
         [
-            (position, conversation, org, uuid.uuid4(), timedelta(seconds=age))
-            for position, age in events
+            (position, owner, org, uuid.uuid4(), internal, timedelta(seconds=age))
+            for (position, age), (owner, internal) in zip(events, owners, strict=True)
         ],
     )
 
@@ -115,3 +125,55 @@ async def test_retention_prunes_what_the_rule_says_and_the_horizon_never_moves_b
     assert left == [position for position, _ in events if position > through]
     assert pruned == len(events) - len(left)
     assert await reader.horizon() == max(previous, through)
+
+
+CONVERSATIONS = [uuid.uuid4() for _ in range(3)]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    events=outboxes,
+    owners=st.lists(st.tuples(st.sampled_from(CONVERSATIONS), st.booleans()), min_size=30),
+    keep=st.integers(0, 40),
+    max_age=st.sampled_from(LIMITS),
+    starts=st.lists(st.integers(0, 160), min_size=1, max_size=6),
+)
+async def test_a_resume_is_expired_exactly_when_events_its_viewer_is_shown_were_pruned(
+    outbox_url: str,
+    reader: OutboxReader,
+    events: list[tuple[int, int]],
+    owners: list[tuple[uuid.UUID, bool]],
+    keep: int,
+    max_age: int,
+    starts: list[int],
+) -> None:
+    """Per conversation and kind of viewer (STAFF: every event; CLIENT: public ones): a
+    resume from a position has lost something iff an event after it that the viewer would
+    be shown is gone. Events of other conversations, and internal notes for a CLIENT, do
+    not expire it."""
+    owners = owners[: len(events)]
+    connection = await asyncpg.connect(outbox_url)
+    try:
+        await _reset(connection, events, 0, owners)
+        await reader.prune(keep=keep, max_age_seconds=max_age)
+        left = {row[0] for row in await connection.fetch("SELECT position FROM message_events")}
+    finally:
+        await connection.close()
+    gone = [
+        (position, owner, internal)
+        for (position, _), (owner, internal) in zip(events, owners, strict=True)
+        if position not in left
+    ]
+    for conversation in CONVERSATIONS:
+        for public in (False, True):
+            for start in starts:
+                lost = any(
+                    owner == conversation and position > start and not (public and internal)
+                    for position, owner, internal in gone
+                )
+                found = await reader.expired(conversation, start, public=public)
+                assert found == lost, (conversation, public, start)

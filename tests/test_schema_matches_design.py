@@ -35,6 +35,10 @@ CURSOR_KEY = (
     "0007: the key event cursors are enciphered with, so that they reveal nothing of the "
     "events a viewer is not shown (domain rules, section 2)"
 )
+PRUNED = (
+    "0009: what retention pruned per conversation, so that a resume is refused only when "
+    "events its viewer would be shown are gone (domain rules, section 7)"
+)
 AMOUNTS = (
     "0008: amounts within GraphQL's Int, which the contract serves them as (amountCents: Int!)"
 )
@@ -76,6 +80,19 @@ INTENDED_DIFFERENCES: dict[str, str] = {
     "only in migrations: primary key message_event_horizon": OUTBOX,
     "only in migrations: index message_event_horizon_pkey": OUTBOX,
     "only in migrations: constraint message_event_horizon.message_event_horizon_single_row": OUTBOX,
+    **{
+        f"only in migrations: {thing}": PRUNED
+        for thing in (
+            "column message_event_horizon.markers_from",
+            "table message_event_pruned",
+            "column message_event_pruned.conversation_id",
+            "column message_event_pruned.org_id",
+            "column message_event_pruned.pruned_through",
+            "column message_event_pruned.public_pruned_through",
+            "index message_event_pruned_pkey",
+            "primary key message_event_pruned",
+        )
+    },
     **{
         f"only in migrations: {thing}": CURSOR_KEY
         for thing in (

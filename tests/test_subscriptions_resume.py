@@ -208,17 +208,59 @@ async def test_a_thread_read_then_its_feed_from_the_position_read_with_it_has_no
         reference.events.append(("POSTED", marker))
 
 
+async def _prune_all_but_the_newest(database_url: str) -> None:
+    reader = OutboxReader(database_url, connect_timeout=5)
+    try:
+        await reader.prune(keep=1, max_age_seconds=3600)
+    finally:
+        await reader.close()
+
+
+@pytest.mark.parametrize("client", [False, True], ids=["staff", "client"])
+async def test_a_thread_position_outlives_the_pruning_of_events_before_it_and_elsewhere(
+    world: World, server: RunningServer, gql: GraphQLClient, database_url: str, client: bool
+) -> None:
+    """Retention drops the events before the position and other conversations' events:
+    nothing the subscription would deliver is lost, so it is not refused as expired."""
+    feed, other = await thread(world), await thread(world)
+    token = feed.client.token if client else feed.staff.token
+    await post(gql, feed.staff, feed.conversation, "before the read")
+    await post(gql, feed.staff, feed.conversation, "internal, before", internal=True)
+    _, position = await _thread_read(gql, feed, token)
+    for n in range(2):  # the horizon passes the position
+        await post(gql, other.staff, other.conversation, f"elsewhere {n}")
+    await _prune_all_but_the_newest(database_url)
+    after = await post(gql, feed.staff, feed.conversation, "after the read")
+    replayed, _ = await _replayed(server, gql, feed, token, position, 1)
+    assert replayed == [("POSTED", after)]
+
+
+async def test_a_clients_thread_position_moves_only_with_what_the_client_is_shown(
+    world: World, gql: GraphQLClient, database_url: str
+) -> None:
+    """The position is enciphered, but one cursor equals another for the same position: a
+    CLIENT's must not move with internal notes, other threads or their pruning."""
+    feed, other = await thread(world), await thread(world)
+    public = await post(gql, feed.staff, feed.conversation, "public")
+    _, first = await _thread_read(gql, feed, feed.client.token)
+    note = await post(gql, feed.staff, feed.conversation, "note", internal=True)
+    await gql.data(EDIT, {"input": {"id": note, "content": "note 2"}}, token=feed.staff.token)
+    await gql.data(DELETE, {"input": {"id": note}}, token=feed.staff.token)
+    await post(gql, other.staff, other.conversation, "elsewhere")
+    await _prune_all_but_the_newest(database_url)
+    _, unmoved = await _thread_read(gql, feed, feed.client.token)
+    await gql.data(EDIT, {"input": {"id": public, "content": "edited"}}, token=feed.staff.token)
+    _, moved = await _thread_read(gql, feed, feed.client.token)
+    assert first == unmoved != moved
+
+
 async def test_the_feed_position_of_a_thread_whose_events_were_pruned_is_not_expired(
     world: World, server: RunningServer, gql: GraphQLClient, database_url: str
 ) -> None:
     feed, other = await thread(world), await thread(world)
     await post(gql, feed.staff, feed.conversation, "pruned")
     await post(gql, other.staff, other.conversation, "newest")
-    reader = OutboxReader(database_url, connect_timeout=5)
-    try:
-        await reader.prune(keep=1, max_age_seconds=3600)  # none of the thread's events stays
-    finally:
-        await reader.close()
+    await _prune_all_but_the_newest(database_url)  # none of the thread's events stays
     _, position = await _thread_read(gql, feed, feed.client.token)
     after = await post(gql, feed.staff, feed.conversation, "after the read")
     replayed, _ = await _replayed(server, gql, feed, feed.client.token, position, 1)
@@ -368,7 +410,8 @@ async def test_cursors_that_cannot_be_honoured_are_refused_with_a_code(
             assert len(str(message)) < 1_000
         reader = OutboxReader(database_url, connect_timeout=5)
         try:
-            await post(gql, feed.staff, feed.conversation, "newest")
+            await post(gql, feed.staff, feed.conversation, "lost")
+            await post(gql, other.staff, other.conversation, "newest")
             await reader.prune(keep=1, max_age_seconds=3600)  # only the newest event stays
         finally:
             await reader.close()

@@ -318,6 +318,24 @@ class MessageEventHorizon(Base):
     pruned_through: Mapped[int] = mapped_column(
         BigInteger, nullable=False, server_default=text("0")
     )
+    markers_from: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
+    """The horizon when per-conversation markers (`MessageEventPruned`) began."""
+
+
+class MessageEventPruned(Base):
+    """Per conversation: the highest outbox positions retention pruned, of all its events
+    and of its public ones (no foreign key: it outlives its conversation, as events do)."""
+
+    __tablename__ = "message_event_pruned"
+
+    conversation_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    pruned_through: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, server_default=text("0")
+    )
+    public_pruned_through: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, server_default=text("0")
+    )
 
 
 class MessageEventCursorKey(Base):

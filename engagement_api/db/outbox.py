@@ -127,9 +127,38 @@ MOVE_HORIZON = (
     "UPDATE message_event_horizon SET pruned_through = greatest(pruned_through, $1) WHERE id = 1"
 )
 PRUNE_SOME = """
-DELETE FROM message_events WHERE position IN (
-  SELECT position FROM message_events WHERE position <= $1 ORDER BY position LIMIT $2)
+WITH gone AS (
+  DELETE FROM message_events WHERE position IN (
+    SELECT position FROM message_events WHERE position <= $1 ORDER BY position LIMIT $2)
+  RETURNING conversation_id, org_id, position, is_internal
+), marked AS (
+  INSERT INTO message_event_pruned AS p
+    (conversation_id, org_id, pruned_through, public_pruned_through)
+  SELECT conversation_id, (array_agg(org_id))[1], max(position),
+         coalesce(max(position) FILTER (WHERE NOT is_internal), 0)
+  FROM gone GROUP BY conversation_id
+  ON CONFLICT (conversation_id) DO UPDATE SET
+    pruned_through = greatest(p.pruned_through, EXCLUDED.pruned_through),
+    public_pruned_through = greatest(p.public_pruned_through, EXCLUDED.public_pruned_through)
+)
+SELECT count(*) FROM gone
 """
+"""A batch of the rows retention drops, and the per-conversation markers of what went,
+in one transaction: a reader sees either the rows or their markers."""
+EXPIRED = """
+SELECT $2 < h.markers_from
+  OR $2 < coalesce((
+    SELECT CASE WHEN $3 THEN p.public_pruned_through ELSE p.pruned_through END
+    FROM message_event_pruned p WHERE p.conversation_id = $1), 0)
+  OR ($2 < h.pruned_through AND EXISTS (
+    SELECT 1 FROM message_events e
+    WHERE e.conversation_id = $1 AND e.position > $2 AND e.position <= h.pruned_through
+      AND NOT ($3 AND e.is_internal)))
+FROM message_event_horizon h WHERE h.id = 1
+"""
+"""Whether a resume from position $2 of conversation $1 has lost events its viewer would
+be shown ($3: public ones only): pruned already, or at or below the horizon and about to
+be (the horizon moves before the rows go)."""
 
 
 class OutboxReader:
@@ -197,9 +226,15 @@ class OutboxReader:
         return self._cursor_key
 
     async def horizon(self) -> int:
-        """The highest pruned position: a cursor below it may have lost events."""
+        """The highest pruned position, of any conversation."""
         pool = await self._acquire_pool()
         return int(await pool.fetchval(HORIZON))
+
+    async def expired(self, conversation_id: uuid.UUID, position: int, *, public: bool) -> bool:
+        """Whether events after `position` of the conversation that a viewer is shown
+        (`public`: a CLIENT, its public ones) were, or are about to be, pruned."""
+        pool = await self._acquire_pool()
+        return bool(await pool.fetchval(EXPIRED, conversation_id, position, public))
 
     async def prune(self, *, keep: int, max_age_seconds: float) -> int:
         """Drop events beyond retention (older than `max_age_seconds`, or beyond the newest
@@ -220,8 +255,7 @@ class OutboxReader:
                 await connection.execute(MOVE_HORIZON, horizon)
             pruned = 0
             while True:
-                status = await connection.execute(PRUNE_SOME, horizon, PRUNE_BATCH)
-                deleted = int(status.split()[-1])
+                deleted = int(await connection.fetchval(PRUNE_SOME, horizon, PRUNE_BATCH))
                 pruned += deleted
                 if deleted < PRUNE_BATCH:
                     return pruned

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Select,
     Table,
+    and_,
     any_,
     bindparam,
     column,
@@ -28,6 +29,7 @@ from engagement_api.db.models import (
     Engagement,
     Message,
     MessageEventHorizon,
+    MessageEventPruned,
     MessageEventRow,
     Order,
     Project,
@@ -352,25 +354,31 @@ def services_of_organization(scope: Scope) -> tuple[Select[Any], dict[str, Any]]
     return template, scope_parameters(scope)
 
 
-def _feed_positions() -> Select[Any]:
+def _feed_positions(public: bool) -> Select[Any]:
     wanted = (
         func.unnest(bindparam(IDS, type_=ARRAY(UUID(as_uuid=True))))
         .table_valued(column("id", UUID(as_uuid=True)))
         .render_derived(name="wanted")
     )
     events = MessageEventRow.__table__
-    newest = (
-        select(func.max(events.c.position))
-        .where(events.c.conversation_id == wanted.c.id)
-        .scalar_subquery()
-    )
-    horizon = select(MessageEventHorizon.pruned_through).scalar_subquery()
-    return select(wanted.c.id, func.greatest(func.coalesce(newest, literal_column("0")), horizon))
+    pruned = MessageEventPruned.__table__
+    shown = events.c.conversation_id == wanted.c.id
+    if public:
+        shown = and_(shown, events.c.is_internal.is_(False))
+    newest = select(func.max(events.c.position)).where(shown).scalar_subquery()
+    marker = pruned.c.public_pruned_through if public else pruned.c.pruned_through
+    gone = select(marker).where(pruned.c.conversation_id == wanted.c.id).scalar_subquery()
+    markers_from = select(MessageEventHorizon.markers_from).scalar_subquery()
+    zero: ColumnElement[int] = literal_column("0")
+    position = func.greatest(func.coalesce(newest, zero), func.coalesce(gone, zero), markers_from)
+    return select(wanted.c.id, position)
 
 
-FEED_POSITIONS = _feed_positions()
-"""Each conversation's (`ids`) newest live-feed position in the transaction's snapshot,
-or the horizon when none is kept. The outbox's rows are the organization's (row-level
+FEED_POSITIONS = {public: _feed_positions(public) for public in (False, True)}
+"""Each conversation's (`ids`) live-feed position in the transaction's snapshot, by whether
+the viewer is shown public events only (a CLIENT): the newest of the events it is shown, or
+what retention pruned of them. Nothing else moves it: a CLIENT's position tells nothing of
+internal notes, nor of other conversations. The rows are the organization's (row-level
 security); the position goes out enciphered in a cursor only."""
 
 

@@ -17,10 +17,11 @@ class ConversationsByEngagementIdLoader(PageLoader):
 
 
 class FeedPositionByConversationIdLoader(Loader[uuid.UUID, int]):
-    """The live feed's position as of the request's snapshot: events after it are the
-    changes its reads do not show (`FEED_POSITIONS`)."""
+    """The live feed's position as of the request's snapshot: the events after it that the
+    viewer is shown are the changes its reads do not show (`FEED_POSITIONS`)."""
 
     async def load_batch(self, keys: Sequence[uuid.UUID]) -> list[int]:
-        rows = await self.fetch(FEED_POSITIONS, {IDS: list(keys)})
+        statement = FEED_POSITIONS[self.scope.is_client]
+        rows = await self.fetch(statement, {IDS: list(keys)})
         positions = {row[0]: int(row[1]) for row in rows}
         return [positions[key] for key in keys]

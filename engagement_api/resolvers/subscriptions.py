@@ -100,7 +100,9 @@ async def open_message_feed(
         cursors = await event_cursor.cursors_of(fanout.reader)  # events need it from now
         start = None if after is None else cursors.decode(after, conversation)
         newest = (await fanout.reader.newest([conversation]))[conversation]
-        if start is not None and start < await fanout.reader.horizon():
+        if start is not None and await fanout.reader.expired(
+            conversation, start, public=viewer.is_client
+        ):
             raise event_cursor.CursorExpiredError()
     except ClientError:
         raise

@@ -1,5 +1,6 @@
 """Configuration from environment variables (see README, "Configuration")."""
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -262,6 +263,14 @@ class Settings(BaseSettings):
         development = str(data.get("environment", "production")).lower() == "development"
         return {name: development for name in PROFILE_SWITCHES} | data
 
+    @field_validator(
+        "database_url", "database_app_url", "redis_url", "persisted_documents_path", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        """`NAME=` (as `${NAME:-}` in a compose file writes it) leaves the setting unset."""
+        return None if value == "" else value
+
     @field_validator("database_url", "database_app_url")
     @classmethod
     def _postgresql_url(cls, value: str | None) -> str | None:
@@ -272,14 +281,14 @@ class Settings(BaseSettings):
     @field_validator("redis_url")
     @classmethod
     def _redis_url(cls, value: str | None) -> str | None:
-        if value and urlsplit(value).scheme not in REDIS_SCHEMES:
+        if value is not None and urlsplit(value).scheme not in REDIS_SCHEMES:
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
 
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
-        levels = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+        levels = logging.getLevelNamesMapping()
         if value.upper() not in levels:
             raise ValueError(f"must be one of {', '.join(levels)}")
         return value.upper()

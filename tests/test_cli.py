@@ -274,3 +274,11 @@ def test_token_without_a_reachable_database_says_so_in_one_line() -> None:
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.startswith("error: the database could not be reached")
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "name", ["database_url", "database_app_url", "redis_url", "persisted_documents_path"]
+)
+def test_an_empty_setting_is_unset(name: str) -> None:
+    """`NAME=` is what `${NAME:-}` in a compose file writes: unset, not invalid."""
+    assert getattr(Settings(**{name: ""}), name) is None

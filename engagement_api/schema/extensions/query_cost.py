@@ -11,7 +11,8 @@ Fragments count wherever they are spread (each fragment is costed once and memoi
 An operation over the limit fails validation, with the document's other validation errors.
 
 Alongside, the most characters of text the operation's answer may hold (every leaf
-`LEAF_CHARACTERS`, the long ones of domain rules §4 more, times the same multipliers). A
+`LEAF_CHARACTERS`, the long ones of domain rules §4 more, each key its length, times the
+same multipliers). A
 mutation or subscription whose worst case is over its limit fails validation (a mutation's
 payload is read after its write is kept); a query's answer is measured after execution
 only when its worst case is over `MAX_RESPONSE_BYTES`, and refused RESPONSE_TOO_LARGE if it
@@ -152,14 +153,16 @@ class CostEstimator:
         fields: Mapping[str, GraphQLField] = getattr(parent, "fields", {})
         definition = fields.get(node.name.value)
         where = (parent.name, node.name.value)
+        key = len(node.alias.value if node.alias else node.name.value)  # a long alias repeats
         if definition is None:
-            return (0, LEAF_CHARACTERS)  # `__typename`, introspection, unknown fields
+            return (0, key + LEAF_CHARACTERS)  # `__typename`, introspection, unknown fields
         returned = get_named_type(definition.type)
         if node.selection_set is None or not is_composite_type(returned):
-            return (0, LONG_LEAVES.get(where, LEAF_CHARACTERS))
+            return (0, key + LONG_LEAVES.get(where, LEAF_CHARACTERS))
         objects, characters = self._selection(node.selection_set, returned)
         multiplier = self._multiplier(node, definition)
-        return multiplier * (1 + objects), multiplier * LIST_ITEMS.get(where, 1) * characters
+        each = LIST_ITEMS.get(where, 1) * characters
+        return multiplier * (1 + objects), key + multiplier * each
 
     def _multiplier(self, node: FieldNode, definition: GraphQLField) -> int:
         arguments = {argument.name.value: argument.value for argument in node.arguments or ()}

@@ -6,9 +6,9 @@ JSON_CONTAINERS = (list, dict)
 
 
 def text_size(data: object, limit: int) -> int:
-    """The characters of the strings in `data` (each counted where it appears, however
-    many times one object is referenced), or a number over `limit` as soon as it passes
-    it: counting stops there."""
+    """The characters of the strings and keys in `data` (each counted where it appears,
+    however many times one object is referenced), or a number over `limit` as soon as it
+    passes it: counting stops there."""
     level: list[Any] = [data]
     size = 0
     while level and size <= limit:
@@ -16,5 +16,9 @@ def text_size(data: object, limit: int) -> int:
         containers = [item for item in level if type(item) in JSON_CONTAINERS]
         level = []
         for container in containers:
-            level.extend(container.values() if type(container) is dict else container)
+            if type(container) is dict:
+                size += sum(map(len, container))
+                level.extend(container.values())
+            else:
+                level.extend(container)
     return size

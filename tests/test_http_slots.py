@@ -23,8 +23,9 @@ class Gate:
             await self.release.wait()
 
 
-def http(path: str) -> dict[str, Any]:
-    return {"type": "http", "path": path}
+def http(path: str, token: bytes | None = None) -> dict[str, Any]:
+    headers = [] if token is None else [(b"authorization", b"Bearer " + token)]
+    return {"type": "http", "path": path, "headers": headers, "client": ("10.0.0.1", 1234)}
 
 
 async def _receive_nothing() -> Message:
@@ -165,3 +166,36 @@ async def test_an_overloaded_worker_closes_one_response_connection_in_every_slot
         await app(http("/graphql"), _receive_nothing, record)
         closed.append(closes_connection(messages))
     assert closed == [True, False, False, True, False, False, True]
+
+
+class Held:
+    """An ASGI app that holds each request until its own event is set."""
+
+    def __init__(self) -> None:
+        self.entered: list[bytes] = []
+        self.events: list[asyncio.Event] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.entered.append(dict(scope["headers"]).get(b"authorization", b"-"))
+        event = asyncio.Event()
+        self.events.append(event)
+        await event.wait()
+
+
+async def test_one_client_holds_at_most_half_the_slots_and_its_requests_keep_their_order() -> None:
+    held = Held()
+    app = HttpSlotsMiddleware(held, slots=2)
+    a = [asyncio.create_task(app(http("/graphql", b"a"), _receive_nothing, _send_nowhere))]
+    a.append(asyncio.create_task(app(http("/graphql", b"a"), _receive_nothing, _send_nowhere)))
+    await asyncio.sleep(0)
+    b = asyncio.create_task(app(http("/graphql", b"b"), _receive_nothing, _send_nowhere))
+    await asyncio.sleep(0)
+    assert held.entered == [b"Bearer a", b"Bearer b"]  # a's second waits, holding no slot
+    held.events[0].set()
+    await a[0]
+    await asyncio.sleep(0)
+    assert held.entered == [b"Bearer a", b"Bearer b", b"Bearer a"]
+    for event in held.events:
+        event.set()
+    await asyncio.gather(*a, b)
+    assert not app._clients  # nothing kept once a client's requests are done

@@ -182,7 +182,7 @@ class Held:
         await event.wait()
 
 
-async def test_one_client_holds_at_most_half_the_slots_and_its_requests_keep_their_order() -> None:
+async def test_one_client_leaves_a_slot_to_the_others_and_its_requests_keep_their_order() -> None:
     held = Held()
     app = HttpSlotsMiddleware(held, slots=2)
     a = [asyncio.create_task(app(http("/graphql", b"a"), _receive_nothing, _send_nowhere))]

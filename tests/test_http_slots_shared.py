@@ -1,5 +1,5 @@
-"""On a real server: a client whose requests all wait (here on a row lock) holds half the
-HTTP slots of a worker, never all of them, and another client is answered meanwhile."""
+"""On a real server: a client whose requests all wait (here on a row lock) holds all the
+HTTP slots of a worker but one, and another client is answered meanwhile."""
 
 import asyncio
 from collections.abc import Iterator

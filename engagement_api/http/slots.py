@@ -9,7 +9,7 @@ holds no database connection. A slot is freed when the response starts (the work
 by then), so a slow reader of a large body holds none. Only `/graphql` over HTTP counts:
 health checks answer at once, and WebSockets (subscriptions) live outside the slots.
 
-One client holds at most half the slots (rounded down, at least one): its further requests
+One client holds all the slots but one (one, when there is one): its further requests
 wait on their own, holding none, so that a few costly requests of one client (the same
 `Authorization` header, or without one the same address) cannot take every slot from the
 others. Its requests still run in arrival order.
@@ -47,7 +47,7 @@ class HttpSlotsMiddleware:
         """
         self.app = app
         self.slots = asyncio.Semaphore(slots)
-        self.per_client = max(1, slots // 2)
+        self.per_client = max(1, slots - 1)
         self.shed_over = shed_over
         self.shed_every = slots
         self.waiting = 0

@@ -12,11 +12,11 @@ An operation over the limit fails validation, with the document's other validati
 
 Alongside, the most characters of text the operation's answer may hold (every leaf
 `LEAF_CHARACTERS`, the long ones of domain rules §4 more, each key its length, times the
-same multipliers). A
-mutation or subscription whose worst case is over its limit fails validation (a mutation's
-payload is read after its write is kept); a query's answer is measured after execution
-only when its worst case is over `MAX_RESPONSE_BYTES`, and refused RESPONSE_TOO_LARGE if it
-really is (objects repeated through aliases, ids or cycles held one string many times).
+same multipliers). A mutation or subscription whose worst case is over its limit fails
+validation (a mutation's payload is read after its write is kept); a query's answer is
+measured after execution only when its worst case is over `MAX_RESPONSE_BYTES`, and
+refused RESPONSE_TOO_LARGE if it really is (objects repeated through aliases, ids or
+cycles hold one string many times).
 
 Every response reports `extensions.cost = {"requested": n, "limit": m}` (as Saleor does);
 an operation over the limit is refused with `extensions.code` QUERY_TOO_COMPLEX.

@@ -192,7 +192,7 @@ class Settings(BaseSettings):
     max_query_length: int = Field(default=15_000, ge=1)
     max_body_bytes: int = Field(default=524_288, ge=1024)
     max_query_cost: int = Field(default=250_000, ge=1)
-    max_response_bytes: int = Field(
+    max_response_characters: int = Field(
         default=256 * 1024 * 1024,
         ge=1024,
         description=(
@@ -201,7 +201,7 @@ class Settings(BaseSettings):
             " mutation whose payload could be, before it runs."
         ),
     )
-    max_event_bytes: int = Field(
+    max_event_characters: int = Field(
         default=1024 * 1024,
         ge=1024,
         description=(
@@ -299,7 +299,7 @@ class Settings(BaseSettings):
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
-        levels = logging.getLevelNamesMapping()
+        levels = [name for name in logging.getLevelNamesMapping() if name != "NOTSET"]
         if value.upper() not in levels:
             raise ValueError(f"must be one of {', '.join(levels)}")
         return value.upper()

@@ -3,6 +3,7 @@
 import asyncio
 from typing import Any
 
+import pytest
 from starlette.types import Message
 
 from engagement_api.http.slots import HttpSlotsMiddleware
@@ -180,6 +181,24 @@ class Held:
         event = asyncio.Event()
         self.events.append(event)
         await event.wait()
+
+
+@pytest.mark.parametrize("spelling", [b"Bearer a", b"bearer  a", b" BEARER a "])
+async def test_a_token_is_one_client_however_its_header_is_spelled(spelling: bytes) -> None:
+    held = Held()
+    app = HttpSlotsMiddleware(held, slots=2)
+    first = asyncio.create_task(app(http("/graphql", b"a"), _receive_nothing, _send_nowhere))
+    scope = {**http("/graphql"), "headers": [(b"authorization", spelling)]}
+    second = asyncio.create_task(app(scope, _receive_nothing, _send_nowhere))
+    await asyncio.sleep(0)
+    assert len(held.entered) == 1  # the second waits for the first: the same client
+    held.events[0].set()
+    await first
+    async with asyncio.timeout(5):
+        while len(held.events) < 2:  # noqa: ASYNC110
+            await asyncio.sleep(0)
+    held.events[1].set()
+    await second
 
 
 async def test_one_client_leaves_a_slot_to_the_others_and_its_requests_keep_their_order() -> None:

@@ -1,6 +1,6 @@
 """What one answer may hold: objects repeated through ids, aliases or cycles repeat their
 text in the answer, which the cost limit (objects) does not bound. A query whose answer
-holds more than MAX_RESPONSE_BYTES characters of text is refused RESPONSE_TOO_LARGE; a
+holds more than MAX_RESPONSE_CHARACTERS characters of text is refused RESPONSE_TOO_LARGE; a
 mutation or subscription that could exceed its limit is refused before it runs."""
 
 from collections.abc import Iterator
@@ -32,8 +32,8 @@ def limited_server(
         database_url,
         tmp_path_factory,
         "limited",
-        MAX_RESPONSE_BYTES=str(LIMIT),
-        MAX_EVENT_BYTES=str(EVENT_LIMIT),
+        MAX_RESPONSE_CHARACTERS=str(LIMIT),
+        MAX_EVENT_CHARACTERS=str(EVENT_LIMIT),
     )
 
 
@@ -60,6 +60,17 @@ async def test_a_query_is_answered_up_to_the_limit_and_refused_beyond_it(
     else:
         assert body.get("data") is None
         assert [error["extensions"]["code"] for error in body["errors"]] == ["RESPONSE_TOO_LARGE"]
+
+
+async def test_every_long_text_counts_a_projects_description_too(
+    world: World, limited: GraphQLClient
+) -> None:
+    feed = await thread(world)
+    engagement = await world.engagement(feed.org, feed.client)
+    project = await world.project(engagement, description=LONG)
+    document = "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Project { description } } }"
+    body = await limited.execute(document, {"ids": [project.gid] * 11}, token=feed.staff.token)
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["RESPONSE_TOO_LARGE"]
 
 
 async def test_a_cycle_through_a_thread_is_refused_when_its_answer_is_too_large(

@@ -121,9 +121,11 @@ class HttpSlotsMiddleware:
 
 
 def _client_key(scope: Scope) -> object:
-    """Who sends the request: its credentials, or without any its address."""
+    """Who sends the request: its token (however the header spells its scheme and spaces),
+    or without one its address."""
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
-            return value
+            scheme, _, token = value.strip().partition(b" ")
+            return token.strip() if scheme.lower() == b"bearer" else value
     client = scope.get("client")
     return client[0] if client else None

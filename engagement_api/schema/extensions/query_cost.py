@@ -14,7 +14,7 @@ Alongside, the most characters of text the operation's answer may hold (every le
 `LEAF_CHARACTERS`, the long ones of domain rules §4 more, each key its length, times the
 same multipliers). A mutation or subscription whose worst case is over its limit fails
 validation (a mutation's payload is read after its write is kept); a query's answer is
-measured after execution only when its worst case is over `MAX_RESPONSE_BYTES`, and
+measured after execution only when its worst case is over `MAX_RESPONSE_CHARACTERS`, and
 refused RESPONSE_TOO_LARGE if it really is (objects repeated through aliases, ids or
 cycles hold one string many times).
 
@@ -63,8 +63,14 @@ Cost = tuple[int, int]
 the most characters of text they may hold."""
 LEAF_CHARACTERS = 256
 """A leaf's characters at most, but for `LONG_LEAVES` (names, ids, times, numbers)."""
-LONG_LEAVES = {("Message", "content"): 20_000, ("Attachment", "url"): 2_048}
-"""Leaves that may hold more (domain rules §4)."""
+LONG_LEAVES = {
+    ("Message", "content"): 20_000,
+    ("Project", "description"): 20_000,
+    ("Service", "description"): 20_000,
+    ("Attachment", "url"): 2_048,
+    ("User", "email"): 320,
+}
+"""Leaves that may hold more (domain rules §4; the text columns of the model)."""
 LIST_ITEMS = {("Message", "attachments"): 20}
 """Lists of objects that are no connection and hold several (domain rules §4)."""
 
@@ -228,21 +234,21 @@ class QueryCost(SchemaExtension):
         limit: int,
         default_page_size: int,
         max_page_size: int,
-        max_response_bytes: int,
-        max_event_bytes: int,
+        max_response_characters: int,
+        max_event_characters: int,
     ) -> None:
         """Args:
         limit: the highest cost an operation may have.
         default_page_size: the page size of a connection field without first/last.
         max_page_size: the largest page size a connection field serves.
-        max_response_bytes: the most characters of text an answer may hold.
-        max_event_bytes: the most a subscription's event may hold, at worst.
+        max_response_characters: the most characters of text an answer may hold.
+        max_event_characters: the most a subscription's event may hold, at worst.
         """
         self.limit = limit
         self.default_page_size = default_page_size
         self.max_page_size = max_page_size
-        self.max_response_bytes = max_response_bytes
-        self.max_event_bytes = max_event_bytes
+        self.max_response_characters = max_response_characters
+        self.max_event_characters = max_event_characters
         self.requested: int | None = None
         self.worst = 0
 
@@ -258,11 +264,11 @@ class QueryCost(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if self.worst <= self.max_response_bytes or result is None or result.data is None:
+        if self.worst <= self.max_response_characters or result is None or result.data is None:
             return
-        if text_size(result.data, self.max_response_bytes) > self.max_response_bytes:
+        if text_size(result.data, self.max_response_characters) > self.max_response_characters:
             result.data = None
-            result.errors = [*(result.errors or ()), self._too_large(self.max_response_bytes)]
+            result.errors = [*(result.errors or ()), self._too_large(self.max_response_characters)]
 
     def get_results(self) -> dict[str, Any]:
         if self.requested is None:
@@ -326,10 +332,10 @@ class QueryCost(SchemaExtension):
                 extensions={"code": CODE, "cost": cost, "limit": self.limit},
             )
         kind = self._operation_type()
-        if kind is OperationType.SUBSCRIPTION and worst > self.max_event_bytes:
-            return self._too_large(self.max_event_bytes, "An event of this subscription")
-        if kind is OperationType.MUTATION and worst > self.max_response_bytes:
-            return self._too_large(self.max_response_bytes, "This mutation's payload")
+        if kind is OperationType.SUBSCRIPTION and worst > self.max_event_characters:
+            return self._too_large(self.max_event_characters, "An event of this subscription")
+        if kind is OperationType.MUTATION and worst > self.max_response_characters:
+            return self._too_large(self.max_response_characters, "This mutation's payload")
         return None
 
     def _operation_type(self) -> OperationType | None:

@@ -19,9 +19,9 @@ MIN_JWT_SECRET_CHARACTERS = 8
 row of spaces) is refused; a random one (`openssl rand -hex 32`) always has more."""
 
 PROFILE_SWITCHES = ("graphiql", "anonymous_introspection", "expose_sql_statements")
+"""Conveniences on in development and off in production, unless each is set explicitly."""
 DATABASE_SCHEMES = frozenset({"postgresql", "postgres", "postgresql+asyncpg"})
 REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
-"""Conveniences on in development and off in production, unless each is set explicitly."""
 
 
 class Settings(BaseSettings):

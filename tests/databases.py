@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncTransaction
 
 from engagement_api.db import migrate
 from engagement_api.db.engine import create_engine, resolve_database_url, with_database
@@ -77,3 +77,28 @@ async def waiting_on_locks(engine: AsyncEngine) -> int:
             )
         )
     return int(waiting or 0)
+
+
+@asynccontextmanager
+async def row_locked(
+    engine: AsyncEngine, table: str, row_id: uuid.UUID
+) -> AsyncIterator[AsyncTransaction]:
+    """The row held FOR UPDATE by a connection of its own; its transaction (commit it to
+    let go early) commits on leaving."""
+    async with engine.connect() as connection:
+        held = await connection.begin()
+        await connection.execute(
+            text(f"SELECT id FROM {table} WHERE id = :id FOR UPDATE"), {"id": row_id}
+        )
+        try:
+            yield held
+        finally:
+            if held.is_active:
+                await held.commit()
+
+
+async def until_waiting_on_locks(engine: AsyncEngine, count: int, guard: float = 20.0) -> None:
+    """Returns once `count` statements wait for a lock (TimeoutError after `guard`)."""
+    async with asyncio.timeout(guard):
+        while await waiting_on_locks(engine) < count:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)

@@ -5,11 +5,10 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import GraphQLClient, RunningServer, own_server
-from tests.databases import waiting_on_locks
+from tests.databases import row_locked, until_waiting_on_locks
 from tests.factories import World
 from tests.live_feed import post, thread
 from tests.raw_http import GUARD_SECONDS
@@ -27,19 +26,12 @@ async def test_a_client_whose_requests_all_wait_leaves_a_slot_to_another(
 ) -> None:
     client = GraphQLClient(gql.http, two_slots.graphql_url)
     feed = await thread(world)
-    async with owner_engine.connect() as lock:
-        held = await lock.begin()
-        await lock.execute(
-            text("SELECT id FROM conversations WHERE id = :c FOR UPDATE"),
-            {"c": feed.conversation.id},
-        )
+    async with row_locked(owner_engine, "conversations", feed.conversation.id) as held:
         stuck = [
             asyncio.create_task(post(client, feed.staff, feed.conversation, f"waits {n}"))
             for n in range(3)
         ]
-        async with asyncio.timeout(GUARD_SECONDS):
-            while await waiting_on_locks(owner_engine) < 1:  # noqa: ASYNC110
-                await asyncio.sleep(0.02)
+        await until_waiting_on_locks(owner_engine, 1)
         await asyncio.sleep(0.3)  # the others have reached the server
         async with asyncio.timeout(GUARD_SECONDS / 2):
             answered = await client.data("{ viewer { user { id } } }", token=feed.client.token)

@@ -17,7 +17,7 @@ from tests.conftest import GraphQLClient, RunningServer, own_server
 from tests.factories import World
 from tests.live_feed import Thread, post, thread
 from tests.mutations import count_where
-from tests.ws_client import GraphQLWebSocket
+from tests.ws_client import GraphQLWebSocket, subscriptions_started, wait_until_subscribed
 
 LIMIT = 200_000
 EVENT_LIMIT = 50_000
@@ -112,7 +112,7 @@ async def test_a_mutation_whose_payload_could_be_too_large_writes_nothing(
 
 
 async def test_a_subscription_whose_events_could_be_too_large_is_refused_at_once(
-    world: World, limited_server: RunningServer
+    world: World, limited_server: RunningServer, limited: GraphQLClient
 ) -> None:
     feed: Thread = await thread(world)
     heavy = """subscription($id: ID!) { messageEvents(conversationId: $id) { message {
@@ -120,10 +120,14 @@ async def test_a_subscription_whose_events_could_be_too_large_is_refused_at_once
     light = "subscription($id: ID!) { messageEvents(conversationId: $id) { message { content } } }"
     async with GraphQLWebSocket.open(limited_server.graphql_url, token=feed.staff.token) as ws:
         refused = await ws.next(await ws.subscribe(heavy, {"id": feed.conversation.gid}))
+        before = await subscriptions_started(limited_server.url)
         accepted = await ws.subscribe(light, {"id": feed.conversation.gid})
+        await wait_until_subscribed(limited_server.url, before + 1)
+        await post(limited, feed.staff, feed.conversation, "delivered")
+        event = await ws.event(accepted)
     assert refused["type"] == "error"
     assert [error["extensions"]["code"] for error in refused["payload"]] == ["RESPONSE_TOO_LARGE"]
-    assert accepted
+    assert event == {"message": {"content": "delivered"}}
 
 
 def _reference(value: Any) -> int:

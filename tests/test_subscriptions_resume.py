@@ -29,7 +29,7 @@ from engagement_api.db.outbox import OutboxReader
 from engagement_api.resolvers.subscriptions import REPLAY_BATCH
 from engagement_api.schema.ids import to_global_id
 from tests.conftest import GraphQLClient, RunningServer, own_server, start_server
-from tests.databases import waiting_on_locks
+from tests.databases import row_locked, until_waiting_on_locks
 from tests.factories import World
 from tests.live_feed import (
     DELETE,
@@ -305,19 +305,12 @@ async def test_resume_during_a_stream_of_posts_has_no_gap_and_no_duplicate(
             ),
             {"c": feed.conversation.id, "o": feed.org.id, "n": BACKLOG},
         )
-    async with owner_engine.connect() as lock:
-        held = await lock.begin()
-        await lock.execute(
-            text("SELECT id FROM conversations WHERE id = :c FOR UPDATE"),
-            {"c": feed.conversation.id},
-        )
+    async with row_locked(owner_engine, "conversations", feed.conversation.id) as held:
         writers = [
             asyncio.create_task(post(gql, feed.staff, feed.conversation, f"during {n}"))
             for n in range(HELD_POSTS)
         ]
-        async with asyncio.timeout(GUARD_SECONDS):
-            while await waiting_on_locks(owner_engine) < HELD_POSTS:  # noqa: ASYNC110
-                await asyncio.sleep(0.02)
+        await until_waiting_on_locks(owner_engine, HELD_POSTS)
         before = await subscriptions_started(server.url)
         async with GraphQLWebSocket.open(server.graphql_url, token=feed.client.token) as ws:
             operation = await _open_feed(ws, feed.conversation.gid, cursor)

@@ -3,12 +3,10 @@
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
 
 from engagement_api.settings import get_settings
-
-if TYPE_CHECKING:
-    from pydantic import ValidationError
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -89,7 +87,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from alembic.util import CommandError
-    from pydantic import ValidationError
 
     from engagement_api.db.engine import DatabaseNotConfiguredError
 
@@ -106,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def setting_problems(error: "ValidationError") -> list[str]:
+def setting_problems(error: ValidationError) -> list[str]:
     """One line per invalid setting, named as its environment variable."""
     problems = []
     for item in error.errors():

@@ -12,11 +12,11 @@ import termios
 from contextlib import suppress
 from typing import Any
 
-import orjson
 from uvicorn.protocols.http.flow_control import service_unavailable
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from engagement_api.http.errors import BAD_REQUEST
+from engagement_api.errors import ServiceUnavailableError
+from engagement_api.http.errors import BAD_REQUEST, refusal_response
 from engagement_api.http.protocol import HEADER_TIMEOUT, HEADER_TOO_LARGE, refusal
 from engagement_api.settings import get_settings
 
@@ -291,25 +291,10 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
             self._send_refusal(response)
 
 
-TOO_MANY_CONNECTIONS = orjson.dumps(
-    {
-        "errors": [
-            {
-                "message": "The server holds as many connections as it may; retry shortly.",
-                "extensions": {"code": "SERVICE_UNAVAILABLE"},
-            }
-        ]
-    }
+too_many_connections: Any = refusal_response(  # Starlette's ASGI types, not Uvicorn's
+    503,
+    ServiceUnavailableError.code,
+    "The server holds as many connections as it may; retry shortly.",
+    {"retry-after": "1", "connection": "close"},
 )
-
-
-async def too_many_connections(scope: Any, receive: Any, send: Any) -> None:
-    """Uvicorn's answer beyond `limit_concurrency`, as JSON with a code."""
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(TOO_MANY_CONNECTIONS)).encode()),
-        (b"retry-after", b"1"),
-        (b"connection", b"close"),
-    ]
-    await send({"type": "http.response.start", "status": 503, "headers": headers})
-    await send({"type": "http.response.body", "body": TOO_MANY_CONNECTIONS})
+"""Uvicorn's answer beyond `limit_concurrency` (an ASGI app), as JSON with a code."""

@@ -14,6 +14,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from engagement_api.json_levels import json_levels
+
 ACCEPTED_MEDIA_TYPE = "application/json"
 
 MALFORMED_JSON = "MALFORMED_JSON"
@@ -120,40 +122,34 @@ def check_request_object(data: object) -> Mapping[str, Any]:
         if value is not None and not isinstance(value, kinds):
             raise HttpRefusalError(400, BAD_REQUEST, f"`{key}` must be {described} or null.")
     for key in ("variables", "extensions"):
-        depth, values = json_shape(data.get(key))
-        if depth > MAX_VARIABLES_DEPTH:
-            raise HttpRefusalError(
-                400, BAD_REQUEST, f"`{key}` is nested more than {MAX_VARIABLES_DEPTH} levels."
-            )
-        if values > MAX_VARIABLE_VALUES:
-            raise HttpRefusalError(
-                400,
-                BAD_REQUEST,
-                f"`{key}` holds more than {MAX_VARIABLE_VALUES} values (list items and object"
-                " members, counted at every level).",
-            )
+        problem = oversized(data.get(key))
+        if problem is not None:
+            raise HttpRefusalError(400, BAD_REQUEST, f"`{key}` {problem}.")
     return data
 
 
-JSON_CONTAINERS = frozenset({list, dict})
-"""The types JSON's arrays and objects decode to (orjson makes no subclasses)."""
+def oversized(value: object) -> str | None:
+    """What makes a request's `variables` or `extensions` too large to coerce, if anything."""
+    depth, values = json_shape(value)
+    if depth > MAX_VARIABLES_DEPTH:
+        return f"is nested more than {MAX_VARIABLES_DEPTH} levels"
+    if values > MAX_VARIABLE_VALUES:
+        return f"holds more than {MAX_VARIABLE_VALUES} values (items and members at every level)"
+    return None
 
 
 def json_shape(value: object) -> tuple[int, int]:
     """How deeply lists and objects nest in `value`, and how many items and members they
-    hold, a level at a time (no recursion limit; the scalars of a level are passed over in
-    one comprehension, not one by one). Past either limit it stops, over that limit."""
-    level: list[Any] = [value]
+    hold. Past either limit it stops, over that limit."""
     depth = values = 0
-    while True:
-        containers: list[Any] = [item for item in level if type(item) in JSON_CONTAINERS]
-        if not containers or depth >= MAX_VARIABLES_DEPTH or values > MAX_VARIABLE_VALUES:
-            return depth + (1 if containers else 0), values
+    for _, containers in json_levels(value):
+        if not containers:
+            break
         depth += 1
-        level = []
-        for container in containers:
-            level.extend(container.values() if type(container) is dict else container)
-        values += len(level)
+        values += sum(map(len, containers))
+        if depth > MAX_VARIABLES_DEPTH or values > MAX_VARIABLE_VALUES:
+            break
+    return depth, values
 
 
 async def starlette_http_error(request: Request, error: Exception) -> Response:

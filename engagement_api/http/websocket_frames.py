@@ -14,7 +14,7 @@ from starlette.websockets import WebSocketDisconnected as SocketClosed
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 
-from engagement_api.http.errors import MAX_VARIABLE_VALUES, MAX_VARIABLES_DEPTH, json_shape
+from engagement_api.http.errors import oversized
 
 
 class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
@@ -61,10 +61,7 @@ def message_problem(message: object) -> str | None:
         if (value is None and required) or (value is not None and not isinstance(value, kinds)):
             return f"A subscribe message's `payload.{key}` must be {described}."
     for key in ("variables", "extensions"):
-        depth, values = json_shape(payload.get(key))
-        if depth > MAX_VARIABLES_DEPTH or values > MAX_VARIABLE_VALUES:
-            return (
-                f"A subscribe message's `payload.{key}` nests more than {MAX_VARIABLES_DEPTH}"
-                f" levels or holds more than {MAX_VARIABLE_VALUES} values."
-            )
+        problem = oversized(payload.get(key))
+        if problem is not None:
+            return f"A subscribe message's `payload.{key}` {problem}."
     return None

@@ -317,18 +317,26 @@ def _window_of(info: strawberry.Info[Any, Any], asked: _Asked) -> Window | None:
     arguments = asked.arguments
     if any(value is not None for name, value in arguments.items() if name not in PAGINATION):
         return None  # filtered: read by the connection's own statement
-    spec = asked.pages.spec
     try:
-        return page_window(
-            codec_of(spec, request_context(info).scope),
-            first=arguments.get("first"),
-            after=arguments.get("after"),
-            last=arguments.get("last"),
-            before=arguments.get("before"),
-            with_total=asked.with_total,
+        return window_of(
+            asked.pages.spec, request_context(info).scope, arguments, with_total=asked.with_total
         )
     except BadUserInputError:
         return None
+
+
+def window_of(
+    spec: ConnectionSpec, scope: Scope, arguments: Mapping[str, Any], *, with_total: bool
+) -> Window:
+    """`page_window` of a connection's arguments (by GraphQL name), with its codec."""
+    return page_window(
+        codec_of(spec, scope),
+        first=arguments.get("first"),
+        after=arguments.get("after"),
+        last=arguments.get("last"),
+        before=arguments.get("before"),
+        with_total=with_total,
+    )
 
 
 CONNECTIONS_BY_FIELD: dict[str, ConnectionSpec] = {spec.name: spec for spec in CONNECTIONS}
@@ -348,15 +356,7 @@ def check_selected_pages(info: strawberry.Info[Any, Any]) -> None:
             continue
         spec = CONNECTIONS_BY_FIELD.get(selection.name)
         if spec is not None:
-            arguments = _literal_ints(selection.arguments)
-            page_window(
-                codec_of(spec, scope),
-                first=arguments.get("first"),
-                after=arguments.get("after"),
-                last=arguments.get("last"),
-                before=arguments.get("before"),
-                with_total=False,
-            )
+            window_of(spec, scope, _literal_ints(selection.arguments), with_total=False)
 
 
 def selects(info: strawberry.Info[Any, Any], field_name: str) -> bool:

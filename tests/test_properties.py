@@ -260,3 +260,54 @@ def test_any_message_input_is_posted_as_validated_or_refused_with_nothing_writte
         codes = {error["code"] for error in payload["errors"]} if payload else {"BAD_USER_INPUT"}
         assert codes == {"INVALID"} or payload is None
         assert _count(client, thread) == before
+
+
+INT_LITERALS = st.builds(
+    lambda sign, first, rest: f"{sign}{first}{rest}",
+    st.sampled_from(["", "-"]),
+    st.sampled_from("123456789"),
+    st.one_of(
+        st.text(alphabet="0123456789", max_size=12),
+        st.text(alphabet="0123456789", min_size=4290, max_size=13_500),
+    ),
+) | st.just("0")
+"""GraphQL's integer literals, up to what the query length allows: Python's `int` refuses
+a string of more than 4,300 digits."""
+LITERAL_PLACES = {
+    "argument": "{{ engagements(first: {n}) {{ totalCount }} }}",
+    "variable default": "query($n: Int = {n}) {{ engagements(first: $n) {{ totalCount }} }}",
+    "input field": (
+        'mutation {{ postMessage(input: {{conversationId: "{conversation}", content: "x",'
+        ' attachments: [{{name: "a", url: "https://files.test/a", size: {n}}}]}})'
+        " {{ message {{ id }} errors {{ code }} }} }}"
+    ),
+}
+
+
+def _is_int32(literal: str) -> bool:
+    return len(literal.lstrip("-")) <= 10 and -(2**31) <= int(literal) < 2**31
+
+
+@BOUNDED
+@given(literal=INT_LITERALS, place=st.sampled_from(sorted(LITERAL_PLACES)))
+def test_any_integer_literal_is_taken_or_refused_as_the_documents_mistake(
+    client: httpx.Client, thread: dict[str, str], literal: str, place: str
+) -> None:
+    before = _count(client, thread)
+    query = LITERAL_PLACES[place].format(n=literal, conversation=thread["conversation"])
+    response = client.post(
+        "/graphql", json={"query": query}, headers={"authorization": f"Bearer {thread['token']}"}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    codes = [error["extensions"]["code"] for error in body.get("errors") or []]
+    if not _is_int32(literal):
+        assert codes == ["GRAPHQL_VALIDATION_FAILED"], body
+        assert body["data"] is None
+        assert _count(client, thread) == before
+    elif place == "input field":
+        assert codes == [], body
+        assert body["data"]["postMessage"] is not None
+    else:
+        in_range = 0 <= int(literal) <= 100
+        assert codes == ([] if in_range else ["BAD_USER_INPUT"]), body

@@ -25,7 +25,11 @@ class StableErrorCodes(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         yield
-        _stamp_missing(self.execution_context.pre_execution_errors or (), VALIDATION_FAILED)
+        errors = self.execution_context.pre_execution_errors
+        if errors:
+            # In place: Strawberry's result already holds this list when the hook exits.
+            errors[:] = map(_of_the_document, errors)
+            _stamp_missing(errors, VALIDATION_FAILED)
 
     def on_operation(self) -> Iterator[None]:
         yield
@@ -48,6 +52,15 @@ def _is_request_error(error: GraphQLError) -> bool:
     """graphql-core's own complaint about the request (not an exception of a resolver)."""
     original = error.original_error
     return original is None or (isinstance(original, GraphQLError) and error.path is None)
+
+
+def _of_the_document(error: GraphQLError) -> GraphQLError:
+    """A validation error, as the client's mistake even when a literal's coercion raised
+    (an Int literal of more than 4,300 digits is a ValueError of Python's `int`): without
+    the exception it quotes as its original error, nothing masks it as a server fault."""
+    if error.original_error is None or isinstance(error.original_error, GraphQLError):
+        return error
+    return GraphQLError(error.message, nodes=error.nodes, extensions=error.extensions)
 
 
 def _stamp_missing(errors: Iterable[GraphQLError], code: str) -> None:

@@ -10,7 +10,7 @@ import uvicorn
 
 from engagement_api.cli.tokens import DEMO_LOGINS, UserLookupError, demo_tokens
 from engagement_api.db.engine import create_engine, resolve_database_url
-from engagement_api.http.protocol import http_options
+from engagement_api.http.protocol import http_options, websocket_protocol
 from engagement_api.observability.logs import configure_logging
 from engagement_api.settings import get_settings
 
@@ -38,7 +38,7 @@ def serve(*, host: str, port: int, workers: int, demo: bool = False) -> int:
         workers=workers,
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         **http_options(settings.max_header_bytes),
-        ws="websockets-sansio",
+        ws=websocket_protocol(),
         ws_max_size=settings.max_body_bytes,  # a WebSocket message is bounded like a body
         ws_per_message_deflate=settings.websocket_per_message_deflate,
         access_log=False,

@@ -6,16 +6,13 @@ a limit, not a speed-up, so `FAST_PATH` does not turn it off: its own version gu
 and the fallback is Uvicorn's h11 protocol with a size limit only."""
 
 import asyncio
-import fcntl
-import sys
-import termios
-from contextlib import suppress
 from typing import Any
 
 from uvicorn.protocols.http.flow_control import service_unavailable
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from engagement_api.errors import ServiceUnavailableError
+from engagement_api.fastpath.send_timeout import SendTimeout
 from engagement_api.http.errors import BAD_REQUEST, refusal_response
 from engagement_api.http.protocol import HEADER_TIMEOUT, HEADER_TOO_LARGE, refusal
 from engagement_api.settings import get_settings
@@ -32,7 +29,7 @@ FRAMING_PER_BODY_BYTE = 32
 with a zero-padded size or an extension)."""
 
 
-class HeaderLimitedProtocol(HttpToolsProtocol):
+class HeaderLimitedProtocol(SendTimeout, HttpToolsProtocol):
     """Refuses headers over `MAX_HEADER_BYTES` (431) or slower than
     `HTTP_HEADER_TIMEOUT_SECONDS` (408), counted from the start of each request, or of the
     connection for its first one. Drops a connection whose client has read nothing of a
@@ -42,8 +39,6 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
     _reading_headers = False
     _header_bytes = 0
     _header_timer: asyncio.TimerHandle | None = None
-    _send_timer: asyncio.TimerHandle | None = None
-    _unsent = 0
     _discarding = False
     _deferred: bytes | None = None
     _fields = 0
@@ -64,46 +59,10 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
         settings = get_settings()
         self._max_header_bytes = settings.max_header_bytes
         self._header_timeout = settings.http_header_timeout_seconds
-        self._send_timeout = settings.http_send_timeout_seconds
 
-    def pause_writing(self) -> None:
-        super().pause_writing()
-        if self._send_timer is None:
-            self._unsent = self._unsent_bytes()
-            self._send_timer = self.loop.call_later(self._send_timeout, self._check_sending)
-
-    def _unsent_bytes(self) -> int:
-        """What the client has not read yet: the transport's buffer and the kernel's send
-        queue (the transport's shrinks only once the kernel's is well drained)."""
-        unsent = self.transport.get_write_buffer_size()
-        sock = self.transport.get_extra_info("socket")
-        if sock is not None and hasattr(termios, "TIOCOUTQ"):
-            with suppress(OSError):
-                queued = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
-                unsent += int.from_bytes(queued, sys.byteorder)
-        return unsent
-
-    def _check_sending(self) -> None:
-        """While writing is paused the application adds nothing: fewer unsent bytes mean
-        the client read some. A client that reads, however slowly, keeps its connection."""
-        unsent = self._unsent_bytes()
-        if unsent < self._unsent:
-            self._unsent = unsent
-            self._send_timer = self.loop.call_later(self._send_timeout, self._check_sending)
-            return
-        self._send_timer = None
+    def _send_timed_out(self) -> None:
         if self.cycle is not None:  # the application's further sends do nothing
             self.cycle.disconnected = True
-        self.transport.abort()
-
-    def resume_writing(self) -> None:
-        self._stop_send_timer()
-        super().resume_writing()
-
-    def _stop_send_timer(self) -> None:
-        if self._send_timer is not None:
-            self._send_timer.cancel()
-            self._send_timer = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -111,7 +70,6 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_header_timer()
-        self._stop_send_timer()
         super().connection_lost(exc)
 
     # The parser's callbacks. Two measures bound a request's headers: the bytes of the

@@ -45,6 +45,14 @@ def protocol_is_pinned() -> bool:
     )
 
 
+def websocket_protocol() -> str:
+    """Uvicorn's `ws` option: with the pinned Uvicorn, its sans-I/O protocol with the send
+    timeout (fastpath/uvicorn_websockets.py), else that protocol as it is."""
+    if protocol_is_pinned():
+        return "engagement_api.fastpath.uvicorn_websockets:SendLimitedWebSocketProtocol"
+    return "websockets-sansio"
+
+
 def http_options(max_header_bytes: int) -> dict[str, Any]:
     """Uvicorn's `http` option (and the h11 size limit when falling back). The protocol is
     named by import path: worker processes import it (it reads its limits from settings)."""

@@ -9,7 +9,7 @@ import asyncio
 import uuid
 from abc import abstractmethod
 from collections import defaultdict, namedtuple
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -59,11 +59,25 @@ class Loader(DataLoader[K, V], Generic[K, V]):
         read like SQLAlchemy's rows, by attribute and by position (`db/prepared.py`)."""
         return await self.context.db.fetch(statement, parameters)
 
+    def load(self, key: K) -> "asyncio.Future[V]":
+        """The key's future, shielded while pending: graphql-core cancels the sibling fields
+        of a failed one, and a waiter cancelled would cancel the future that every other
+        waiter of the request shares (they would fail with it, the whole request with them)."""
+        future = super().load(key)
+        return future if future.done() else asyncio.shield(future)
+
+    def load_many(self, keys: Iterable[K]) -> "asyncio.Future[list[V]]":
+        """As `load`, with one shield around the whole list."""
+        futures = [DataLoader.load(self, key) for key in keys]
+        return asyncio.shield(asyncio.gather(*futures))
+
     def peek(self, key: K) -> tuple[bool, V | None]:
         """(True, value) when this request already holds `key`'s value (loaded or primed),
         so that a resolver can return it at once instead of awaiting; (False, None) else."""
         future = self.futures.get(key)
-        if future is None or not future.done() or future.exception() is not None:
+        if future is None or not future.done() or future.cancelled():
+            return False, None
+        if future.exception() is not None:
             return False, None
         return True, future.result()
 

@@ -367,7 +367,8 @@ SHARED_ROW_UNDER_A_FAILED_FIELD = [
       b: conversation(id: $id) { engagement { client { id } } } }""",
     """query($id: ID!) { conversation(id: $id) {
       engagement { client { id } %s }
-      messages(first: 1) { edges { node { conversation { engagement { client { id } } } } } } } }""",
+      messages(first: 1) { edges { node {
+        conversation { engagement { client { id } } } } } } } }""",
 ]
 """Two branches that wait on the same row (the engagement's client) while a sibling of one
 fails: stock execution cancels the failed field's siblings."""

@@ -126,6 +126,19 @@ async def test_queries_over_websocket_are_refused(world: World, server: RunningS
     assert "Only subscriptions" in refusal["payload"][0]["message"]
 
 
+async def test_an_empty_document_is_a_bad_request_as_over_http(
+    world: World, server: RunningServer, gql: GraphQLClient
+) -> None:
+    feed = await thread(world)
+    over_http = await gql.execute("", token=feed.staff.token)
+    async with GraphQLWebSocket.open(server.graphql_url, token=feed.staff.token) as ws:
+        refusal = await ws.next(await ws.subscribe(""))
+        again = await ws.next(await ws.subscribe("{ viewer { role } }"))  # the socket goes on
+    assert error_code(refusal) == over_http["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert refusal["payload"][0]["message"] == over_http["errors"][0]["message"]
+    assert error_code(again) == "BAD_REQUEST"
+
+
 async def test_subscription_ends_unauthenticated_when_its_viewer_is_gone(
     world: World, server: RunningServer, gql: GraphQLClient, owner_engine: AsyncEngine
 ) -> None:

@@ -298,7 +298,9 @@ async def test_a_subscriber_gone_mid_delivery_is_no_server_error(
 def impatient_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    yield from own_server(database_url, tmp_path_factory, "impatient", HTTP_SEND_TIMEOUT_SECONDS="1")
+    yield from own_server(
+        database_url, tmp_path_factory, "impatient", HTTP_SEND_TIMEOUT_SECONDS="1"
+    )
 
 
 async def test_a_subscriber_that_reads_nothing_is_dropped_after_the_send_timeout(

@@ -45,6 +45,8 @@ UNAUTHORIZED = 4401
 
 logger = logging.getLogger(__name__)
 
+NO_QUERY = "No GraphQL query found in the request"
+"""What Strawberry answers an HTTP request without a document (400 BAD_REQUEST)."""
 ONLY_SUBSCRIPTIONS = "Only subscriptions run over WebSocket; send queries and mutations over HTTP."
 
 
@@ -265,7 +267,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
     def _refusal(self, message: SubscribeMessage) -> GraphQLError | None:
         """A connection without credentials (its every subscription is refused: its
         documents are not worth parsing and validating), a document too long, not trusted
-        (http/persisted_documents.py), or not a subscription."""
+        (http/persisted_documents.py), empty, or not a subscription."""
         if not self.context.has_credentials:
             return UnauthenticatedError()
         settings = self._settings
@@ -282,6 +284,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
                 return error
             if query is not None:
                 payload["query"] = query
+        if not payload.get("query"):
+            return GraphQLError(NO_QUERY, extensions={"code": "BAD_REQUEST"})
         try:
             if not is_subscription(message, settings.max_tokens):
                 return GraphQLError(ONLY_SUBSCRIPTIONS, extensions={"code": "BAD_REQUEST"})

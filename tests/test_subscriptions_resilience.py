@@ -294,35 +294,27 @@ async def test_a_subscriber_gone_mid_delivery_is_no_server_error(
     assert 'code="INTERNAL_SERVER_ERROR"' not in metrics
 
 
-@pytest.fixture(scope="module")
-def impatient_server(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningServer]:
-    yield from own_server(
-        database_url, tmp_path_factory, "impatient", HTTP_SEND_TIMEOUT_SECONDS="1"
-    )
-
-
 async def test_a_subscriber_that_reads_nothing_is_dropped_after_the_send_timeout(
-    world: World, impatient_server: RunningServer
+    world: World, database_url: str, tmp_path: Path
 ) -> None:
     """A socket that stops reading while its events fill the server's write buffer holds
     its subscriptions, its connection and the unsent events only until
     HTTP_SEND_TIMEOUT_SECONDS pass without the client reading anything."""
     feed = await thread(world)
-    connection = await _subscriber_that_never_reads(
-        impatient_server, feed.staff.token, feed.conversation.gid, 4
-    )
-    try:
-        async with httpx.AsyncClient(timeout=30) as http:
-            gql = GraphQLClient(http, impatient_server.graphql_url)
-            for n in range(80):  # 6 MB of events, fewer than a subscription's queue holds
-                await post(gql, feed.staff, feed.conversation, f"{n} " + "z" * 19_990)
-            assert await _subscribers(http, impatient_server) == 4
-            async with asyncio.timeout(GUARD_SECONDS):
-                while await _subscribers(http, impatient_server):  # noqa: ASYNC110 - a remote state
-                    await asyncio.sleep(0.1)
-    finally:
-        connection.close()
-    records = [json.loads(line) for line in impatient_server.logs().splitlines()]
+    with servers(database_url, tmp_path, 1, HTTP_SEND_TIMEOUT_SECONDS="1") as (server,):
+        connection = await _subscriber_that_never_reads(
+            server, feed.staff.token, feed.conversation.gid, 4
+        )
+        try:
+            async with httpx.AsyncClient(timeout=30) as http:
+                gql = GraphQLClient(http, server.graphql_url)
+                for n in range(80):  # 6 MB of events, fewer than a subscription's queue holds
+                    await post(gql, feed.staff, feed.conversation, f"{n} " + "z" * 19_990)
+                assert await _subscribers(http, server) == 4
+                async with asyncio.timeout(GUARD_SECONDS):
+                    while await _subscribers(http, server):  # noqa: ASYNC110 - a remote state
+                        await asyncio.sleep(0.1)
+        finally:
+            connection.close()
+        records = [json.loads(line) for line in server.logs().splitlines()]
     assert [r for r in records if r.get("level") in ("error", "critical")] == []

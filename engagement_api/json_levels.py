@@ -1,5 +1,6 @@
 """Decoded JSON walked a level at a time: no recursion limit, and a level's scalars are
-passed over in one comprehension, not one by one."""
+passed over in one comprehension, not one by one. A request's variables are measured by
+it (`http/errors.json_shape`), and an answer's text (`text_size`)."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -18,3 +19,16 @@ def json_levels(value: object) -> Iterator[tuple[list[Any], list[Any]]]:
         level = []
         for container in containers:
             level.extend(container.values() if type(container) is dict else container)
+
+
+def text_size(data: object, limit: int) -> int:
+    """The characters of the strings and keys in `data` (each counted where it appears,
+    however many times one object is referenced), or a number over `limit` as soon as it
+    passes it: counting stops there."""
+    size = 0
+    for level, containers in json_levels(data):
+        size += sum([len(item) for item in level if type(item) is str])
+        size += sum([sum(map(len, item)) for item in containers if type(item) is dict])
+        if size > limit:
+            break
+    return size

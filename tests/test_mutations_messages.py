@@ -323,14 +323,19 @@ async def test_payloads_of_later_mutations_in_a_document_see_earlier_writes(
     assert data["c"]["project"]["engagement"]["name"] == "Renamed"
 
 
-NESTED_PAGES = {
-    "first over the limit": ("messages(first: 101)", None),
-    "last below zero": ("messages(last: -1)", None),
-    "first and last": ("messages(first: 1, last: 1)", None),
-    "malformed cursor": ('messages(after: "not-a-cursor")', None),
-    "size from a variable": ("messages(first: $size)", 500),
-    "in a fragment": ("...Thread", None),
-    "in an inline fragment": ('... on Conversation { messages(before: "x") { totalCount } }', None),
+THREAD = "fragment Thread on Conversation { messages(first: 1, last: 2) { totalCount } }"
+NESTED_PAGES = {  # the selection under the message's conversation, a fragment, a size
+    "first over the limit": ("messages(first: 101) { totalCount }", "", None),
+    "last below zero": ("messages(last: -1) { totalCount }", "", None),
+    "first and last": ("messages(first: 1, last: 1) { totalCount }", "", None),
+    "malformed cursor": ('messages(after: "not-a-cursor") { totalCount }', "", None),
+    "size from a variable": ("messages(first: $size) { totalCount }", "", 500),
+    "in a fragment": ("...Thread", THREAD, None),
+    "in an inline fragment": (
+        '... on Conversation { messages(before: "x") { totalCount } }',
+        "",
+        None,
+    ),
 }
 
 
@@ -342,15 +347,8 @@ async def test_a_payload_asking_an_invalid_page_is_refused_before_anything_is_wr
     for a message that was kept."""
     c = await cast(world)
     conversation = await _open_conversation(world, c)
-    selection, size = NESTED_PAGES[name]
-    if not selection.startswith("..."):
-        selection = f"{selection} {{ totalCount }}"
+    selection, fragment, size = NESTED_PAGES[name]
     size_variable = ", $size: Int" if size is not None else ""
-    fragment = (
-        "fragment Thread on Conversation { messages(first: 1, last: 2) { totalCount } }"
-        if selection == "...Thread"
-        else ""
-    )
     document = f"""
     mutation Post($input: PostMessageInput!{size_variable}) {{
       postMessage(input: $input) {{

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engagement_api.db.models import Message
-from engagement_api.schema.extensions.response_size import text_size
+from engagement_api.json_levels import text_size
 from tests.conftest import GraphQLClient, RunningServer, own_server
 from tests.factories import World
 from tests.live_feed import Thread, post, thread

@@ -75,9 +75,7 @@ class Loader(DataLoader[K, V], Generic[K, V]):
         """(True, value) when this request already holds `key`'s value (loaded or primed),
         so that a resolver can return it at once instead of awaiting; (False, None) else."""
         future = self.futures.get(key)
-        if future is None or not future.done() or future.cancelled():
-            return False, None
-        if future.exception() is not None:
+        if future is None or not future.done() or future.cancelled() or future.exception():
             return False, None
         return True, future.result()
 

@@ -51,8 +51,8 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from engagement_api.json_levels import text_size
 from engagement_api.schema.extensions.coded_rules import reporting
-from engagement_api.schema.extensions.response_size import text_size
 from engagement_api.schema.served_types import served_types
 
 CODE = "QUERY_TOO_COMPLEX"

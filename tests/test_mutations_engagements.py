@@ -146,6 +146,27 @@ async def test_a_signed_proposal_stays_converted_after_its_engagement_is_deleted
     assert (stored.converted_engagement_id, stored.converted_order_id is None) == (None, False)
 
 
+async def test_an_unsigned_proposal_whose_engagement_was_deleted_converts_again(
+    world: World, gql: GraphQLClient, owner_engine: AsyncEngine
+) -> None:
+    """Deleting the engagement cleared the conversion of a proposal never signed: it may
+    become an engagement again, one at a time."""
+    c = await cast(world)
+    proposal = await world.proposal(c.org, c.client, ProposalStatus.SENT)
+    first = await _create_for_client(gql, c, proposal.gid)
+    deleted = await mutate(
+        gql, "deleteEngagement", {"id": first["engagement"]["id"]}, token=c.admin.token
+    )
+    again = await _create_for_client(gql, c, proposal.gid)
+    third = await _create_for_client(gql, c, proposal.gid)
+    assert (first["errors"], deleted["errors"], again["errors"]) == ([], [], [])
+    assert codes(third) == ["INVALID"]
+    stored = await row_of(owner_engine, Proposal, proposal.id)
+    assert stored is not None
+    engagement_id = parse_global_id(again["engagement"]["id"], "Engagement")
+    assert (stored.converted_engagement_id, stored.converted_order_id) == (engagement_id, None)
+
+
 async def test_an_unauthenticated_mutation_is_a_top_level_error_and_writes_nothing(
     world: World, gql: GraphQLClient, owner_engine: AsyncEngine
 ) -> None:

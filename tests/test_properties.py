@@ -311,3 +311,36 @@ def test_any_integer_literal_is_taken_or_refused_as_the_documents_mistake(
     else:
         in_range = 0 <= int(literal) <= 100
         assert codes == ([] if in_range else ["BAD_USER_INPUT"]), body
+
+
+NOT_UTF8 = st.binary(min_size=1, max_size=4).filter(lambda raw: not _is_utf8(raw))
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@BOUNDED
+@given(text=st.text(max_size=20), raw=NOT_UTF8, at=st.integers(min_value=0))
+def test_a_body_that_is_not_utf8_is_refused_naming_the_first_bad_byte(
+    client: httpx.Client, text: str, raw: bytes, at: int
+) -> None:
+    """Bytes that are no UTF-8 anywhere in a JSON body: MALFORMED_JSON naming the position
+    of the first (Python's decoder is the reference), not a surrogate problem."""
+    body = json.dumps({"query": "{ __typename }", "variables": {"v": text}}).encode()
+    at %= len(body) + 1
+    body = body[:at] + raw + body[at:]
+    try:
+        body.decode()
+    except UnicodeDecodeError as bad:
+        first = bad.start
+    response = client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "MALFORMED_JSON"
+    assert f": byte {first} is not UTF-8 (" in error["message"]
+    assert "surrogate" not in error["message"]

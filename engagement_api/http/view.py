@@ -321,4 +321,15 @@ def _loads(data: str | bytes, what: str) -> object:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as error:
-        raise malformed_json(error, what) from None
+        raise malformed_json(_not_utf8(data) or error, what) from None
+
+
+def _not_utf8(data: str | bytes) -> ValueError | None:
+    """Where `data` is not UTF-8, if so: orjson reports bytes that are not as a surrogate
+    problem ("str is not valid UTF-8: surrogates not allowed")."""
+    if isinstance(data, bytes):
+        try:
+            data.decode()
+        except UnicodeDecodeError as error:
+            return ValueError(f"byte {error.start} is not UTF-8 ({error.reason})")
+    return None

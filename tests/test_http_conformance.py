@@ -62,20 +62,21 @@ async def test_field_error_is_200_for_graphql_response_json(
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-@pytest.mark.parametrize(
-    ("accept", "expected"),
-    [
-        (None, APPLICATION_JSON),
-        ("*/*", APPLICATION_JSON),
-        ("text/html", APPLICATION_JSON),
-        ("application/json", APPLICATION_JSON),
-        (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE),
-        (f"{GRAPHQL_RESPONSE},application/json;q=0.9", GRAPHQL_RESPONSE),  # Apollo Client 4
-        (f"application/json, {GRAPHQL_RESPONSE}", GRAPHQL_RESPONSE),
-        (f"application/json;q=1, {GRAPHQL_RESPONSE};q=0.5", APPLICATION_JSON),
-        (f"{GRAPHQL_RESPONSE};q=0, application/json", APPLICATION_JSON),
-    ],
-)
+ACCEPT_HEADERS = [
+    (None, APPLICATION_JSON),
+    ("*/*", APPLICATION_JSON),
+    ("text/html", APPLICATION_JSON),
+    ("application/json", APPLICATION_JSON),
+    (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE),
+    (f"{GRAPHQL_RESPONSE},application/json;q=0.9", GRAPHQL_RESPONSE),  # Apollo Client 4
+    (f"application/json, {GRAPHQL_RESPONSE}", GRAPHQL_RESPONSE),
+    (f"application/json;q=1, {GRAPHQL_RESPONSE};q=0.5", APPLICATION_JSON),
+    (f"{GRAPHQL_RESPONSE};q=0, application/json", APPLICATION_JSON),
+]
+"""Accept headers and the media type each gets."""
+
+
+@pytest.mark.parametrize(("accept", "expected"), ACCEPT_HEADERS)
 def test_response_media_type_follows_the_accept_header(accept: str | None, expected: str) -> None:
     assert negotiate_media_type(accept) == expected
 
@@ -95,3 +96,36 @@ def test_request_error_status_tells_bad_requests_from_server_conditions(
     result = ExecutionResult(data=None, errors=[error])
     assert is_request_error(result)
     assert request_error_status(result) == status
+
+
+REFUSED = {
+    "wrong content type": ("POST", {"content-type": "text/plain"}, b"{}", 415),
+    "malformed JSON": ("POST", {"content-type": "application/json"}, b"{", 400),
+    "a batch": ("POST", {"content-type": "application/json"}, b"[]", 400),
+    "not an object": ("POST", {"content-type": "application/json"}, b"1", 400),
+    "method": ("PUT", {"content-type": "application/json"}, b"{}", 405),
+    "mutation over GET": ("GET", {}, b"", 405),
+}
+"""Requests refused before any GraphQL work: (method, headers, body, status)."""
+ACCEPTS = [accept for accept, _ in ACCEPT_HEADERS]
+
+
+@pytest.mark.parametrize("accept", ACCEPTS)
+@pytest.mark.parametrize("refused", sorted(REFUSED))
+async def test_a_refusal_before_graphql_is_in_the_media_type_the_client_accepts(
+    http: httpx.AsyncClient, server: RunningServer, refused: str, accept: str | None
+) -> None:
+    """As an executed request's answer: a client that accepts only
+    application/graphql-response+json is not answered application/json."""
+    method, headers, body, status = REFUSED[refused]
+    params = {"query": "mutation { __typename }"} if refused == "mutation over GET" else None
+    response = await http.request(
+        method,
+        server.graphql_url,
+        content=body or None,
+        params=params,
+        headers={**headers, **({"accept": accept} if accept is not None else {})},
+    )
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == f"{negotiate_media_type(accept)}; charset=utf-8"
+    assert response.json()["errors"][0]["extensions"]["code"]

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from engagement_api.http.conformance import negotiate_media_type
 from engagement_api.json_levels import json_levels
 
 ACCEPTED_MEDIA_TYPE = "application/json"
@@ -32,6 +33,9 @@ MAX_VARIABLE_VALUES = 10_000
 coerces each one before any resolver, the authentication check included, can refuse it."""
 
 CODES_BY_STATUS = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 415: UNSUPPORTED_MEDIA_TYPE}
+
+
+JSON_UTF8 = "application/json; charset=utf-8"
 
 
 class HttpRefusalError(Exception):
@@ -56,18 +60,19 @@ class HttpRefusalError(Exception):
         self.message = message
         self.headers = dict(headers or {})
 
-    def response(self) -> Response:
-        return refusal_response(self.status, self.code, self.message, self.headers)
+    def response(self, media_type: str = JSON_UTF8) -> Response:
+        return refusal_response(self.status, self.code, self.message, self.headers, media_type)
 
 
 def refusal_response(
-    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    media_type: str = JSON_UTF8,
 ) -> Response:
     body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
-    return Response(body, status_code=status, headers=dict(headers or {}), media_type=JSON_UTF8)
-
-
-JSON_UTF8 = "application/json; charset=utf-8"
+    return Response(body, status_code=status, headers=dict(headers or {}), media_type=media_type)
 
 
 def code_for_status(status: int) -> str:
@@ -160,4 +165,10 @@ async def starlette_http_error(request: Request, error: Exception) -> Response:
     if status == 405:
         allowed = (error.headers or {}).get("Allow", "GET, POST")
         message = f"{request.method[:20]} is not allowed here; allowed: {allowed}."
-    return refusal_response(status, code_for_status(status), message, error.headers)
+    media_type = refusal_media_type(request)
+    return refusal_response(status, code_for_status(status), message, error.headers, media_type)
+
+
+def refusal_media_type(request: Request) -> str:
+    """A refusal is in the JSON type the client accepts, as an executed request's answer."""
+    return f"{negotiate_media_type(request.headers.get('accept'))}; charset=utf-8"

@@ -40,6 +40,7 @@ from engagement_api.http.errors import (
     check_request_object,
     code_for_status,
     malformed_json,
+    refusal_media_type,
     refusal_response,
     unsupported_media_type,
 )
@@ -103,13 +104,16 @@ class GraphQLView(GraphQL[RequestContext, None]):
             return
         if scope["method"] == "HEAD":  # routed with GET (Starlette): GET's answer, no body
             scope = {**scope, "method": "GET"}
+        request = Request(scope=scope, receive=receive)
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            response = await self.run(request)
         except HttpRefusalError as refusal:
-            response = refusal.response()
+            response = refusal.response(refusal_media_type(request))
         except HTTPException as error:
+            status = error.status_code
+            media_type = refusal_media_type(request)
             response = refusal_response(
-                error.status_code, code_for_status(error.status_code), error.reason
+                status, code_for_status(status), error.reason, media_type=media_type
             )
         await response(scope, receive, send)
 

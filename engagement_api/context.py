@@ -34,6 +34,18 @@ class Viewer:
         return self.scope.role
 
 
+@dataclass(slots=True)
+class Runs:
+    """The runs of one request's operation. Over HTTP a run that a conflict undid (deadlock,
+    serialization failure) is rolled back and run again, up to `allowed` runs in all: only
+    the last one's outcome is the request's, and is logged and counted."""
+
+    allowed: int = 1
+    count: int = 1
+    undone_seconds: float = 0.0
+    """How long the runs before this one took."""
+
+
 class RequestContext:
     """Per-operation state. Loaders live here, so they never outlive a request or a viewer."""
 
@@ -55,6 +67,7 @@ class RequestContext:
         self.engine = engine
         self.request_id = request_id
         self.db = DatabaseSession(engine)
+        self.runs = Runs()
         self.events: list[Announcement] = []
         """Written to the outbox by mutations; announced again after the commit (Redis)."""
         self._token = token
@@ -151,6 +164,12 @@ class RequestContext:
     async def _roll_back_quietly(self) -> None:
         with suppress(ClientError):
             await self.db.close(commit=False)
+
+    @property
+    def runs_again(self) -> bool:
+        """Whether this run is undone and the operation run again (see `Runs`): what it
+        answers reaches no client."""
+        return self.runs.count < self.runs.allowed and self.db.conflicted
 
     def again(self) -> "RequestContext":
         """A context for the same request and credentials, with nothing loaded, read or

@@ -4,6 +4,8 @@ from typing import Any
 
 import pytest
 from graphql import build_schema
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engagement_api.db.enums import ConversationStatus, EngagementStatus
@@ -384,6 +386,92 @@ async def test_a_payload_asking_a_valid_page_is_served_with_the_new_message(
         message["id"]
     ]
     assert await _message_count(owner_engine, conversation) == 1
+
+
+PLACEMENTS = ("field", "inline fragment", "fragment spread")
+DIRECTIVE = st.one_of(
+    st.none(),
+    st.tuples(st.sampled_from(("skip", "include")), st.booleans(), st.booleans()),
+)  # (kind, from a variable, value) or no directive
+PIECE = st.tuples(st.booleans(), DIRECTIVE, st.sampled_from(PLACEMENTS))  # (bad page, …)
+
+
+def _guarded_document(
+    pieces: list[tuple[bool, tuple[str, bool, bool] | None, str]],
+) -> tuple[str, dict[str, bool], bool]:
+    """A postMessage whose payload reads the conversation's messages once per piece, each
+    page valid or not, under @skip/@include or none, on the field or around it; the
+    variables; whether the rule refuses it: an included page is invalid."""
+    selections, fragments, definitions = [], [], []
+    variables: dict[str, bool] = {}
+    refused = False
+    for n, (bad, directive, placement) in enumerate(pieces):
+        field = f"m{n}: messages(first: {1000 if bad else 1}) {{ totalCount }}"
+        guard, included = "", True
+        if directive is not None:
+            kind, from_variable, value = directive
+            if from_variable:
+                variables[f"v{n}"] = value
+                definitions.append(f", $v{n}: Boolean!")
+            argument = f"$v{n}" if from_variable else str(value).lower()
+            guard = f" @{kind}(if: {argument})"
+            included = value == (kind == "include")
+        refused = refused or (bad and included)
+        if placement == "field":
+            selections.append(_guard(field, guard))
+        elif placement == "inline fragment":
+            selections.append(f"... on Conversation{guard} {{ {field} }}")
+        else:
+            fragments.append(f"fragment F{n} on Conversation {{ {field} }}")
+            selections.append(f"...F{n}{guard}")
+    document = f"""
+    mutation Post($input: PostMessageInput!{"".join(definitions)}) {{
+      postMessage(input: $input) {{
+        message {{ id conversation {{ id {" ".join(selections)} }} }}
+        errors {{ code }}
+      }}
+    }}
+    {" ".join(fragments)}
+    """
+    return document, variables, refused
+
+
+def _guard(field: str, guard: str) -> str:
+    """`field` with its directive after its arguments, where a field's directives go."""
+    head, _, rest = field.partition(" {")
+    return f"{head}{guard} {{{rest}"
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(pieces=st.lists(PIECE, min_size=1, max_size=3))
+async def test_a_payload_page_is_checked_before_the_write_only_where_skip_and_include_keep_it(
+    world: World,
+    gql: GraphQLClient,
+    owner_engine: AsyncEngine,
+    pieces: list[tuple[bool, tuple[str, bool, bool] | None, str]],
+) -> None:
+    """A field @skip or @include leaves out is not read: its page is no reason to refuse
+    the write (a query accepts the same selection). One that is included still is."""
+    c = await cast(world)
+    conversation = await _open_conversation(world, c)
+    document, variables, refused = _guarded_document(pieces)
+    body = await gql.execute(
+        document,
+        {"input": {"conversationId": conversation.gid, "content": "x"}, **variables},
+        token=c.staff.token,
+    )
+    if refused:
+        assert body["data"] is None, body
+        assert [error["extensions"]["code"] for error in body["errors"]] == ["BAD_USER_INPUT"]
+        assert await _message_count(owner_engine, conversation) == 0
+    else:
+        assert "errors" not in body, body["errors"]
+        assert body["data"]["postMessage"]["errors"] == []
+        assert await _message_count(owner_engine, conversation) == 1
 
 
 def test_every_connection_field_of_the_schema_is_known_by_its_name() -> None:

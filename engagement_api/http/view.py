@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
@@ -205,18 +206,24 @@ class GraphQLView(GraphQL[RequestContext, None]):
             return self._answered(ExecutionResult(data=None, errors=[error]), sub_response)
         request_data = dataclasses.replace(request_data, query=query)
         try:
+            context.runs.allowed = CONFLICT_ATTEMPTS
             async with asyncio.timeout(self.settings.request_timeout_seconds):
-                for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+                while True:
+                    started = time.perf_counter()
                     result = await self._execute_refusing_wrong_methods(
                         request, request_adapter, request_data, context, root_value, sub_response
                     )
-                    if not context.db.conflicted or attempt == CONFLICT_ATTEMPTS:
+                    if not context.runs_again:
                         break
                     # A deadlock or serialization failure undid a statement: the whole
                     # operation is undone and run again (nothing was committed or sent).
-                    logger.info("running an operation again after a conflict (%d)", attempt)
+                    runs = context.runs
+                    logger.info("running an operation again after a conflict (%d)", runs.count)
                     await context.close(commit=False)
+                    runs.count += 1
+                    runs.undone_seconds += time.perf_counter() - started
                     context = context.again()
+                    context.runs = runs
         except TimeoutError:
             with contextlib.suppress(Exception):  # the cancelled connection may be broken
                 await context.close(commit=False)
@@ -238,6 +245,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 logger.warning(
                     "the operation ran but did not commit: answered %s", error_code(error)
                 )
+                if self.metrics is not None:  # the errors counted are those clients are told
+                    self.metrics.errors.labels(error_code(error)).inc()
                 return self._answered(ExecutionResult(data=None, errors=[error]), sub_response)
             if context.events and self.broadcaster is not None:  # committed: tell subscribers
                 self.broadcaster.publish(context.events)

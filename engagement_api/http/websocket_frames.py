@@ -6,6 +6,7 @@ graphql-ws as a Blob and the Node client as a Buffer, and both reject it ("Messa
 missing the 'type' property"). This adapter sends the same JSON as a text frame.
 """
 
+import contextlib
 from collections.abc import Mapping
 
 import orjson
@@ -27,6 +28,14 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
             await self.ws.send_text(text)
         except (WebSocketDisconnect, SocketClosed) as error:  # the client left; then closed
             raise WebSocketDisconnected from error
+
+    async def close(self, code: int, reason: str) -> None:
+        """The first close is the one the client gets; a later one does nothing. The
+        connection's reader and each subscribe's task may close it (a document over the
+        token limit closes it from its task), and the later closes meet a closed socket:
+        no error, as a client gone is none."""
+        with contextlib.suppress(WebSocketDisconnect, SocketClosed):
+            await self.ws.close(code=code, reason=reason)
 
 
 def next_frame(operation_id: str, payload_text: str) -> str:

@@ -346,17 +346,29 @@ CONNECTIONS_BY_FIELD: dict[str, ConnectionSpec] = {spec.name: spec for spec in C
 def check_selected_pages(info: strawberry.Info[Any, Any]) -> None:
     """BAD_USER_INPUT now for a connection in the current field's selection whose page
     arguments are invalid. A mutation checks its payload's before it writes: the payload is
-    read after the write, which is kept even when the payload then fails."""
+    read after the write, which is kept even when the payload then fails. What @skip or
+    @include leaves out is not read, so not checked."""
     scope = request_context(info).scope
     pending: list[Selection] = list(info.selected_fields)
     while pending:
         selection = pending.pop()
+        if not _included(selection):
+            continue
         pending.extend(selection.selections)
         if not isinstance(selection, SelectedField):
             continue
         spec = CONNECTIONS_BY_FIELD.get(selection.name)
         if spec is not None:
             window_of(spec, scope, _literal_ints(selection.arguments), with_total=False)
+
+
+def _included(selection: Selection) -> bool:
+    """Whether @skip and @include let a field or fragment run (Strawberry's selection holds
+    their `if`, literal or from a variable, as a bool)."""
+    directives = selection.directives
+    skip = directives.get("skip", {}).get("if", False)
+    include = directives.get("include", {}).get("if", True)
+    return skip is not True and include is not False
 
 
 def selects(info: strawberry.Info[Any, Any], field_name: str) -> bool:

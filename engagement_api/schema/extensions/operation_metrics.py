@@ -12,7 +12,8 @@ from engagement_api.schema.extensions.operation_facts import OperationFacts
 
 class OperationMetrics(SchemaExtension):
     """Observe each operation's duration by name and type, count its errors by code, and
-    keep `graphql_active_subscriptions` while a subscription streams."""
+    keep `graphql_active_subscriptions` while a subscription streams. An operation run
+    again after a conflict is observed once, for its last run (its duration: all runs)."""
 
     def __init__(self, metrics: Metrics) -> None:
         """Args:
@@ -41,6 +42,12 @@ class OperationMetrics(SchemaExtension):
             self.metrics.active_subscriptions.inc()
 
     def _observe(self, seconds: float) -> None:
+        context = self.execution_context.context
+        runs = getattr(context, "runs", None)
+        if runs is not None:
+            if context.runs_again:
+                return  # undone and run again: only what the client is told counts
+            seconds += runs.undone_seconds
         facts = OperationFacts.of(self.execution_context)
         self.metrics.operation_duration.labels(
             self.metrics.operation_label(facts.name), facts.type

@@ -139,9 +139,9 @@ class Settings(BaseSettings):
         default=30.0,
         gt=0,
         description=(
-            "How long a client may leave a response, or a WebSocket's events, unread once"
-            " the server's write buffer for it is full; the connection is then dropped and"
-            " what was written for it freed."
+            "Once the server's write buffer for a response, or a WebSocket's events, is"
+            " full, a client that takes less than 1 KiB a second of it over this period has"
+            " its connection reset and what was written for it freed."
         ),
     )
     http_slots_per_worker: int = Field(

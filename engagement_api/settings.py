@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -139,9 +139,9 @@ class Settings(BaseSettings):
         default=30.0,
         gt=0,
         description=(
-            "How long a client may leave a response, or a WebSocket's events, unread once"
-            " the server's write buffer for it is full; the connection is then dropped and"
-            " what was written for it freed."
+            "Once the server's write buffer for a response, or a WebSocket's events, is"
+            " full, a client that takes less than 1 KiB a second of it over this period has"
+            " its connection reset and what was written for it freed."
         ),
     )
     http_slots_per_worker: int = Field(
@@ -193,13 +193,20 @@ class Settings(BaseSettings):
     max_query_length: int = Field(default=15_000, ge=1)
     max_body_bytes: int = Field(default=524_288, ge=1024)
     max_query_cost: int = Field(default=250_000, ge=1)
-    max_response_characters: int = Field(
-        default=256 * 1024 * 1024,
+    max_response_bytes: int = Field(
+        default=32 * 1024 * 1024,
         ge=1024,
+        # Read under its former name too: operators' settings keep working (a number of
+        # characters read as bytes is only a tighter bound).
+        validation_alias=AliasChoices("max_response_bytes", "max_response_characters"),
         description=(
-            "Characters of text one answer may hold: a query whose answer is larger is"
-            " refused RESPONSE_TOO_LARGE (measured only when its worst case is larger); a"
-            " mutation whose payload could be, before it runs."
+            "Bytes of JSON one answer's data may take, as sent: a query whose answer is"
+            " larger is refused RESPONSE_TOO_LARGE (measured only when its worst case is"
+            " larger); a mutation whose payload could be, before it runs. The answer is"
+            " built, then encoded, in the worker's memory: with HTTP_SLOTS_PER_WORKER"
+            " requests at once, a few times this per slot bounds what answers take"
+            " (32 MiB: a few hundred MB for 4 slots). MAX_RESPONSE_CHARACTERS, its former"
+            " name, is read as it."
         ),
     )
     max_event_characters: int = Field(

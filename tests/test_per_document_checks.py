@@ -111,7 +111,7 @@ async def test_what_is_kept_per_document_stays_bounded_whatever_the_variables() 
                 limit=LIMITS.max_query_cost,
                 default_page_size=DEFAULT_PAGE_SIZE,
                 max_page_size=MAX_PAGE_SIZE,
-                max_response_characters=LIMITS.max_response_characters,
+                max_response_bytes=LIMITS.max_response_bytes,
                 max_event_characters=LIMITS.max_event_characters,
             ),
             DocumentCache,

@@ -1,18 +1,22 @@
 """What one answer may hold: objects repeated through ids, aliases or cycles repeat their
-text in the answer, which the cost limit (objects) does not bound. A query whose answer
-holds more than MAX_RESPONSE_CHARACTERS characters of text is refused RESPONSE_TOO_LARGE; a
-mutation or subscription that could exceed its limit is refused before it runs."""
+text in the answer, which the cost limit (objects) does not bound. A query whose answer's
+JSON takes more than MAX_RESPONSE_BYTES is refused RESPONSE_TOO_LARGE; a mutation or
+subscription that could exceed its limit is refused before it runs."""
 
+import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engagement_api.db.models import Message
-from engagement_api.json_levels import text_size
+from engagement_api.json_levels import CHUNK_BYTES, json_over, json_size
+from engagement_api.settings import Settings
 from tests.conftest import GraphQLClient, RunningServer, own_server
 from tests.factories import World
 from tests.live_feed import Thread, post, thread
@@ -32,7 +36,7 @@ def limited_server(
         database_url,
         tmp_path_factory,
         "limited",
-        MAX_RESPONSE_CHARACTERS=str(LIMIT),
+        MAX_RESPONSE_BYTES=str(LIMIT),
         MAX_EVENT_CHARACTERS=str(EVENT_LIMIT),
     )
 
@@ -54,7 +58,7 @@ async def test_a_query_is_answered_up_to_the_limit_and_refused_beyond_it(
     message = await post(limited, feed.staff, feed.conversation, LONG)
     variables = {"ids": [message] * times}
     body = await limited.execute(REPEATED, variables, token=feed.staff.token)
-    if times * len(LONG) <= LIMIT:
+    if len(orjson.dumps({"nodes": [{"content": LONG}] * times})) <= LIMIT:
         assert "errors" not in body, body.get("errors")
         assert [node["content"] for node in body["data"]["nodes"]] == [LONG] * times
     else:
@@ -130,30 +134,114 @@ async def test_a_subscription_whose_events_could_be_too_large_is_refused_at_once
     assert event == {"message": {"content": "delivered"}}
 
 
-def _reference(value: Any) -> int:
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, dict):
-        return sum(len(key) + _reference(item) for key, item in value.items())
-    if isinstance(value, list):
-        return sum(_reference(item) for item in value)
-    return 0
+CONTROL = "\x01"
+ESCAPED = CONTROL * 19_999
+"""Each character of it is six bytes of JSON (\\u0001): 20,000 characters make 120 KB."""
 
 
+@pytest.fixture(scope="module")
+def exact_limit() -> int:
+    """The bytes of three messages of `ESCAPED` and one ASCII letter, as `nodes` answers."""
+    return len(orjson.dumps({"nodes": [{"content": f"{ESCAPED}x"}] * 3}))
+
+
+@pytest.fixture(scope="module")
+def exact_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, exact_limit: int
+) -> Iterator[RunningServer]:
+    yield from own_server(
+        database_url, tmp_path_factory, "exact", MAX_RESPONSE_BYTES=str(exact_limit)
+    )
+
+
+async def test_an_answer_of_exactly_the_limit_in_bytes_is_served_and_one_byte_more_refused(
+    world: World, gql: GraphQLClient, exact_server: RunningServer
+) -> None:
+    """Characters are not bytes: the two answers hold as many characters, the second one
+    more bytes (é is two in UTF-8), and control characters are six."""
+    exact = GraphQLClient(gql.http, exact_server.graphql_url)
+    feed = await thread(world)
+    ascii_end = await post(exact, feed.staff, feed.conversation, f"{ESCAPED}x")
+    two_bytes_end = await post(exact, feed.staff, feed.conversation, f"{ESCAPED}é")
+    served = await exact.execute(REPEATED, {"ids": [ascii_end] * 3}, token=feed.staff.token)
+    refused = await exact.execute(
+        REPEATED, {"ids": [ascii_end, ascii_end, two_bytes_end]}, token=feed.staff.token
+    )
+    assert "errors" not in served, served.get("errors")
+    assert served["data"] == {"nodes": [{"content": f"{ESCAPED}x"}] * 3}
+    assert refused.get("data") is None
+    assert [error["extensions"]["code"] for error in refused["errors"]] == ["RESPONSE_TOO_LARGE"]
+
+
+def _rss(server: RunningServer) -> int:
+    status = Path(f"/proc/{server.process.pid}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+    return int(line.split()[1]) * 1024
+
+
+async def test_a_small_request_repeating_an_escaped_message_is_refused_with_bounded_memory(
+    world: World, gql: GraphQLClient, server: RunningServer
+) -> None:
+    """A 64 KB request (13 aliases of a thousand ids, cost 13,000) over one message of
+    20,000 control characters: 1.56 GB of JSON, which was built and sent. Under the
+    default limit it is counted up to the limit, never built."""
+    feed = await thread(world)
+    message = await post(gql, feed.staff, feed.conversation, CONTROL * 20_000)
+    fields = " ".join(
+        f"a{n}: nodes(ids: $ids) {{ ... on Message {{ content }} }}" for n in range(13)
+    )
+    document = f"query($ids: [ID!]!) {{ {fields} }}"
+    before = peak = _rss(server)
+    answer = asyncio.ensure_future(
+        gql.execute(document, {"ids": [message] * 1_000}, token=feed.staff.token)
+    )
+    while not answer.done():
+        peak = max(peak, _rss(server))
+        await asyncio.sleep(0.01)
+    body = answer.result()
+    assert body.get("data") is None
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["RESPONSE_TOO_LARGE"]
+    assert body["errors"][0]["extensions"]["limit"] == Settings().max_response_bytes
+    assert peak - before < 64 * 1024 * 1024
+
+
+def test_the_former_name_of_the_answer_limit_is_still_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAX_RESPONSE_CHARACTERS", "5000")
+    assert Settings().max_response_bytes == 5000
+
+
+texts = st.text(
+    st.characters(blacklist_categories=["Cs"]) | st.sampled_from('"\\\x00\x01\x1f\x7féぁ😀'),
+    max_size=40,
+)
+"""Text orjson can write (no lone surrogates), rich in what it escapes or writes wider."""
 answers = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=40),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=9), inner),
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats() | texts,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(texts, inner, max_size=5),
     max_leaves=40,
 )
 
 
-@given(answer=answers, limit=st.integers(0, 300))
-def test_the_text_of_an_answer_is_what_a_plain_recursive_count_finds(
-    answer: Any, limit: int
-) -> None:
+@given(answer=answers, limit=st.integers(0, 2_000))
+def test_the_size_of_an_answer_is_the_length_of_its_json(answer: Any, limit: int) -> None:
     """Exactly, up to the limit; over it whenever the answer is (where it may stop)."""
-    expected = _reference(answer)
+    expected = len(orjson.dumps(answer))
     if expected <= limit:
-        assert text_size(answer, limit) == expected
+        assert json_size(answer, limit) == expected
     else:
-        assert text_size(answer, limit) > limit
+        assert json_size(answer, limit) > limit
+    assert json_over(answer, limit) == (expected > limit)
+
+
+@given(text=texts.filter(bool), repeat=st.integers(1, 1_000), times=st.integers(1, 60))
+def test_the_size_of_a_long_text_repeated_is_counted_a_chunk_at_a_time(
+    text: str, repeat: int, times: int
+) -> None:
+    """One long string referenced many times, as repeated ids make it: measured in chunks
+    of about CHUNK_BYTES, with the same count as the whole answer's JSON."""
+    answer = {"nodes": [{"content": text * repeat}] * times}
+    expected = len(orjson.dumps(answer))
+    assert json_size(answer, expected) == expected
+    assert json_size(answer, expected - 1) > expected - 1
+    if expected > 4 * CHUNK_BYTES:  # stops after a chunk or so past the limit
+        assert json_size(answer, CHUNK_BYTES) < 3 * CHUNK_BYTES + 6 * len(text * repeat)

@@ -1,5 +1,6 @@
-"""A connection whose client reads nothing of a full write buffer for
-`HTTP_SEND_TIMEOUT_SECONDS` is dropped, in Uvicorn's HTTP and WebSocket protocols alike.
+"""A connection whose client reads less than `MIN_READ_BYTES_PER_SECOND` of a full write
+buffer over `HTTP_SEND_TIMEOUT_SECONDS` is dropped, in Uvicorn's HTTP and WebSocket
+protocols alike, and reset: what the kernel still held for it is freed at once.
 
 asyncio tells a protocol when its transport's buffer passes the high-water mark
 (`pause_writing`) and when it drains (`resume_writing`); Uvicorn then only waits, for as
@@ -10,12 +11,23 @@ protocols only (`uvicorn_headers.py`, `uvicorn_websockets.py`)."""
 
 import asyncio
 import fcntl
+import socket
+import struct
 import sys
 import termios
 from contextlib import suppress
 from typing import Any
 
 from engagement_api.settings import get_settings
+
+MIN_READ_BYTES_PER_SECOND = 1024
+"""What a client must take, on average over each period of the send timeout, to keep its
+connection: a kernel may still accept a few bytes for a client that reads nothing (window
+probes, its receive queue compacted), which must not count as reading."""
+RESET = struct.pack("ii", 1, 0)
+"""SO_LINGER on with no delay: `close` resets the connection and drops its unsent bytes.
+Closed the plain way, the kernel would keep them (up to its largest send buffer) and go on
+offering them to the client, whose socket stays open, for minutes."""
 
 
 class SendTimeout(asyncio.Protocol):
@@ -61,14 +73,19 @@ class SendTimeout(asyncio.Protocol):
 
     def _check_sending(self) -> None:
         """While writing is paused the application adds nothing: fewer unsent bytes mean
-        the client read some. A client that reads, however slowly, keeps its connection."""
+        the client read some. A client that reads at least `MIN_READ_BYTES_PER_SECOND`,
+        however much slower than the server writes, keeps its connection."""
         unsent = self._unsent_bytes()
-        if unsent < self._unsent:
+        if self._unsent - unsent >= MIN_READ_BYTES_PER_SECOND * self._send_timeout:
             self._unsent = unsent
             self._send_timer = self.loop.call_later(self._send_timeout, self._check_sending)
             return
         self._send_timer = None
         self._send_timed_out()
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET)
         self.transport.abort()
 
     def _stop_send_timer(self) -> None:

@@ -12,11 +12,13 @@ An operation over the limit fails validation, with the document's other validati
 
 Alongside, the most characters of text the operation's answer may hold (every leaf
 `LEAF_CHARACTERS`, the long ones of domain rules §4 more, each key its length, times the
-same multipliers). A mutation or subscription whose worst case is over its limit fails
-validation (a mutation's payload is read after its write is kept); a query's answer is
-measured after execution only when its worst case is over `MAX_RESPONSE_CHARACTERS`, and
-refused RESPONSE_TOO_LARGE if it really is (objects repeated through aliases, ids or
-cycles hold one string many times).
+same multipliers), and the most bytes of JSON they may take (each character escaped to 6
+bytes, with the quotes, colons, commas and brackets around them). A subscription whose
+worst case is over `MAX_EVENT_CHARACTERS`, or a mutation whose worst case is over
+`MAX_RESPONSE_BYTES`, fails validation (a mutation's payload is read after its write is
+kept); a query's answer is measured, as the bytes of its JSON, after execution only when
+its worst case is over `MAX_RESPONSE_BYTES`, and refused RESPONSE_TOO_LARGE if it really
+is (objects repeated through aliases, ids or cycles hold one string many times).
 
 Every response reports `extensions.cost = {"requested": n, "limit": m}` (as Saleor does);
 an operation over the limit is refused with `extensions.code` QUERY_TOO_COMPLEX.
@@ -51,16 +53,17 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from engagement_api.json_levels import text_size
+from engagement_api.json_levels import ESCAPED_BYTES, json_over
 from engagement_api.schema.extensions.coded_rules import reporting
 from engagement_api.schema.served_types import served_types
 
 CODE = "QUERY_TOO_COMPLEX"
 TOO_LARGE = "RESPONSE_TOO_LARGE"
 
-Cost = tuple[int, int]
-"""(objects, characters): the objects an operation may answer (what the limit counts), and
-the most characters of text they may hold."""
+Cost = tuple[int, int, int]
+"""(objects, characters, bytes): the objects an operation may answer (what the limit
+counts), the most characters of text they may hold, and the most bytes of JSON they may
+take."""
 LEAF_CHARACTERS = 256
 """A leaf's characters at most, but for `LONG_LEAVES` (names, ids, times, numbers)."""
 LONG_LEAVES = {
@@ -109,7 +112,7 @@ class CostEstimator:
     def operation(self, operation: OperationDefinitionNode) -> Cost:
         root = self.schema.get_root_type(operation.operation)
         if root is None:
-            return (0, 0)
+            return (0, 0, 0)
         self.variables = {**self._defaults(operation), **self.provided}
         self._fragment_costs.clear()
         return self._selection(operation.selection_set, root)
@@ -125,7 +128,7 @@ class CostEstimator:
         return defaults
 
     def _selection(self, selection_set: SelectionSetNode, parent: GraphQLNamedType) -> Cost:
-        objects = characters = 0
+        objects = characters = size = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
                 cost = self._field(selection, parent)
@@ -139,17 +142,18 @@ class CostEstimator:
                 continue
             objects += cost[0]
             characters += cost[1]
-        return objects, characters
+            size += cost[2]
+        return objects, characters, size
 
     def _fragment(self, name: str) -> Cost:
         if name in self._fragment_costs:
             return self._fragment_costs[name]
         fragment = self.fragments.get(name)
         if fragment is None or name in self._visiting:
-            return (0, 0)  # unknown or cyclic: other validation rules report it
+            return (0, 0, 0)  # unknown or cyclic: other validation rules report it
         on = self.schema.get_type(fragment.type_condition.name.value)
         if on is None:
-            return (0, 0)
+            return (0, 0, 0)
         self._visiting.add(name)
         cost = self._fragment_costs[name] = self._selection(fragment.selection_set, on)
         self._visiting.discard(name)
@@ -160,15 +164,23 @@ class CostEstimator:
         definition = fields.get(node.name.value)
         where = (parent.name, node.name.value)
         key = len(node.alias.value if node.alias else node.name.value)  # a long alias repeats
-        if definition is None:
-            return (0, key + LEAF_CHARACTERS)  # `__typename`, introspection, unknown fields
+        member = key + 4  # `"key":` and a comma: response names need no escape
+        if definition is None:  # `__typename`, introspection, unknown fields
+            return (0, key + LEAF_CHARACTERS, member + _leaf_bytes(LEAF_CHARACTERS))
         returned = get_named_type(definition.type)
         if node.selection_set is None or not is_composite_type(returned):
-            return (0, key + LONG_LEAVES.get(where, LEAF_CHARACTERS))
-        objects, characters = self._selection(node.selection_set, returned)
+            leaf = LONG_LEAVES.get(where, LEAF_CHARACTERS)
+            return (0, key + leaf, member + _leaf_bytes(leaf))
+        objects, characters, size = self._selection(node.selection_set, returned)
         multiplier = self._multiplier(node, definition)
-        each = LIST_ITEMS.get(where, 1) * characters
-        return multiplier * (1 + objects), key + multiplier * each
+        items = LIST_ITEMS.get(where, 1)
+        # Each object in braces, followed by a comma; a list in brackets.
+        each, each_size = items * characters, items * (size + 3) + 2
+        return (
+            multiplier * (1 + objects),
+            key + multiplier * each,
+            member + 2 + multiplier * each_size,
+        )
 
     def _multiplier(self, node: FieldNode, definition: GraphQLField) -> int:
         arguments = {argument.name.value: argument.value for argument in node.arguments or ()}
@@ -191,6 +203,11 @@ class CostEstimator:
             return None
         value = value_from_ast(node, GraphQLInt, self.variables)
         return value if isinstance(value, int) else None
+
+
+def _leaf_bytes(characters: int) -> int:
+    """A leaf of so many characters at most, as JSON: each escaped, between quotes."""
+    return ESCAPED_BYTES * characters + 2
 
 
 def _variables_in(value: ValueNode) -> Iterator[str]:
@@ -234,29 +251,31 @@ class QueryCost(SchemaExtension):
         limit: int,
         default_page_size: int,
         max_page_size: int,
-        max_response_characters: int,
+        max_response_bytes: int,
         max_event_characters: int,
     ) -> None:
         """Args:
         limit: the highest cost an operation may have.
         default_page_size: the page size of a connection field without first/last.
         max_page_size: the largest page size a connection field serves.
-        max_response_characters: the most characters of text an answer may hold.
+        max_response_bytes: the most bytes an answer's JSON may take.
         max_event_characters: the most a subscription's event may hold, at worst.
         """
         self.limit = limit
         self.default_page_size = default_page_size
         self.max_page_size = max_page_size
-        self.max_response_characters = max_response_characters
+        self.max_response_bytes = max_response_bytes
         self.max_event_characters = max_event_characters
         self.requested: int | None = None
-        self.worst = 0
+        self.worst_characters = self.worst_bytes = 0
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if context.graphql_document is not None:
-            self.requested, self.worst = self._measure(context.graphql_document)
-            refusal = self._refusal(self.requested, self.worst)
+            self.requested, self.worst_characters, self.worst_bytes = self._measure(
+                context.graphql_document
+            )
+            refusal = self._refusal()
             if refusal is not None:
                 context.validation_rules = (*context.validation_rules, reporting(refusal))
         yield
@@ -264,11 +283,12 @@ class QueryCost(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if self.worst <= self.max_response_characters or result is None or result.data is None:
+        limit = self.max_response_bytes
+        if self.worst_bytes <= limit or result is None or result.data is None:
             return
-        if text_size(result.data, self.max_response_characters) > self.max_response_characters:
+        if json_over(result.data, limit):
             result.data = None
-            result.errors = [*(result.errors or ()), self._too_large(self.max_response_characters)]
+            result.errors = [*(result.errors or ()), self._too_large(limit, "bytes of JSON")]
 
     def get_results(self) -> dict[str, Any]:
         if self.requested is None:
@@ -320,11 +340,12 @@ class QueryCost(SchemaExtension):
             max_page_size=self.max_page_size,
         )
         costs = [estimator.operation(operation) for operation in self._operations(document)]
-        objects = max((cost[0] for cost in costs), default=0)
-        return (objects, max((cost[1] for cost in costs), default=0)), estimator.read
+        worst = tuple(max((cost[n] for cost in costs), default=0) for n in range(3))
+        return (worst[0], worst[1], worst[2]), estimator.read
 
-    def _refusal(self, cost: int, worst: int) -> GraphQLError | None:
+    def _refusal(self) -> GraphQLError | None:
         """Why the operation is refused before it runs, if it is."""
+        cost = self.requested or 0
         if cost > self.limit:
             return GraphQLError(
                 f"Query cost {cost} exceeds the limit of {self.limit}; "
@@ -332,10 +353,14 @@ class QueryCost(SchemaExtension):
                 extensions={"code": CODE, "cost": cost, "limit": self.limit},
             )
         kind = self._operation_type()
-        if kind is OperationType.SUBSCRIPTION and worst > self.max_event_characters:
-            return self._too_large(self.max_event_characters, "An event of this subscription")
-        if kind is OperationType.MUTATION and worst > self.max_response_characters:
-            return self._too_large(self.max_response_characters, "This mutation's payload")
+        if kind is OperationType.SUBSCRIPTION and self.worst_characters > self.max_event_characters:
+            return self._too_large(
+                self.max_event_characters, "characters of text", "An event of this subscription"
+            )
+        if kind is OperationType.MUTATION and self.worst_bytes > self.max_response_bytes:
+            return self._too_large(
+                self.max_response_bytes, "bytes of JSON", "This mutation's payload"
+            )
         return None
 
     def _operation_type(self) -> OperationType | None:
@@ -345,9 +370,9 @@ class QueryCost(SchemaExtension):
             return None
 
     @staticmethod
-    def _too_large(limit: int, what: str = "The answer") -> GraphQLError:
+    def _too_large(limit: int, unit: str, what: str = "The answer") -> GraphQLError:
         return GraphQLError(
-            f"{what} could hold more than {limit} characters of text; ask for smaller pages,"
+            f"{what} could hold more than {limit} {unit}; ask for smaller pages,"
             " fewer aliases or fewer repeated ids.",
             extensions={"code": TOO_LARGE, "limit": limit},
         )

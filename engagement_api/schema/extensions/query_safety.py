@@ -40,7 +40,7 @@ def query_safety_extensions(settings: Settings) -> list[Callable[[], SchemaExten
             limit=settings.max_query_cost,
             default_page_size=DEFAULT_PAGE_SIZE,
             max_page_size=MAX_PAGE_SIZE,
-            max_response_characters=settings.max_response_characters,
+            max_response_bytes=settings.max_response_bytes,
             max_event_characters=settings.max_event_characters,
         ),
         partial(

@@ -260,7 +260,7 @@ def test_token_without_a_reachable_database_says_so_in_one_line() -> None:
         timeout=120,
     )
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr.startswith("error: the database could not be reached")
+    assert done.stderr.startswith("engagement-api: cannot connect to the database")
     assert "Traceback" not in done.stderr
 
 

@@ -88,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from alembic.util import CommandError
 
+    from engagement_api.cli.failures import database_problem
     from engagement_api.db.engine import DatabaseNotConfiguredError
 
     try:
@@ -100,6 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (DatabaseNotConfiguredError, CommandError) as error:
         print(f"engagement-api: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        refusal = database_problem(error, get_settings().database_url)
+        if refusal is None:
+            raise
+        print(f"engagement-api: {refusal}", file=sys.stderr)
         return 2
 
 

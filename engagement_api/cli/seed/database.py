@@ -188,14 +188,14 @@ async def _seed_url(database_url: str, scale: int) -> SeedSummary:
 def run_seed(scale: int = 1, *, database_url: str | None = None) -> int:
     """CLI entry: migrate to head, seed, print a summary. 0 on success, 1 or 2 on errors."""
     if scale < 1:
-        print("error: --scale must be at least 1", file=sys.stderr)
+        print("engagement-api: --scale must be at least 1", file=sys.stderr)
         return 2
     url = database_url or resolve_database_url(get_settings())
     migrate.upgrade(url)
     try:
         summary = asyncio.run(_seed_url(url, scale))
     except SeedError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"engagement-api: {error}", file=sys.stderr)
         return 1
     print(format_summary(summary))
     if not summary.matches_scale:

@@ -311,6 +311,18 @@ class Settings(BaseSettings):
             raise ValueError(f"must be a URL of scheme {', '.join(sorted(schemes))}")
         return value
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _no_surrounding_whitespace(cls, value: str) -> str:
+        """A space or line break an env file or a secret store's editor added would sign
+        with another key than the identity provider's, and would pass a variant of the
+        development secret off as a production one."""
+        if value != value.strip():
+            raise ValueError(
+                "begins or ends with whitespace (a space, a tab or a line break): remove it"
+            )
+        return value
+
     @field_validator("jwt_public_key")
     @classmethod
     def _key_of_the_algorithm(cls, value: str | None, info: ValidationInfo) -> str | None:

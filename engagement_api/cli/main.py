@@ -20,9 +20,11 @@ def _migrate(args: argparse.Namespace) -> int:
     from engagement_api.db import migrate
     from engagement_api.db.engine import resolve_database_url
 
-    done = migrate.migrate_to(resolve_database_url(get_settings()), args.revision)
-    if done == "none":
-        print(f"already at {args.revision}")
+    before, after = migrate.migrate_to(resolve_database_url(get_settings()), args.revision)
+    if before == after:
+        print(f"already at {after or 'base'}: nothing to do")
+    else:
+        print(f"migrated from {before or 'base'} to {after or 'base'}")
     return 0
 
 

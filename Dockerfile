@@ -5,7 +5,9 @@
 # Build:             docker build -t engagement-api .
 # Migrate (release): docker run --rm -e DATABASE_URL=postgresql://owner@db/engagement engagement-api migrate
 # Serve:             docker run -p 8000:8000 -e DATABASE_URL=postgresql://owner@db/engagement \
-#                      -e JWT_SECRET="$(openssl rand -hex 32)" engagement-api serve --workers 2
+#                      -e JWT_SECRET="$(openssl rand -hex 32)" \
+#                      --tmpfs /tmp/metrics -e PROMETHEUS_MULTIPROC_DIR=/tmp/metrics \
+#                      engagement-api serve --workers 2
 # docker-compose.yml runs the whole stack; docs/deployment.md explains each setting.
 #
 # The base image is pinned to an exact Python release; to pin its content too, append the

@@ -5,6 +5,7 @@
     python3 dev.py test    # install, run the whole test suite
     python3 dev.py lint    # ruff, mypy (strict), hadolint
     python3 dev.py lock [--check]   # write (or verify) requirements*.txt from pyproject.toml
+    python3 dev.py graphiql   # copy GraphiQL's browser files from the pinned npm packages
 
 Without DATABASE_URL, serve and test use an embedded PostgreSQL (a PyPI wheel) in `.pgdata/`.
 Python packages come from the hash-checked lock files only. Standard library only: this file

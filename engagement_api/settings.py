@@ -3,11 +3,14 @@
 import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,6 +18,8 @@ DEVELOPMENT_JWT_SECRET = "dev-secret-change-me-in-production-32b"
 MIN_JWT_SECRET_LENGTH = 32
 """HS256 keys shorter than the hash output (32 bytes) are weaker than the algorithm."""
 MIN_JWT_SECRET_CHARACTERS = 8
+MIN_RSA_KEY_BITS = 2048
+"""RSA keys a production server verifies with are at least this long (NIST SP 800-57)."""
 """Different characters a production secret has at least: one typed by hand ("aaaa…", a
 row of spaces) is refused; a random one (`openssl rand -hex 32`) always has more."""
 
@@ -57,7 +62,11 @@ class Settings(BaseSettings):
 
     jwt_secret: str = DEVELOPMENT_JWT_SECRET
     jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
-    jwt_public_key: str | None = None
+    jwt_public_key: str | None = Field(
+        default=None,
+        validate_default=True,
+        description="PEM public key (RSA) verifying RS256 tokens; checked when read.",
+    )
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_leeway_seconds: int = Field(default=30, ge=0)
@@ -289,7 +298,12 @@ class Settings(BaseSettings):
         return {name: development for name in PROFILE_SWITCHES} | data
 
     @field_validator(
-        "database_url", "database_app_url", "redis_url", "persisted_documents_path", mode="before"
+        "database_url",
+        "database_app_url",
+        "redis_url",
+        "persisted_documents_path",
+        "jwt_public_key",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
@@ -302,6 +316,40 @@ class Settings(BaseSettings):
         schemes = REDIS_SCHEMES if info.field_name == "redis_url" else DATABASE_SCHEMES
         if value is not None and urlsplit(value).scheme not in schemes:
             raise ValueError(f"must be a URL of scheme {', '.join(sorted(schemes))}")
+        return value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _no_surrounding_whitespace(cls, value: str) -> str:
+        """A space or line break an env file or a secret store's editor added would sign
+        with another key than the identity provider's, and would pass a variant of the
+        development secret off as a production one."""
+        if value != value.strip():
+            raise ValueError(
+                "begins or ends with whitespace (a space, a tab or a line break): remove it"
+            )
+        return value
+
+    @field_validator("jwt_public_key")
+    @classmethod
+    def _key_of_the_algorithm(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A key that does not parse would fail every request: it is refused at once, in
+        every environment, as are RS256 without a key and a key HS256 would leave unused."""
+        algorithm = info.data.get("jwt_algorithm")
+        if algorithm is None:  # itself invalid, and reported
+            return value
+        if algorithm == "HS256" and value is not None:
+            raise ValueError(
+                "set, but JWT_ALGORITHM is HS256, which verifies with JWT_SECRET: set"
+                " JWT_ALGORITHM=RS256 to verify with this key, or unset JWT_PUBLIC_KEY"
+            )
+        if algorithm == "RS256":
+            if value is None:
+                raise ValueError(
+                    "required with JWT_ALGORITHM=RS256: the PEM public key of the identity"
+                    " provider that signs the tokens"
+                )
+            rsa_public_key(value)
         return value
 
     @field_validator("log_level")
@@ -333,8 +381,12 @@ class Settings(BaseSettings):
         if self.environment != "production":
             return None
         if self.jwt_algorithm == "RS256":
-            if not self.jwt_public_key:
-                return "JWT_PUBLIC_KEY is required with JWT_ALGORITHM=RS256 in production."
+            bits = rsa_public_key(self.jwt_public_key or "").key_size
+            if bits < MIN_RSA_KEY_BITS:
+                return (
+                    f"JWT_PUBLIC_KEY is a {bits}-bit RSA key: production needs at least"
+                    f" {MIN_RSA_KEY_BITS} bits."
+                )
             return None
         if self.jwt_secret == DEVELOPMENT_JWT_SECRET:
             return (
@@ -417,6 +469,49 @@ class Settings(BaseSettings):
         description="Testing only: the process kills itself (SIGKILL) between a commit and its "
         "announcement.",
     )
+
+
+def rsa_public_key(value: str) -> "RSAPublicKey":
+    """The RSA public key `value` holds (PEM, or OpenSSH `ssh-rsa`), as PyJWT verifies RS256
+    tokens with it; ValueError saying in one line what it is instead."""
+    import jwt
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+    from cryptography.hazmat.primitives.serialization import (
+        load_pem_public_key,
+        load_ssh_public_key,
+    )
+
+    text = value.strip()
+    if "-----BEGIN CERTIFICATE-----" in text:
+        raise ValueError(
+            "is a certificate: give its public key (openssl x509 -pubkey -noout -in CERT)"
+        )
+    if "PRIVATE KEY-----" in text:
+        raise ValueError(
+            "is a private key: give the public key (openssl pkey -pubout -in KEY); the"
+            " private key signs tokens and stays with the identity provider"
+        )
+    try:
+        loaded = (
+            load_ssh_public_key(text.encode())
+            if text.startswith("ssh-")
+            else load_pem_public_key(text.encode())
+        )
+    except (ValueError, UnsupportedAlgorithm):
+        escaped = " (its line breaks are written \\n: put real ones)" if "\\n" in text else ""
+        raise ValueError(
+            "is not a public key in PEM form (-----BEGIN PUBLIC KEY-----) or OpenSSH form"
+            f" (ssh-rsa){escaped}"
+        ) from None
+    if not isinstance(loaded, RSAPublicKey):
+        kind = type(loaded).__name__.removesuffix("PublicKey")
+        raise ValueError(f"is a key of type {kind}: JWT_ALGORITHM=RS256 verifies with an RSA key")
+    try:  # the very parse every request's verification does
+        jwt.algorithms.RSAAlgorithm(jwt.algorithms.RSAAlgorithm.SHA256).prepare_key(value)
+    except jwt.InvalidKeyError as error:
+        raise ValueError(f"is not a key PyJWT reads: {error}") from None
+    return loaded
 
 
 @lru_cache(maxsize=1)

@@ -73,11 +73,19 @@ async def seeded() -> AsyncIterator[Seeded]:
         yield Seeded(url, await run(url, "seed"))
 
 
-async def test_migrate_to_a_revision_then_to_head(fresh: str) -> None:
-    assert (await run(fresh, "migrate", "0005")).returncode == 0
-    assert await revision(fresh) == "0005"
-    assert (await run(fresh, "migrate")).returncode == 0
-    assert await revision(fresh) == head_revision()
+async def test_migrate_to_a_revision_then_to_head_saying_what_it_did(fresh: str) -> None:
+    head = head_revision()
+    for arguments, said in [
+        (["0005"], "migrated from base to 0005"),
+        ([], f"migrated from 0005 to {head}"),
+        ([], f"already at {head}: nothing to do"),
+        (["base"], f"migrated from {head} to base"),
+        (["base"], "already at base: nothing to do"),
+        (["head"], f"migrated from base to {head}"),
+    ]:
+        done = await run(fresh, "migrate", *arguments)
+        assert (done.returncode, done.stdout) == (0, f"{said}\n"), done.stderr
+    assert await revision(fresh) == head
 
 
 async def test_migrate_goes_down_to_a_revision_and_to_base_and_refuses_an_unknown_one(
@@ -260,7 +268,7 @@ def test_token_without_a_reachable_database_says_so_in_one_line() -> None:
         timeout=120,
     )
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr.startswith("error: the database could not be reached")
+    assert done.stderr.startswith("engagement-api: cannot connect to the database")
     assert "Traceback" not in done.stderr
 
 

@@ -11,8 +11,10 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from engagement_api.auth import mint_token
+from engagement_api.cli.main import setting_problems
 from engagement_api.db.enums import Role
 from engagement_api.settings import (
     DEVELOPMENT_JWT_SECRET,
@@ -45,8 +47,15 @@ def refused_start(database_url: str, **environment: str) -> subprocess.Completed
 
 @pytest.mark.parametrize(
     "secret",
-    [None, DEVELOPMENT_JWT_SECRET, "short-secret", "a" * 40, " " * 40],
-    ids=["unset", "development", "short", "one-character", "blank"],
+    [
+        None,
+        DEVELOPMENT_JWT_SECRET,
+        f"{DEVELOPMENT_JWT_SECRET} ",
+        "short-secret",
+        "a" * 40,
+        " " * 40,
+    ],
+    ids=["unset", "development", "development-and-a-space", "short", "one-character", "blank"],
 )
 def test_production_refuses_to_start_with_a_weak_secret(
     database_url: str, secret: str | None
@@ -64,18 +73,29 @@ def test_production_refuses_to_start_with_a_weak_secret(
     environment=st.sampled_from(["development", "production"]),
     secret=st.one_of(
         st.just(DEVELOPMENT_JWT_SECRET),
+        st.tuples(st.sampled_from(["", " ", "\t", "\n", "\r\n"]), st.sampled_from(["", " ", "\n"]))
+        .filter(any)
+        .map(lambda around: around[0] + DEVELOPMENT_JWT_SECRET + around[1]),
         st.text(min_size=1, max_size=80),
         st.text(st.sampled_from("abcdefghij "), min_size=30, max_size=80),
     ),
 )
 def test_secret_rule_matches_reference(environment: str, secret: str) -> None:
-    refused = environment == "production" and (
+    if secret != secret.strip():  # in every environment, before the production rules
+        with pytest.raises(ValidationError) as refused:
+            Settings(environment=environment, jwt_secret=secret)  # type: ignore[arg-type]
+        assert setting_problems(refused.value) == [
+            "invalid setting JWT_SECRET: begins or ends with whitespace (a space, a tab or a"
+            " line break): remove it"
+        ]
+        return
+    refused_in_production = environment == "production" and (
         secret == DEVELOPMENT_JWT_SECRET
         or len(secret) < MIN_JWT_SECRET_LENGTH
         or len(set(secret)) < MIN_JWT_SECRET_CHARACTERS
     )
     error = Settings(environment=environment, jwt_secret=secret).startup_error()  # type: ignore[arg-type]
-    assert (error is not None) == refused
+    assert (error is not None) == refused_in_production
     if error is not None:
         assert "JWT_SECRET" in error
         assert "\n" not in error

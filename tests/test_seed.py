@@ -333,7 +333,7 @@ async def test_print_token_refuses_unknown_users(
     assert await run_print_token(seeded.url, **who) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err.startswith("error: ")
+    assert captured.err.startswith("engagement-api: ")
 
 
 async def test_tokens_are_refused_when_the_servers_verify_rs256(

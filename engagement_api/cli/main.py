@@ -3,10 +3,11 @@
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from pydantic import ValidationError
+from pydantic import ValidationError, create_model
 
-from engagement_api.settings import get_settings
+from engagement_api.settings import Settings, get_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -19,9 +20,11 @@ def _migrate(args: argparse.Namespace) -> int:
     from engagement_api.db import migrate
     from engagement_api.db.engine import resolve_database_url
 
-    done = migrate.migrate_to(resolve_database_url(get_settings()), args.revision)
-    if done == "none":
-        print(f"already at {args.revision}")
+    before, after = migrate.migrate_to(resolve_database_url(get_settings()), args.revision)
+    if before == after:
+        print(f"already at {after or 'base'}: nothing to do")
+    else:
+        print(f"migrated from {before or 'base'} to {after or 'base'}")
     return 0
 
 
@@ -57,8 +60,8 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = add("serve", _serve, "run the HTTP and WebSocket server on Uvicorn")
     serve.add_argument("--host", default=settings.host)
-    serve.add_argument("--port", type=int, default=settings.port)
-    serve.add_argument("--workers", type=int, default=settings.workers)
+    serve.add_argument("--port", type=setting_value("port"), default=settings.port)
+    serve.add_argument("--workers", type=setting_value("workers"), default=settings.workers)
     serve.add_argument(
         "--demo", action="store_true", help="migrate, seed demo data and print tokens first"
     )
@@ -85,9 +88,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def setting_value(name: str) -> Callable[[str], Any]:
+    """An argparse type checking a flag as the setting `name` is checked (its type and
+    range, the same message), so a flag cannot pass what the variable may not."""
+    field = Settings.model_fields[name]
+    definition: dict[str, Any] = {name: (field.annotation, field)}
+    flag = create_model(f"Flag_{name}", **definition)
+
+    def parse(value: str) -> Any:
+        try:
+            return getattr(flag.model_validate({name: value}), name)
+        except ValidationError as error:
+            raise argparse.ArgumentTypeError(str(error.errors()[0]["msg"])) from None
+
+    return parse
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from alembic.util import CommandError
 
+    from engagement_api.cli.failures import database_problem
     from engagement_api.db.engine import DatabaseNotConfiguredError
 
     try:
@@ -100,6 +120,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (DatabaseNotConfiguredError, CommandError) as error:
         print(f"engagement-api: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        refusal = database_problem(error, get_settings().database_url)
+        if refusal is None:
+            raise
+        print(f"engagement-api: {refusal}", file=sys.stderr)
         return 2
 
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import importlib.util
+import logging
 import os
 import signal
 import sys
@@ -13,6 +14,8 @@ from engagement_api.db.engine import create_engine, resolve_database_url
 from engagement_api.http.protocol import http_options, websocket_protocol
 from engagement_api.observability.logs import configure_logging
 from engagement_api.settings import get_settings
+
+logger = logging.getLogger(__name__)
 
 
 def serve(*, host: str, port: int, workers: int, demo: bool = False) -> int:
@@ -30,6 +33,12 @@ def serve(*, host: str, port: int, workers: int, demo: bool = False) -> int:
     if demo:
         _prepare_demo(database_url, host, port)
     configure_logging(settings)  # Uvicorn's own lines too: it is given no config of its own
+    if workers > 1 and settings.metrics_enabled and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        logger.warning(
+            "%d workers and no PROMETHEUS_MULTIPROC_DIR: each scrape of /metrics reports the"
+            " one worker that answers it; set it to an empty directory to sum them all",
+            workers,
+        )
     uvicorn.run(
         "engagement_api.http.app:app_from_environment",
         factory=True,

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engagement_api.auth import mint_token
 from engagement_api.cli import seed
+from engagement_api.cli.failures import database_problem
 from engagement_api.db.engine import EngineOptions, create_engine, resolve_database_url
 from engagement_api.db.models import Organization, User
 from engagement_api.db.tenancy import BYPASSES_ROW_LEVEL_SECURITY
@@ -152,16 +152,20 @@ def print_token(
 ) -> int:
     """CLI entry: print a token for the user (stdout: the token only). 0, or 2 on errors."""
     settings = settings or get_settings()
+    url = database_url
     try:
         _require_shared_secret(settings)
         lifetime = _lifetime(hours, settings)
-        url = database_url or resolve_database_url(settings)
+        url = url or resolve_database_url(settings)
         subject = asyncio.run(_lookup(url, user_id, email, org))
     except UserLookupError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"engagement-api: {error}", file=sys.stderr)
         return 2
-    except (OSError, SQLAlchemyError) as error:
-        print(f"error: the database could not be reached: {error}", file=sys.stderr)
+    except Exception as error:
+        problem = database_problem(error, url)
+        if problem is None:
+            raise
+        print(f"engagement-api: {problem}", file=sys.stderr)
         return 2
     print(mint_token(subject, settings, lifetime=lifetime))
     return 0

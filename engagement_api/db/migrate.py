@@ -41,26 +41,26 @@ def downgrade(database_url: str | None = None, revision: str = "base") -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
-def migrate_to(database_url: str, revision: str = "head") -> str:
+def migrate_to(database_url: str, revision: str = "head") -> tuple[str | None, str | None]:
     """Move the database to `revision`: up when it is ahead of the database's (or `head`),
-    down when it is behind (or `base`). What was done: "upgrade", "downgrade" or "none".
-    An unknown revision raises Alembic's `CommandError`, before anything changes."""
+    down when it is behind (or `base`). The revisions before and after (None: base, no
+    migration). An unknown revision raises Alembic's `CommandError`, before anything
+    changes."""
     config = alembic_config(database_url)
     script = ScriptDirectory.from_config(config)
     target = None if revision == "base" else script.get_revision(revision)
+    wanted = None if target is None else target.revision
     current = asyncio.run(_current_revision(database_url))
-    if target is not None and target.revision == current:
-        return "none"
+    if wanted == current:
+        return current, current
     reachable_down = (
         {r.revision for r in script.iterate_revisions(current, "base")} if current else set()
     )
-    if target is None or target.revision in reachable_down:
-        if current is None:
-            return "none"
-        command.downgrade(config, "base" if target is None else target.revision)
-        return "downgrade"
-    command.upgrade(config, target.revision)
-    return "upgrade"
+    if wanted is None or wanted in reachable_down:
+        command.downgrade(config, "base" if wanted is None else wanted)
+    else:
+        command.upgrade(config, wanted)
+    return current, asyncio.run(_current_revision(database_url))
 
 
 async def _current_revision(database_url: str) -> str | None:

@@ -27,7 +27,7 @@ from engagement_api.cli.seed.plans import (
 from engagement_api.db import migrate
 from engagement_api.db.engine import EngineOptions, create_engine, resolve_database_url
 from engagement_api.db.tenancy import BYPASSES_ROW_LEVEL_SECURITY
-from engagement_api.settings import get_settings
+from engagement_api.settings import Settings, get_settings
 
 ADVISORY_LOCK_KEY = 0x5EED_E9A6
 DB_TIMEOUT_SECONDS = 1800.0
@@ -160,14 +160,27 @@ async def _count_rows(driver: _Driver) -> dict[str, int]:
     return counts
 
 
-def format_summary(summary: SeedSummary) -> str:
+def token_hint(settings: Settings) -> str:
+    """How to get a token for a listed user, as it works in a shell with these settings."""
+    if settings.jwt_algorithm != "HS256":
+        algorithm = settings.jwt_algorithm
+        return f"their tokens come from the identity provider: JWT_ALGORITHM is {algorithm}"
+    command = "engagement-api token --email EMAIL [--org ORG]"
+    # ENVIRONMENT is production unless set: a secret production refuses (the development
+    # one) mints only under ENVIRONMENT=development, which a new shell does not have.
+    production = settings.model_copy(update={"environment": "production"})
+    return f"ENVIRONMENT=development {command}" if production.startup_error() else command
+
+
+def format_summary(summary: SeedSummary, settings: Settings | None = None) -> str:
     """A few lines for the terminal: what happened, row counts, the demo logins."""
     if summary.created:
         head = f"Seeded scale {summary.scale} in {summary.seconds:.1f}s."
     else:
         head = f"{DEMO_ORG_NAME} already exists: nothing added."
     counts = ", ".join(f"{table} {count:,}" for table, count in summary.counts.items())
-    lines = [head, f"Rows: {counts}.", "Users (engagement-api token --email EMAIL [--org ORG]):"]
+    hint = token_hint(settings or get_settings())
+    lines = [head, f"Rows: {counts}.", f"Users ({hint}):"]
     width = max(len(user.email) for user in summary.users)
     for user in summary.users:
         lines.append(
@@ -188,14 +201,14 @@ async def _seed_url(database_url: str, scale: int) -> SeedSummary:
 def run_seed(scale: int = 1, *, database_url: str | None = None) -> int:
     """CLI entry: migrate to head, seed, print a summary. 0 on success, 1 or 2 on errors."""
     if scale < 1:
-        print("error: --scale must be at least 1", file=sys.stderr)
+        print("engagement-api: --scale must be at least 1", file=sys.stderr)
         return 2
     url = database_url or resolve_database_url(get_settings())
     migrate.upgrade(url)
     try:
         summary = asyncio.run(_seed_url(url, scale))
     except SeedError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"engagement-api: {error}", file=sys.stderr)
         return 1
     print(format_summary(summary))
     if not summary.matches_scale:

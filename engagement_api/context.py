@@ -68,6 +68,10 @@ class RequestContext:
         self.request_id = request_id
         self.db = DatabaseSession(engine)
         self.runs = Runs()
+        self.answer_size_wanted = False
+        """Set by the query cost when the answer may be over its limit: a planned query's
+        execution then bounds its size (`answer_bytes_at_most`)."""
+        self.answer_bytes_at_most: int | None = None
         self.events: list[Announcement] = []
         """Written to the outbox by mutations; announced again after the commit (Redis)."""
         self._token = token

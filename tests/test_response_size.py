@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -245,3 +245,61 @@ def test_the_size_of_a_long_text_repeated_is_counted_a_chunk_at_a_time(
     assert json_size(answer, expected - 1) > expected - 1
     if expected > 4 * CHUNK_BYTES:  # stops after a chunk or so past the limit
         assert json_size(answer, CHUNK_BYTES) < 3 * CHUNK_BYTES + 6 * len(text * repeat)
+
+
+TEXTS = st.text(
+    alphabet=st.sampled_from(["x", CONTROL, '"', "\\", "é", "\U0001f600", "\n"]),
+    min_size=1,
+    max_size=15,
+)
+ANSWERS = [
+    "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Message { content sender { name } } } }",
+    """query($ids: [ID!]!, $c: ID!) { a: nodes(ids: $ids) { __typename ... on Message { id } }
+      conversation(id: $c) { subject messages(first: 100) { edges { cursor node {
+        content createdAt isInternal sender { name role } } } } } }""",
+]
+"""A planned answer's size is bounded from its levels: ids repeated, a connection's page."""
+
+
+def _repeated(text: str, length: int) -> str:
+    return ("x" + text * length)[:length]  # never blank
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    contents=st.lists(
+        st.builds(_repeated, TEXTS, st.integers(2_000, 19_000)), min_size=1, max_size=6
+    ),
+    picks=st.lists(st.integers(0, 5), min_size=10, max_size=100),
+    document=st.sampled_from(ANSWERS),
+)
+async def test_an_answer_is_refused_exactly_when_its_json_is_over_the_limit(
+    world: World,
+    gql: GraphQLClient,
+    limited: GraphQLClient,
+    contents: list[str],
+    picks: list[int],
+    document: str,
+) -> None:
+    """Whatever skips the measuring of an answer (the planned execution's bound) never lets
+    one over the limit through: the same query is refused by the limited server exactly
+    when its data, as answered under the default limit, is over LIMIT bytes."""
+    feed = await thread(world)
+    posted = [await post(gql, feed.staff, feed.conversation, text) for text in contents]
+    variables = {"ids": [posted[n % len(posted)] for n in picks], "c": feed.conversation.gid}
+    if "$c" not in document:
+        del variables["c"]
+    reference = await gql.execute(document, variables, token=feed.staff.token)
+    assert "errors" not in reference, reference["errors"]
+    over = len(orjson.dumps(reference["data"])) > LIMIT
+    event("over the limit" if over else "under the limit")
+    answered = await limited.execute(document, variables, token=feed.staff.token)
+    codes = [error["extensions"]["code"] for error in answered.get("errors", ())]
+    assert (codes, answered.get("data") is None) == (
+        (["RESPONSE_TOO_LARGE"], True) if over else ([], False)
+    )

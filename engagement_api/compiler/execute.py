@@ -27,6 +27,7 @@ from graphql import (
 )
 from graphql.pyutils import Path, inspect, is_iterable
 
+from engagement_api.compiler.answer_size import level_bytes, level_size
 from engagement_api.compiler.errors import ErrorLog, Nulled, Order
 from engagement_api.compiler.levels import Level
 from engagement_api.compiler.plan import READ, TYPENAME, FieldPlan, OperationPlan, SelectionPlan
@@ -57,8 +58,12 @@ class Execution:
         hide_suggestions: bool,
         type_resolver: Callable[..., Any],
         schema: GraphQLSchema,
+        context: Any = None,
     ) -> None:
         self.type_resolver = type_resolver
+        self.context = context
+        self.answer_bytes: int | None = 0 if getattr(context, "answer_size_wanted", False) else None
+        """At most the bytes of the answer's data as JSON, None when unknown or unwanted."""
         self.schema = schema
         self.plan = plan
         self.root_value = root_value
@@ -76,6 +81,8 @@ class Execution:
             self.log.nulled(data.errors, ())
             data = None
         errors = self.log.reported()
+        if self.context is not None and self.answer_bytes is not None:
+            self.context.answer_bytes_at_most = self.answer_bytes
         return ExecutionResult(data, errors or None)
 
     async def run_rows(self, roots: list[Any]) -> list[Any] | None:
@@ -134,7 +141,20 @@ class Execution:
                 end = start + len(field.variants)
                 completed[field.index] = results[start:end]
                 start = end
-        return self._build(level, columns, shapes, completed)
+        built = self._build(level, columns, shapes, completed)
+        if self.answer_bytes is not None:
+            self._count(plan, built)
+        return built
+
+    def _count(self, plan: SelectionPlan, built: list[Any]) -> None:
+        size = plan.size
+        if size is None:
+            size = plan.size = level_size(plan) or False
+        counted = level_bytes(size, built) if size else None
+        if counted is None or self.answer_bytes is None:
+            self.answer_bytes = None
+        else:
+            self.answer_bytes += counted
 
     def _arguments_of(self, field: FieldPlan) -> dict[str, Any] | Exception:
         arguments = self._arguments.get(id(field))

@@ -62,6 +62,7 @@ class CompiledExecutor(StockExecutionContext):
             self.hide_suggestions,
             self.type_resolver,
             self.schema,
+            self.context_value,
         ).run()
 
     def _plain(self) -> bool:

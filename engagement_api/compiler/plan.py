@@ -104,6 +104,8 @@ class SelectionPlan:
     """The type check the execution made for this plan (`execute._type_check`)."""
     rows: Any = None
     """The generated builder of its result dicts (`rows.row_builder`), False if none."""
+    size: Any = None
+    """What a row takes in the answer at most (`answer_size.level_size`), False if unknown."""
 
 
 @dataclass(slots=True, eq=False)

@@ -278,6 +278,9 @@ class QueryCost(SchemaExtension):
             refusal = self._refusal()
             if refusal is not None:
                 context.validation_rules = (*context.validation_rules, reporting(refusal))
+            over = self.worst_bytes > self.max_response_bytes
+            if over and self._operation_type() is OperationType.QUERY and context.context:
+                context.context.answer_size_wanted = True
         yield
 
     def on_operation(self) -> Iterator[None]:
@@ -286,6 +289,9 @@ class QueryCost(SchemaExtension):
         limit = self.max_response_bytes
         if self.worst_bytes <= limit or result is None or result.data is None:
             return
+        bound = getattr(self.execution_context.context, "answer_bytes_at_most", None)
+        if bound is not None and bound <= limit:
+            return  # the planned execution's bound (`compiler/answer_size.py`)
         if json_over(result.data, limit):
             result.data = None
             result.errors = [*(result.errors or ()), self._too_large(limit, "bytes of JSON")]

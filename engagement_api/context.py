@@ -44,6 +44,8 @@ class Runs:
     count: int = 1
     undone_seconds: float = 0.0
     """How long the runs before this one took."""
+    deadline: float | None = None
+    """The event loop's time at which the request is out of time (`REQUEST_TIMEOUT_SECONDS`)."""
 
 
 class RequestContext:

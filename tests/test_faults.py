@@ -12,6 +12,7 @@ Phases are driven by what the load observes (acknowledged writes, refused reques
 
 import asyncio
 import itertools
+import json
 import shutil
 import tempfile
 import uuid
@@ -23,6 +24,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from engagement_api.db import migrate
@@ -373,18 +375,42 @@ async def test_request_over_the_request_timeout_is_cancelled_and_writes_nothing(
     )
     content = f"cut-{uuid.uuid4().hex}"
     variables = {"input": {"conversationId": conversation.gid, "content": content}}
+    request_id = f"cut-{uuid.uuid4().hex}"
     async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_SECONDS) as http:
+        counted = await _timeouts_counted(http, impatient_server)
         response = await http.post(
             impatient_server.graphql_url,
             json={"query": POST, "variables": variables},
-            headers={"authorization": f"Bearer {staff.token}"},
+            headers={"authorization": f"Bearer {staff.token}", "x-request-id": request_id},
         )
+        counted = await _timeouts_counted(http, impatient_server) - counted
     codes = [e["extensions"]["code"] for e in response.json()["errors"]]
     async with owner_engine.connect() as connection:
         written = (
             await connection.execute(select(Message.id).where(Message.content == content))
         ).all()
     assert (codes, written) == (["REQUEST_TIMEOUT"], [])
+    # The operation's log line and the error metrics say what the client was told.
+    lines = [json.loads(line) for line in impatient_server.logs().splitlines()]
+    logged = [
+        line
+        for line in lines
+        if line.get("message") == "operation" and line.get("request_id") == request_id
+    ]
+    assert [(line["status"], line["error_codes"]) for line in logged] == [
+        ("error", ["REQUEST_TIMEOUT"])
+    ]
+    assert counted == 1
+
+
+async def _timeouts_counted(http: httpx.AsyncClient, server: RunningServer) -> float:
+    metrics = (await http.get(f"{server.url}/metrics")).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == "graphql_errors_total" and sample.labels["code"] == "REQUEST_TIMEOUT"
+    )
 
 
 async def test_a_connection_init_while_the_database_is_down_is_told_to_try_again_later(

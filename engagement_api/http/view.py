@@ -207,7 +207,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
         request_data = dataclasses.replace(request_data, query=query)
         try:
             context.runs.allowed = CONFLICT_ATTEMPTS
-            async with asyncio.timeout(self.settings.request_timeout_seconds):
+            deadline = asyncio.get_running_loop().time() + self.settings.request_timeout_seconds
+            context.runs.deadline = deadline
+            async with asyncio.timeout_at(deadline):
                 while True:
                     started = time.perf_counter()
                     result = await self._execute_refusing_wrong_methods(

@@ -1,10 +1,13 @@
 """What the observability extensions report about one finished (or failed) operation."""
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError, get_operation_ast
 from strawberry.types import ExecutionContext
+
+from engagement_api.errors import RequestTimeoutError
 
 ANONYMOUS = "anonymous"
 UNKNOWN = "unknown"
@@ -25,16 +28,24 @@ class OperationFacts:
         errors = list((result.errors if result else None) or ())
         errors = errors or list(execution_context.pre_execution_errors or ())
         data = result.data if result else None
+        codes = [error_code(error) for error in errors]
         if not errors:
             status = "ok" if result is not None else "error"
+            if result is None and _out_of_time(execution_context.context):
+                codes = [RequestTimeoutError.code]  # cut off by the view's timeout: what it answers
         else:
             status = "partial" if data else "error"
         return cls(
             name=operation_name(execution_context),
             type=operation_type(execution_context),
             status=status,
-            error_codes=[error_code(error) for error in errors],
+            error_codes=codes,
         )
+
+
+def _out_of_time(context: Any) -> bool:
+    deadline = getattr(getattr(context, "runs", None), "deadline", None)
+    return deadline is not None and asyncio.get_running_loop().time() >= deadline
 
 
 def operation_name(execution_context: ExecutionContext) -> str:

@@ -4,6 +4,7 @@ JSON takes more than MAX_RESPONSE_BYTES is refused RESPONSE_TOO_LARGE; a mutatio
 subscription that could exceed its limit is refused before it runs."""
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engagement_api.db.models import Message
 from engagement_api.json_levels import CHUNK_BYTES, json_over, json_size
+from engagement_api.schema.ids import to_global_id
 from engagement_api.settings import Settings
 from tests.conftest import GraphQLClient, RunningServer, own_server
 from tests.factories import World
@@ -302,4 +304,33 @@ async def test_an_answer_is_refused_exactly_when_its_json_is_over_the_limit(
     codes = [error["extensions"]["code"] for error in answered.get("errors", ())]
     assert (codes, answered.get("data") is None) == (
         (["RESPONSE_TOO_LARGE"], True) if over else ([], False)
+    )
+
+
+TINY_LIMIT = 3_000
+
+
+@pytest.fixture(scope="module")
+def tiny_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    yield from own_server(
+        database_url, tmp_path_factory, "tiny", MAX_RESPONSE_BYTES=str(TINY_LIMIT)
+    )
+
+
+@pytest.mark.parametrize("missing", [1, 590, 597, 598, 599, 1_000])
+async def test_null_items_of_a_list_count_toward_the_limit(
+    world: World, gql: GraphQLClient, tiny_server: RunningServer, missing: int
+) -> None:
+    """Ids that find nothing are null items of `nodes`: five bytes each (`null` and a
+    comma), which the answer's bound counts as the measure does."""
+    feed = await thread(world)
+    ids = [to_global_id("Message", uuid.uuid4()) for _ in range(missing)]
+    tiny = GraphQLClient(gql.http, tiny_server.graphql_url)
+    answered = await tiny.execute(REPEATED, {"ids": ids}, token=feed.staff.token)
+    over = len(orjson.dumps({"nodes": [None] * missing})) > TINY_LIMIT
+    codes = [error["extensions"]["code"] for error in answered.get("errors", ())]
+    assert (codes, answered.get("data")) == (
+        (["RESPONSE_TOO_LARGE"], None) if over else ([], {"nodes": [None] * missing})
     )

@@ -105,6 +105,7 @@ REFUSED = {
     "not an object": ("POST", {"content-type": "application/json"}, b"1", 400),
     "method": ("PUT", {"content-type": "application/json"}, b"{}", 405),
     "mutation over GET": ("GET", {}, b"", 405),
+    "body too large": ("POST", {"content-type": "application/json"}, b" " * 600_000, 413),
 }
 """Requests refused before any GraphQL work: (method, headers, body, status)."""
 ACCEPTS = [accept for accept, _ in ACCEPT_HEADERS]

@@ -9,7 +9,10 @@ waits for a slot, so clients that stall their bodies hold none.
 import asyncio
 
 import orjson
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from engagement_api.http.errors import refusal_media_type
 
 CODE = "BODY_TOO_LARGE"
 TIMEOUT_CODE = "BODY_TIMEOUT"
@@ -52,6 +55,7 @@ class BodySizeLimitMiddleware:
         except TimeoutError:
             if not too_large:
                 await _refuse(
+                    scope,
                     send,
                     408,
                     f"The request body did not arrive within {self.timeout_seconds:g} seconds.",
@@ -59,7 +63,7 @@ class BodySizeLimitMiddleware:
                 )
                 return
         if too_large:
-            await self._refuse_size(send)
+            await self._refuse_size(scope, send)
             return
         if messages and messages[-1]["type"] == "http.disconnect":
             return  # the client left before its body was complete: no one to answer
@@ -77,8 +81,9 @@ class BodySizeLimitMiddleware:
             if message["type"] != "http.request" or not message.get("more_body", False):
                 return False
 
-    async def _refuse_size(self, send: Send) -> None:
+    async def _refuse_size(self, scope: Scope, send: Send) -> None:
         await _refuse(
+            scope,
             send,
             413,
             f"The request body exceeds {self.max_bytes} bytes.",
@@ -86,15 +91,19 @@ class BodySizeLimitMiddleware:
         )
 
 
-async def _refuse(send: Send, status: int, message: str, extensions: dict[str, object]) -> None:
-    """Answers JSON and closes the connection (the rest of the body is never read)."""
+async def _refuse(
+    scope: Scope, send: Send, status: int, message: str, extensions: dict[str, object]
+) -> None:
+    """Answers JSON (the type the client accepts) and closes the connection (the rest of
+    the body is never read)."""
+    media_type = refusal_media_type(Headers(scope=scope).get("accept"))
     body = orjson.dumps({"errors": [{"message": message, "extensions": extensions}]})
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", media_type.encode()),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
             ],

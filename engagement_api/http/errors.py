@@ -165,10 +165,11 @@ async def starlette_http_error(request: Request, error: Exception) -> Response:
     if status == 405:
         allowed = (error.headers or {}).get("Allow", "GET, POST")
         message = f"{request.method[:20]} is not allowed here; allowed: {allowed}."
-    media_type = refusal_media_type(request)
+    media_type = refusal_media_type(request.headers.get("accept"))
     return refusal_response(status, code_for_status(status), message, error.headers, media_type)
 
 
-def refusal_media_type(request: Request) -> str:
-    """A refusal is in the JSON type the client accepts, as an executed request's answer."""
-    return f"{negotiate_media_type(request.headers.get('accept'))}; charset=utf-8"
+def refusal_media_type(accept: str | None) -> str:
+    """A refusal is in the JSON type the client accepts (its `Accept` header), as an
+    executed request's answer."""
+    return f"{negotiate_media_type(accept)}; charset=utf-8"

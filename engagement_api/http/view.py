@@ -109,10 +109,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
         try:
             response = await self.run(request)
         except HttpRefusalError as refusal:
-            response = refusal.response(refusal_media_type(request))
+            response = refusal.response(refusal_media_type(request.headers.get("accept")))
         except HTTPException as error:
             status = error.status_code
-            media_type = refusal_media_type(request)
+            media_type = refusal_media_type(request.headers.get("accept"))
             response = refusal_response(
                 status, code_for_status(status), error.reason, media_type=media_type
             )

@@ -78,7 +78,12 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
-    workers: int = Field(default=1, ge=1)
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="Uvicorn worker processes, one per CPU the server may use (at most 256).",
+    )
     introspection: bool = Field(
         default=True,
         description="Introspection for authenticated viewers; false refuses it to everyone.",

@@ -82,3 +82,14 @@ def test_serve_refuses_a_flag_out_of_range_before_starting(
     lines = done.stderr.splitlines()
     assert lines[0].startswith("usage: engagement-api serve")
     assert lines[-1].startswith(f"engagement-api serve: error: argument {flag}: {message}")
+
+
+@pytest.mark.parametrize(("value", "taken"), [("1", True), ("256", True), ("257", False)])
+def test_a_worker_count_is_bounded(value: str, taken: bool) -> None:
+    """A mistyped count (100000) forked workers until the machine ran out of memory."""
+    assert (flag_verdict("workers", value) is None) == taken
+    with contextlib.suppress(ValidationError):
+        Settings.model_validate({"workers": value})
+        assert taken
+        return
+    assert not taken

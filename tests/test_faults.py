@@ -11,6 +11,7 @@ Phases are driven by what the load observes (acknowledged writes, refused reques
 """
 
 import asyncio
+import contextlib
 import itertools
 import json
 import shutil
@@ -482,3 +483,35 @@ async def test_a_document_answered_without_data_keeps_none_of_its_changes(
     assert body["data"] is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["SERVICE_UNAVAILABLE"]
     assert kept == 0
+
+
+async def test_a_transaction_id_handed_out_again_after_a_crash_is_no_commit(
+    private_postgres: PrivatePostgres, fault_database: str
+) -> None:
+    """A crash forgets the id of a transaction none of whose records reached the disk, and
+    the restarted server hands it out again: its status is then another transaction's.
+    A COMMIT cut off by a crash was answered as saved when that other one committed (an
+    acknowledged write lost); its outcome is unknown once the server restarted."""
+    cut = await asyncpg.connect(fault_database)
+    await cut.execute("BEGIN")
+    transaction, started = await cut.fetchrow(
+        "SELECT pg_current_xact_id()::text, pg_postmaster_start_time()"
+    )
+    await asyncio.to_thread(private_postgres.crash)
+    await asyncio.to_thread(private_postgres.start)
+    with contextlib.suppress(Exception):
+        await cut.close(timeout=1)
+    other = await asyncpg.connect(fault_database)
+    try:
+        async with other.transaction():
+            again = await other.fetchval("SELECT pg_current_xact_id()::text")
+        status = await other.fetchval("SELECT pg_xact_status($1::text::xid8)", transaction)
+    finally:
+        await other.close()
+    assert (again, status) == (transaction, "committed")  # the id now names another commit
+    engine = create_engine(fault_database, EngineOptions(pre_ping=True))
+    try:
+        outcome = await DatabaseSession(engine)._outcome(transaction, started)
+    finally:
+        await engine.dispose()
+    assert outcome is None

@@ -22,6 +22,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -178,7 +179,7 @@ class DatabaseSession:
         self._connection = self._driver = None
         if connection is None:
             return
-        transaction: str | None = None
+        transaction: Any = None
         try:
             async with self._lock:
                 if connection.invalidated or driver.is_closed():
@@ -187,7 +188,7 @@ class DatabaseSession:
                     return
                 if commit and self._wrote:
                     self.statements.count += 1
-                    transaction = await driver.fetchval(CURRENT_TRANSACTION)
+                    transaction = await driver.fetchrow(CURRENT_TRANSACTION)
                 self.statements.count += 1
                 status = await driver.execute("COMMIT" if commit else "ROLLBACK")
                 if commit and status != "COMMIT" and self._wrote:
@@ -196,7 +197,7 @@ class DatabaseSession:
             await _invalidate(connection)
             if transaction is None:
                 raise ServiceUnavailableError() from error
-            outcome = await self._outcome(transaction)
+            outcome = await self._outcome(transaction[0], transaction[1])
             if outcome == "committed":
                 logger.warning("the connection was lost as its COMMIT succeeded", exc_info=True)
                 return  # the writes are saved: the request must not answer a failure
@@ -207,13 +208,15 @@ class DatabaseSession:
         finally:
             await _release(connection)
 
-    async def _outcome(self, transaction: str) -> str | None:
+    async def _outcome(self, transaction: str, server_started: datetime) -> str | None:
         """What became of the transaction whose COMMIT was cut off ("committed" or
         "aborted"), asked on another connection (again on a fresh one if that is lost too);
-        None when that cannot be learnt within `COMMIT_OUTCOME_SECONDS`. The backend still in
-        the transaction is terminated first: a COMMIT it is writing completes (PostgreSQL
-        holds interrupts meanwhile), anything else is undone, so the answer comes and is
-        final."""
+        None when that cannot be learnt within `COMMIT_OUTCOME_SECONDS`, or when the server
+        restarted since `server_started`: a crash forgets the ids of transactions none of
+        whose records reached the disk, and hands them out again, so the id's status may be
+        another transaction's. The backend still in the transaction is terminated first: a
+        COMMIT it is writing completes (PostgreSQL holds interrupts meanwhile), anything else
+        is undone, so the answer comes and is final."""
         status: str | None = "in progress"
         terminated = False
         with suppress(TimeoutError):
@@ -222,7 +225,9 @@ class DatabaseSession:
                     try:
                         async with self._engine.connect() as other:
                             raw: Any = (await other.get_raw_connection()).driver_connection
-                            status = await raw.fetchval(TRANSACTION_STATUS, transaction)
+                            status, started = await raw.fetchrow(TRANSACTION_STATUS, transaction)
+                            if started != server_started:
+                                return None
                             if status == "in progress" and not terminated:
                                 with suppress(asyncpg.InsufficientPrivilegeError):
                                     await raw.fetchval(TERMINATE_TRANSACTION, transaction)
@@ -398,9 +403,9 @@ async def _release(connection: AsyncConnection) -> None:
 
 
 ONE_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
-CURRENT_TRANSACTION = "SELECT pg_current_xact_id()::text"
+CURRENT_TRANSACTION = "SELECT pg_current_xact_id()::text, pg_postmaster_start_time()"
 COMMIT_OUTCOME_SECONDS = 15.0
-TRANSACTION_STATUS = "SELECT pg_xact_status($1::text::xid8)"
+TRANSACTION_STATUS = "SELECT pg_xact_status($1::text::xid8), pg_postmaster_start_time()"
 TERMINATE_TRANSACTION = """
 SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 WHERE backend_xid = (($1::text::numeric % 4294967296)::text)::xid

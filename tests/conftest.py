@@ -118,12 +118,14 @@ def server_command() -> list[str]:
 
 
 def start_server(
-    database_url: str, log_path: str, *, ready_path: str = "/readyz", **environment: str
+    database_url: str, log_path: str, *, ready_path: str = "/readyz", **environment: str | None
 ) -> RunningServer:
     """`engagement-api serve` in a subprocess, as a user starts it; waits until `ready_path`
-    answers 200 (`/healthz` for a server that is up but not ready)."""
+    answers 200 (`/healthz` for a server that is up but not ready). A variable given as None
+    is left out of the server's environment, whatever the tests' own holds."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "INFO", **environment}
+    given = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "INFO", **environment}
+    env = {name: value for name, value in given.items() if value is not None}
     log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
         [*server_command(), "serve", "--port", str(port)],

@@ -60,7 +60,7 @@ def migrate_to(database_url: str, revision: str = "head") -> tuple[str | None, s
         command.downgrade(config, "base" if wanted is None else wanted)
     else:
         command.upgrade(config, wanted)
-    return current, asyncio.run(_current_revision(database_url))
+    return current, wanted  # what Alembic reached: it raises short of it
 
 
 async def _current_revision(database_url: str) -> str | None:

@@ -15,15 +15,25 @@ UNKNOWN = "unknown"
 
 @dataclass(frozen=True, slots=True)
 class OperationFacts:
-    """Name, type, outcome and error codes of an operation, read from its execution context."""
+    """Name, type, outcome, error codes, duration and runs of an operation, read from its
+    execution context."""
 
     name: str
     type: str
     status: str
     error_codes: list[str]
+    seconds: float
+    """Of every run of the operation (see `context.Runs`)."""
+    attempts: int
 
     @classmethod
-    def of(cls, execution_context: ExecutionContext) -> "OperationFacts":
+    def of(cls, execution_context: ExecutionContext, seconds: float) -> "OperationFacts | None":
+        """The facts of the run that took `seconds`; None when that run is undone and the
+        operation run again after a conflict: the client is told a later run's outcome."""
+        context = execution_context.context
+        runs = getattr(context, "runs", None)
+        if runs is not None and context.runs_again:
+            return None
         result = execution_context.result
         errors = list((result.errors if result else None) or ())
         errors = errors or list(execution_context.pre_execution_errors or ())
@@ -40,6 +50,8 @@ class OperationFacts:
             type=operation_type(execution_context),
             status=status,
             error_codes=codes,
+            seconds=seconds + (runs.undone_seconds if runs is not None else 0.0),
+            attempts=runs.count if runs is not None else 1,
         )
 
 

@@ -26,23 +26,22 @@ class OperationLog(SchemaExtension):
             self._log(time.perf_counter() - started)
 
     def _log(self, seconds: float) -> None:
+        facts = OperationFacts.of(self.execution_context, seconds)
+        if facts is None:
+            return
         context = self.execution_context.context
-        runs = getattr(context, "runs", None)
-        if runs is not None and context.runs_again:
-            return  # undone: the client is told the outcome of a later run
-        facts = OperationFacts.of(self.execution_context)
         logger.info(
             "operation",
             extra={
                 "operation_name": facts.name,
                 "operation_type": facts.type,
-                "duration_ms": round((seconds + (runs.undone_seconds if runs else 0)) * 1000, 3),
+                "duration_ms": round(facts.seconds * 1000, 3),
                 "status": facts.status,
                 "error_codes": facts.error_codes,
                 "request_id": getattr(context, "request_id", None),
                 **_viewer_ids(context),
                 "sql_statements": _statement_count(context),
-                "attempts": runs.count if runs is not None else 1,
+                "attempts": facts.attempts,
             },
         )
 

@@ -42,15 +42,11 @@ class OperationMetrics(SchemaExtension):
             self.metrics.active_subscriptions.inc()
 
     def _observe(self, seconds: float) -> None:
-        context = self.execution_context.context
-        runs = getattr(context, "runs", None)
-        if runs is not None:
-            if context.runs_again:
-                return  # undone and run again: only what the client is told counts
-            seconds += runs.undone_seconds
-        facts = OperationFacts.of(self.execution_context)
+        facts = OperationFacts.of(self.execution_context, seconds)
+        if facts is None:
+            return
         self.metrics.operation_duration.labels(
             self.metrics.operation_label(facts.name), facts.type
-        ).observe(seconds)
+        ).observe(facts.seconds)
         for code in facts.error_codes:
             self.metrics.errors.labels(code).inc()

@@ -8,6 +8,9 @@ from typing import Any
 
 from graphql import GraphQLError
 
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+"""The code of an operation type the request's method may not carry (a mutation over GET)."""
+
 
 class ClientError(GraphQLError):
     """Base of every error shown to clients as it is."""

@@ -171,3 +171,46 @@ async def test_every_line_the_server_writes_is_a_json_log_record(
     assert all({"level", "logger", "message"} <= record.keys() for record in records)
     assert not [r for r in records if any("\x1b" in str(value) for value in r.values())]
     assert any(record["logger"].startswith("uvicorn") for record in records)
+
+
+REFUSED_BEFORE_EXECUTION = {
+    "a mutation over GET": (
+        "GET",
+        {"query": "mutation { __typename }"},
+        405,
+        "METHOD_NOT_ALLOWED",
+    ),
+    "an unknown persisted query": (
+        "GET",
+        {"extensions": json.dumps({"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}})},
+        200,
+        "PERSISTED_QUERY_NOT_FOUND",
+    ),
+    "a query over the length limit": (
+        "POST",
+        {"query": "{" + " " * 20_000 + "__typename }"},
+        200,
+        "QUERY_TOO_LONG",
+    ),
+}
+
+
+@pytest.mark.parametrize("refusal", sorted(REFUSED_BEFORE_EXECUTION))
+async def test_a_request_refused_before_execution_is_logged_and_counted_with_its_code(
+    http: httpx.AsyncClient, server: RunningServer, refusal: str
+) -> None:
+    method, payload, status, code = REFUSED_BEFORE_EXECUTION[refusal]
+    request_id = f"refused-{uuid.uuid4().hex}"
+    headers = {"x-request-id": request_id, "accept": "application/json"}
+    before = await _scrape(http, server)
+    if method == "GET":
+        response = await http.get(server.graphql_url, params=payload, headers=headers)
+    else:
+        response = await http.post(server.graphql_url, json=payload, headers=headers)
+    after = await _scrape(http, server)
+    assert response.status_code == status
+    assert [error["extensions"]["code"] for error in response.json()["errors"]] == [code]
+    (line,) = [entry for entry in _log_lines(server, request_id) if entry["message"] == "operation"]
+    assert (line["status"], line["error_codes"]) == ("error", [code])
+    counted = _value(after, "graphql_errors_total", code=code)
+    assert counted - _value(before, "graphql_errors_total", code=code) == 1

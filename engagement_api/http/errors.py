@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from engagement_api.errors import METHOD_NOT_ALLOWED
 from engagement_api.http.conformance import negotiate_media_type
 from engagement_api.json_levels import json_levels
 
@@ -23,7 +24,6 @@ MALFORMED_JSON = "MALFORMED_JSON"
 BAD_REQUEST = "BAD_REQUEST"
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 BATCHING_NOT_SUPPORTED = "BATCHING_NOT_SUPPORTED"
-METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 NOT_FOUND = "NOT_FOUND"
 
 MAX_VARIABLES_DEPTH = 64

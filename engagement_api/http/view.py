@@ -26,7 +26,7 @@ from strawberry.types.unset import UNSET
 from engagement_api.auth import AuthenticationError, bearer_token
 from engagement_api.broadcast import Broadcaster
 from engagement_api.context import RequestContext, new_request_id
-from engagement_api.errors import ClientError, RequestTimeoutError
+from engagement_api.errors import METHOD_NOT_ALLOWED, ClientError, RequestTimeoutError
 from engagement_api.http.conformance import (
     GRAPHQL_RESPONSE_JSON,
     ResultT,
@@ -36,7 +36,6 @@ from engagement_api.http.conformance import (
 )
 from engagement_api.http.errors import (
     ACCEPTED_MEDIA_TYPE,
-    METHOD_NOT_ALLOWED,
     HttpRefusalError,
     check_request_object,
     code_for_status,
@@ -51,7 +50,8 @@ from engagement_api.http.websocket import TransportWSHandler, authenticate_conne
 from engagement_api.http.websocket_frames import TextFrameWebSocketAdapter
 from engagement_api.observability.metrics import Metrics
 from engagement_api.schema.extensions.mask_errors import public_errors
-from engagement_api.schema.extensions.operation_facts import error_code
+from engagement_api.schema.extensions.operation_facts import OperationFacts, error_code
+from engagement_api.schema.extensions.operation_log import log_operation
 from engagement_api.settings import Settings
 
 if TYPE_CHECKING:  # the names Strawberry's own signatures use, for the overrides below
@@ -197,10 +197,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
             # The viewer's own answer: no shared cache (a CDN keyed by a persisted query's
             # URL, one phone's HTTP cache for two accounts) may keep it.
             sub_response.headers["cache-control"] = "private, no-store"
+        received = time.perf_counter()
         try:
             check_query_length(request_data.query, self.settings.max_query_length)
             query = self.documents.resolve(request_data.query, request_data.extensions)
         except ClientError as error:
+            log_operation(OperationFacts.refused(error, time.perf_counter() - received), context)
             if self.metrics is not None:
                 self.metrics.errors.labels(error_code(error)).inc()
             return self._answered(ExecutionResult(data=None, errors=[error]), sub_response)

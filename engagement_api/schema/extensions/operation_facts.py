@@ -7,7 +7,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLSyntaxError, get_operation_ast
 from strawberry.types import ExecutionContext
 
-from engagement_api.errors import RequestTimeoutError
+from engagement_api.errors import METHOD_NOT_ALLOWED, ClientError, RequestTimeoutError
 
 ANONYMOUS = "anonymous"
 UNKNOWN = "unknown"
@@ -41,8 +41,8 @@ class OperationFacts:
         codes = [error_code(error) for error in errors]
         if not errors:
             status = "ok" if result is not None else "error"
-            if result is None and _out_of_time(execution_context.context):
-                codes = [RequestTimeoutError.code]  # cut off by the view's timeout: what it answers
+            if result is None:  # raised past the extensions: the view answers it
+                codes = _answered_by_the_view(execution_context)
         else:
             status = "partial" if data else "error"
         return cls(
@@ -53,6 +53,23 @@ class OperationFacts:
             seconds=seconds + (runs.undone_seconds if runs is not None else 0.0),
             attempts=runs.count if runs is not None else 1,
         )
+
+    @classmethod
+    def refused(cls, error: ClientError, seconds: float) -> "OperationFacts":
+        """The facts of a request refused before it had a document (too long, an unknown
+        persisted query)."""
+        return cls(UNKNOWN, UNKNOWN, "error", [error_code(error)], seconds, 1)
+
+
+def _answered_by_the_view(execution_context: ExecutionContext) -> list[str]:
+    """The code the view answers for an operation that raised instead of returning."""
+    if _out_of_time(execution_context.context):
+        return [RequestTimeoutError.code]
+    try:
+        allowed = execution_context.operation_type in execution_context.allowed_operations
+    except RuntimeError:  # no operation to run
+        return []
+    return [] if allowed else [METHOD_NOT_ALLOWED]
 
 
 def _out_of_time(context: Any) -> bool:

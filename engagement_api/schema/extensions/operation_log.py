@@ -27,23 +27,27 @@ class OperationLog(SchemaExtension):
 
     def _log(self, seconds: float) -> None:
         facts = OperationFacts.of(self.execution_context, seconds)
-        if facts is None:
-            return
-        context = self.execution_context.context
-        logger.info(
-            "operation",
-            extra={
-                "operation_name": facts.name,
-                "operation_type": facts.type,
-                "duration_ms": round(facts.seconds * 1000, 3),
-                "status": facts.status,
-                "error_codes": facts.error_codes,
-                "request_id": getattr(context, "request_id", None),
-                **_viewer_ids(context),
-                "sql_statements": _statement_count(context),
-                "attempts": facts.attempts,
-            },
-        )
+        if facts is not None:
+            log_operation(facts, self.execution_context.context)
+
+
+def log_operation(facts: OperationFacts, context: Any) -> None:
+    """The operation's line: also written by the view for a request refused before it had a
+    document, so that every answer with an error code has one."""
+    logger.info(
+        "operation",
+        extra={
+            "operation_name": facts.name,
+            "operation_type": facts.type,
+            "duration_ms": round(facts.seconds * 1000, 3),
+            "status": facts.status,
+            "error_codes": facts.error_codes,
+            "request_id": getattr(context, "request_id", None),
+            **_viewer_ids(context),
+            "sql_statements": _statement_count(context),
+            "attempts": facts.attempts,
+        },
+    )
 
 
 def _viewer_ids(context: Any) -> dict[str, str | None]:

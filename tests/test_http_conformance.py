@@ -1,8 +1,12 @@
 """GraphQL over HTTP: the graphql-http server audit, and the status codes behind it."""
 
+import string
+
 import httpx
 import pytest
 from graphql import ExecutionResult, GraphQLError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engagement_api.errors import (
     CommitOutcomeUnknownError,
@@ -130,3 +134,41 @@ async def test_a_refusal_before_graphql_is_in_the_media_type_the_client_accepts(
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == f"{negotiate_media_type(accept)}; charset=utf-8"
     assert response.json()["errors"][0]["extensions"]["code"]
+
+
+CHARSET_NAMES = st.one_of(
+    st.sampled_from(["utf-8", "UTF-8", "Utf-8", '"utf-8"', '"UTF-8"', "utf8", "latin1"]),
+    st.sampled_from(["iso-8859-1", "us-ascii", "utf-16", "utf-16le", "windows-1252", '""', ""]),
+    st.text(alphabet=string.ascii_letters + string.digits + "-_", min_size=1, max_size=10),
+)
+OTHER_PARAMETERS = st.lists(st.sampled_from(["foo=bar", "q=1", 'x="a;b"']), max_size=2)
+
+
+@given(
+    charset=CHARSET_NAMES,
+    name=st.sampled_from(["charset", "Charset", "CHARSET"]),
+    around=st.sampled_from(["", " ", "  "]),
+    others=OTHER_PARAMETERS,
+)
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_a_body_is_read_as_utf8_only_and_another_charset_is_refused(
+    server: RunningServer, charset: str, name: str, around: str, others: list[str]
+) -> None:
+    """A body declared in another charset would be decoded wrongly as UTF-8: 415, as the
+    GraphQL over HTTP spec allows; UTF-8 (however spelled) or no charset is read."""
+    parameters = [*others, f"{name}={charset}"]
+    content_type = "application/json" + "".join(f";{around}{item}" for item in parameters)
+    response = httpx.post(
+        server.graphql_url,
+        content='{"query": "{ __typename }"}',
+        headers={"content-type": content_type},
+    )
+    if charset.strip('"').lower() == "utf-8":
+        assert response.status_code == 200, (content_type, response.text)
+        assert response.json()["data"] == {"__typename": "Query"}
+    else:
+        assert response.status_code == 415, (content_type, response.text)
+        assert response.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+        assert "UTF-8" in response.json()["errors"][0]["message"]

@@ -49,6 +49,31 @@ def negotiate_media_type(accept: str | None) -> str:
     return best
 
 
+def declared_charset(content_type: str) -> str | None:
+    """The `charset` parameter of a Content-Type header, lower-cased and unquoted; None
+    without one."""
+    for parameter in _parameters(content_type):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return None
+
+
+def _parameters(content_type: str) -> list[str]:
+    """The parameters after the media type, split at semicolons outside quotes."""
+    parts, current, quoted = [], [], False
+    for character in content_type:
+        if character == '"':
+            quoted = not quoted
+        if character == ";" and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(character)
+    parts.append("".join(current))
+    return parts[1:]
+
+
 def is_request_error(result: OperationResult) -> bool:
     """True when execution never started: no data and only errors without a path."""
     return (

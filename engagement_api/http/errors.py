@@ -92,7 +92,7 @@ def unsupported_media_type(content_type: str | None) -> HttpRefusalError:
         415,
         UNSUPPORTED_MEDIA_TYPE,
         (f"Unsupported content type {content_type[:100]!r}" if content_type else "No content type")
-        + f": send the GraphQL request as {ACCEPTED_MEDIA_TYPE} over POST, or as query"
+        + f": send the GraphQL request as {ACCEPTED_MEDIA_TYPE} (UTF-8) over POST, or as query"
         " parameters over GET.",
         {"accept-post": ACCEPTED_MEDIA_TYPE},
     )

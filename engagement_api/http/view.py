@@ -30,6 +30,7 @@ from engagement_api.errors import METHOD_NOT_ALLOWED, ClientError, RequestTimeou
 from engagement_api.http.conformance import (
     GRAPHQL_RESPONSE_JSON,
     ResultT,
+    declared_charset,
     is_request_error,
     negotiate_media_type,
     request_error_status,
@@ -59,6 +60,8 @@ if TYPE_CHECKING:  # the names Strawberry's own signatures use, for the override
     from strawberry.types.unset import UnsetType
 
 
+UTF8 = (None, "utf-8")
+"""The charsets a body may declare: JSON is UTF-8 (RFC 8259)."""
 logger = logging.getLogger(__name__)
 
 CONFLICT_ATTEMPTS = 3
@@ -143,8 +146,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
                     }
                 )
             return parsed
-        media_type = (request.content_type or "").partition(";")[0].strip().lower()
-        if media_type != ACCEPTED_MEDIA_TYPE:
+        content_type = request.content_type or ""
+        media_type = content_type.partition(";")[0].strip().lower()
+        if media_type != ACCEPTED_MEDIA_TYPE or declared_charset(content_type) not in UTF8:
             raise unsupported_media_type(request.content_type)
         data = check_request_object(_loads(await request.get_body(), "The request body"))
         return GraphQLRequestData(

@@ -61,7 +61,9 @@ def declared_charset(content_type: str) -> str | None:
 
 def _parameters(content_type: str) -> list[str]:
     """The parameters after the media type, split at semicolons outside quotes."""
-    parts, current, quoted = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
     for character in content_type:
         if character == '"':
             quoted = not quoted

@@ -1,6 +1,7 @@
 """GraphQL over HTTP: the graphql-http server audit, and the status codes behind it."""
 
 import string
+from urllib.parse import quote_from_bytes
 
 import httpx
 import pytest
@@ -172,3 +173,48 @@ def test_a_body_is_read_as_utf8_only_and_another_charset_is_refused(
         assert response.status_code == 415, (content_type, response.text)
         assert response.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
         assert "UTF-8" in response.json()["errors"][0]["message"]
+
+
+ECHO = quote_from_bytes(b'query Q($v: String! = "") { __type(name: $v) { name } }')
+
+
+@given(
+    raw=st.binary(max_size=12).map(
+        lambda raw: bytes(b for b in raw if b >= 0x20 and b not in b'"\\')
+    ),
+    parameter=st.sampled_from(["query", "variables", "operationName"]),
+)
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_a_get_parameter_that_is_not_utf8_once_percent_decoded_is_refused(
+    server: RunningServer, raw: bytes, parameter: str
+) -> None:
+    """Percent-decoded bytes that are not UTF-8 were read as U+FFFD, a value the client
+    never sent; now they are refused, naming the parameter. UTF-8 ones are read as sent."""
+    targets = {
+        "query": "query=" + quote_from_bytes(b"# " + raw + b"\n") + ECHO,
+        "variables": f"query={ECHO}&variables=" + quote_from_bytes(b'{"v": "' + raw + b'"}'),
+        "operationName": f"query={ECHO}&operationName=" + quote_from_bytes(raw),
+    }
+    target = targets[parameter]
+    response = httpx.get(f"{server.graphql_url}?{target}", headers={"accept": "application/json"})
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError:
+        assert response.status_code == 400, (target, response.text)
+        (error,) = response.json()["errors"]
+        assert error["extensions"]["code"] == "BAD_REQUEST"
+        assert f"`{parameter}` is not UTF-8" in error["message"]
+        return
+    assert response.status_code == 200, (target, response.text)
+    body = response.json()
+    if parameter == "operationName" and text != "Q":
+        # a name the document does not define
+        assert (body["data"], body["errors"][0]["extensions"]["code"]) == (
+            None,
+            "OPERATION_NOT_FOUND",
+        )
+    else:
+        assert "errors" not in body, (target, body)
+        assert set(body["data"]) == {"__type"}

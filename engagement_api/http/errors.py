@@ -8,6 +8,7 @@ connection stays usable. The message names what is accepted.
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import orjson
 from starlette.exceptions import HTTPException
@@ -131,6 +132,24 @@ def check_request_object(data: object) -> Mapping[str, Any]:
         if problem is not None:
             raise HttpRefusalError(400, BAD_REQUEST, f"`{key}` {problem}.")
     return data
+
+
+def check_query_string(query_string: bytes) -> None:
+    """A GET request's parameters must be UTF-8 once percent-decoded: Starlette reads a byte
+    that is not as U+FFFD, a value the client never sent."""
+    for parameter in query_string.split(b"&"):
+        name, _, value = parameter.partition(b"=")
+        for part in (name, value):
+            try:
+                unquote_to_bytes(part.replace(b"+", b" ")).decode()
+            except UnicodeDecodeError as error:
+                shown = unquote_to_bytes(name).decode(errors="replace")[:50]
+                raise HttpRefusalError(
+                    400,
+                    BAD_REQUEST,
+                    f"The query parameter `{shown}` is not UTF-8 once percent-decoded"
+                    f" (byte {error.start}: {error.reason}).",
+                ) from None
 
 
 def oversized(value: object) -> str | None:

@@ -38,6 +38,7 @@ from engagement_api.http.conformance import (
 from engagement_api.http.errors import (
     ACCEPTED_MEDIA_TYPE,
     HttpRefusalError,
+    check_query_string,
     check_request_object,
     code_for_status,
     malformed_json,
@@ -110,6 +111,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
             scope = {**scope, "method": "GET"}
         request = Request(scope=scope, receive=receive)
         try:
+            if scope["method"] == "GET":
+                check_query_string(scope["query_string"])
             response = await self.run(request)
         except HttpRefusalError as refusal:
             response = refusal.response(refusal_media_type(request.headers.get("accept")))

@@ -63,13 +63,20 @@ class Loader(DataLoader[K, V], Generic[K, V]):
         """The key's future, shielded while pending: graphql-core cancels the sibling fields
         of a failed one, and a waiter cancelled would cancel the future that every other
         waiter of the request shares (they would fail with it, the whole request with them)."""
+        made = key not in self.futures
         future = super().load(key)
-        return future if future.done() else asyncio.shield(future)
+        if future.done():
+            return future
+        if made:
+            future.add_done_callback(_mark_seen)
+        return asyncio.shield(future)
 
     def load_many(self, keys: Iterable[K]) -> "asyncio.Future[list[V]]":
         """As `load`, with one shield around the whole list."""
         futures = [DataLoader.load(self, key) for key in keys]
-        return asyncio.shield(asyncio.gather(*futures))
+        every = asyncio.gather(*futures)
+        every.add_done_callback(_mark_seen)
+        return asyncio.shield(every)
 
     def peek(self, key: K) -> tuple[bool, V | None]:
         """(True, value) when this request already holds `key`'s value (loaded or primed),
@@ -265,3 +272,11 @@ def narrowed(page: PageRows, window: Window) -> PageRows:
         return page
     total = page.total if window.with_total else 0
     return PageRows(page.rows[: window.limit + 1], total, page.has_other_side)
+
+
+def _mark_seen(future: "asyncio.Future[Any]") -> None:
+    """A shielded future's failure is seen by its waiters, if any are left: once every one
+    was cancelled (a subscription whose client left), nobody awaits it, and asyncio would
+    log its error ("exception was never retrieved") as the server's."""
+    if not future.cancelled():
+        future.exception()

@@ -1,0 +1,102 @@
+"""A client that leaves while its subscriptions are being sent events (its socket closed
+or reset between two frames) ends them quietly: nothing the server logs is an error."""
+
+import asyncio
+import json
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from websockets.asyncio.client import connect
+
+from tests.conftest import GraphQLClient, RunningServer, own_server
+from tests.factories import World
+from tests.live_feed import Thread, post, thread
+from tests.raw_http import GUARD_SECONDS
+from tests.ws_client import MESSAGE_EVENTS, PROTOCOL
+
+SUBSCRIPTIONS = 20
+"""Per connection: each one's task writes its frames while the reader sees the client go."""
+
+
+@pytest.fixture(scope="module")
+def leaving(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    yield from own_server(database_url, tmp_path_factory, "leaving")
+
+
+@pytest.fixture(scope="module")
+async def feed(owner_engine: AsyncEngine) -> Thread:
+    return await thread(World(owner_engine))
+
+
+def _errors_logged(server: RunningServer, since: int) -> list[dict[str, Any]]:
+    lines = server.logs()[since:].splitlines()
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    return [r for r in records if r.get("level") in ("error", "critical")]
+
+
+async def _subscribers(server: RunningServer) -> int:
+    async with httpx.AsyncClient(timeout=30) as http:
+        body = (await http.get(f"{server.url}/healthz")).json()
+    return int(body["liveFeed"]["subscribers"])
+
+
+async def _flood(gql: GraphQLClient, feed: Thread, stop: asyncio.Event) -> None:
+    n = 0
+    while not stop.is_set():
+        await post(gql, feed.staff, feed.conversation, f"flood {n} " + "x" * 2000)
+        n += 1
+
+
+async def _subscribe_then_leave(
+    server: RunningServer, feed: Thread, token: str, abort: bool
+) -> None:
+    """Subscribe SUBSCRIPTIONS times, read until each had events, then leave."""
+    url = server.graphql_url.replace("http://", "ws://")
+    async with connect(url, subprotocols=[PROTOCOL]) as connection:  # type: ignore[list-item]
+        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+        await connection.send(orjson.dumps(init).decode())
+        for n in range(SUBSCRIPTIONS):
+            payload = {"query": MESSAGE_EVENTS, "variables": {"id": feed.conversation.gid}}
+            await connection.send(
+                orjson.dumps({"id": f"s{n}", "type": "subscribe", "payload": payload}).decode()
+            )
+        nexts = 0
+        async with asyncio.timeout(GUARD_SECONDS):
+            while nexts < SUBSCRIPTIONS * 2:  # past each one's first event: direct frames
+                message = orjson.loads(await connection.recv())
+                assert message.get("type") in ("connection_ack", "next", "ping"), message
+                nexts += message.get("type") == "next"
+        await asyncio.sleep(random.random() * 0.05)
+        if abort:
+            connection.transport.abort()  # a reset: no close frame
+
+
+@pytest.mark.parametrize("abort", [False, True], ids=["closed", "reset"])
+async def test_a_client_leaving_mid_feed_logs_no_error(
+    leaving: RunningServer, feed: Thread, abort: bool
+) -> None:
+    since = len(leaving.logs())
+    stop = asyncio.Event()
+    async with httpx.AsyncClient(timeout=30) as http:
+        gql = GraphQLClient(http, leaving.graphql_url)
+        floods = [asyncio.create_task(_flood(gql, feed, stop)) for _ in range(2)]
+        try:
+            for _ in range(5):
+                # A connection of each viewer at once: within MAX_SUBSCRIPTIONS_PER_VIEWER.
+                viewers = (feed.staff.token, feed.client.token)
+                await asyncio.gather(
+                    *(_subscribe_then_leave(leaving, feed, token, abort) for token in viewers)
+                )
+        finally:
+            stop.set()
+            await asyncio.gather(*floods)
+    async with asyncio.timeout(GUARD_SECONDS):
+        while await _subscribers(leaving):  # noqa: ASYNC110 - a remote state
+            await asyncio.sleep(0.02)
+    await asyncio.sleep(0.2)
+    assert _errors_logged(leaving, since) == []

@@ -2,10 +2,8 @@
 or reset between two frames) ends them quietly: nothing the server logs is an error."""
 
 import asyncio
-import json
 import random
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import orjson
@@ -17,7 +15,7 @@ from tests.conftest import GraphQLClient, RunningServer, own_server
 from tests.factories import World
 from tests.live_feed import Thread, post, thread
 from tests.raw_http import GUARD_SECONDS
-from tests.ws_client import MESSAGE_EVENTS, PROTOCOL
+from tests.ws_client import MESSAGE_EVENTS, PROTOCOL, errors_logged, until_no_subscriptions
 
 SUBSCRIPTIONS = 20
 """Per connection: each one's task writes its frames while the reader sees the client go."""
@@ -31,18 +29,6 @@ def leaving(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.fixture(scope="module")
 async def feed(owner_engine: AsyncEngine) -> Thread:
     return await thread(World(owner_engine))
-
-
-def _errors_logged(server: RunningServer, since: int) -> list[dict[str, Any]]:
-    lines = server.logs()[since:].splitlines()
-    records = [json.loads(line) for line in lines if line.startswith("{")]
-    return [r for r in records if r.get("level") in ("error", "critical")]
-
-
-async def _subscribers(server: RunningServer) -> int:
-    async with httpx.AsyncClient(timeout=30) as http:
-        body = (await http.get(f"{server.url}/healthz")).json()
-    return int(body["liveFeed"]["subscribers"])
 
 
 async def _flood(gql: GraphQLClient, feed: Thread, stop: asyncio.Event) -> None:
@@ -95,8 +81,6 @@ async def test_a_client_leaving_mid_feed_logs_no_error(
         finally:
             stop.set()
             await asyncio.gather(*floods)
-    async with asyncio.timeout(GUARD_SECONDS):
-        while await _subscribers(leaving):  # noqa: ASYNC110 - a remote state
-            await asyncio.sleep(0.02)
-    await asyncio.sleep(0.2)
-    assert _errors_logged(leaving, since) == []
+    await until_no_subscriptions(leaving.url)
+    await asyncio.sleep(0.2)  # what the connections' last tasks log, they log by then
+    assert errors_logged(leaving.logs()[since:]) == []

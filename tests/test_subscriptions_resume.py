@@ -41,8 +41,12 @@ from tests.live_feed import (
     servers,
     thread,
 )
-from tests.raw_http import GUARD_SECONDS
-from tests.ws_client import GraphQLWebSocket, subscriptions_started, wait_until_subscribed
+from tests.ws_client import (
+    GraphQLWebSocket,
+    subscriptions_started,
+    until_no_subscriptions,
+    wait_until_subscribed,
+)
 
 FEED = """subscription Feed($id: ID!, $after: String) {
   messageEvents(conversationId: $id, after: $after) {
@@ -547,19 +551,11 @@ async def test_subscriptions_completed_as_soon_as_accepted_leave_the_viewers_cou
             operation = await _open_feed(ws, feed.conversation.gid, None)
             await wait_until_subscribed(capped.url, before + 1)
             await ws.send({"id": operation, "type": "complete"})
-        async with asyncio.timeout(GUARD_SECONDS):
-            while await _subscribers(capped.url):  # noqa: ASYNC110 - a remote state
-                await asyncio.sleep(0.05)
+        await until_no_subscriptions(capped.url)
         before = await subscriptions_started(capped.url)
         for _ in range(3):
             await _open_feed(ws, feed.conversation.gid, None)
         await wait_until_subscribed(capped.url, before + 3)
-
-
-async def _subscribers(server_url: str) -> int:
-    async with httpx.AsyncClient() as http:
-        body = (await http.get(f"{server_url}/healthz")).json()
-    return int(body["liveFeed"]["subscribers"])
 
 
 # A process killed between its commit and its announcement ------------------------------

@@ -4,11 +4,9 @@ tasks, the keep-alive, queued messages) ends quietly: a client's messages must n
 to write errors into the server's log."""
 
 import asyncio
-import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,7 +19,7 @@ from tests.conftest import RunningServer, own_server
 from tests.factories import World
 from tests.live_feed import Thread, thread
 from tests.raw_http import GUARD_SECONDS
-from tests.ws_client import MESSAGE_EVENTS, PROTOCOL
+from tests.ws_client import MESSAGE_EVENTS, PROTOCOL, errors_logged, until_no_subscriptions
 
 LIMIT = 3
 # Over MAX_TOKENS (1,000): the parser stops, and the subscribe's task closes with 4400.
@@ -52,18 +50,6 @@ async def feed(owner_engine: AsyncEngine) -> Thread:
     return await thread(World(owner_engine))
 
 
-def _errors_logged(server: RunningServer, since: int) -> list[dict[str, Any]]:
-    lines = server.logs()[since:].splitlines()
-    records = [json.loads(line) for line in lines if line.startswith("{")]
-    return [r for r in records if r.get("level") in ("error", "critical")]
-
-
-async def _subscribers(server: RunningServer) -> int:
-    async with httpx.AsyncClient(timeout=30) as http:
-        body = (await http.get(f"{server.url}/healthz")).json()
-    return int(body["liveFeed"]["subscribers"])
-
-
 async def _close_code(server: RunningServer, frames: list[str]) -> int | None:
     """Send `frames` back to back on a new connection, read until the server closes it;
     then wait for the connection's subscriptions to end."""
@@ -72,9 +58,7 @@ async def _close_code(server: RunningServer, frames: list[str]) -> int | None:
         for frame in frames:
             await connection.send(frame)
         await _drain(connection)
-    async with asyncio.timeout(GUARD_SECONDS):
-        while await _subscribers(server):  # noqa: ASYNC110 - a remote state
-            await asyncio.sleep(0.02)
+    await until_no_subscriptions(server.url)
     await asyncio.sleep(0.2)  # what the connection's last tasks log, they log by then
     return connection.close_code
 
@@ -166,7 +150,7 @@ async def test_messages_ending_in_a_server_close_close_it_once_and_log_no_error(
     since = len(closing.logs())
     code = await _close_code(closing, frames)
     assert code in codes
-    assert _errors_logged(closing, since) == []
+    assert errors_logged(closing.logs()[since:]) == []
 
 
 async def test_subscribes_over_the_token_limit_back_to_back_close_4400_and_log_no_error(
@@ -176,4 +160,4 @@ async def test_subscribes_over_the_token_limit_back_to_back_close_4400_and_log_n
     since = len(closing.logs())
     assert await _close_code(closing, frames[:-1]) == MALFORMED  # without the malformed end
     assert codes == {MALFORMED}
-    assert _errors_logged(closing, since) == []
+    assert errors_logged(closing.logs()[since:]) == []

@@ -8,6 +8,7 @@ is bounded by `GUARD_SECONDS` so that a missing message fails the test instead o
 
 import asyncio
 import itertools
+import json
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -133,6 +134,26 @@ async def subscriptions_started(server_url: str) -> int:
     async with httpx.AsyncClient() as http:
         body = (await http.get(f"{server_url}/healthz")).json()
     return int(body["liveFeed"]["subscriptionsStarted"])
+
+
+async def live_subscriptions(server_url: str) -> int:
+    """The subscriptions the server holds now (from /healthz)."""
+    async with httpx.AsyncClient() as http:
+        body = (await http.get(f"{server_url}/healthz")).json()
+    return int(body["liveFeed"]["subscribers"])
+
+
+async def until_no_subscriptions(server_url: str) -> None:
+    """Await the server ending every subscription (a client gone, a socket closed)."""
+    async with asyncio.timeout(GUARD_SECONDS):
+        while await live_subscriptions(server_url):  # noqa: ASYNC110 - a remote state
+            await asyncio.sleep(0.02)
+
+
+def errors_logged(log: str) -> list[dict[str, Any]]:
+    """The JSON records of a server's log text at level error or critical."""
+    records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    return [record for record in records if record.get("level") in ("error", "critical")]
 
 
 async def wait_until_subscribed(server_url: str, count: int) -> None:

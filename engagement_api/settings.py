@@ -461,6 +461,17 @@ class Settings(BaseSettings):
             " (UNAUTHENTICATED, or NOT_FOUND for a conversation deleted with no live message)."
         ),
     )
+    live_feed_behind_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description=(
+            "How long a subscription has to take a batch of events larger than what its queue"
+            " holds (SUBSCRIPTION_QUEUE_SIZE; one commit's events, a deleted engagement's"
+            " DELETED events) before it ends SUBSCRIBER_TOO_SLOW; the other subscribers of its"
+            " conversation wait for it that long at most (0: closed as soon as a batch finds"
+            " its queue full)."
+        ),
+    )
     live_feed_sweep_seconds: float = Field(
         default=1.0,
         gt=0,

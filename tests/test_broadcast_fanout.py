@@ -114,16 +114,39 @@ async def test_announcements_of_other_conversations_deliver_nothing(
         assert await _drain(subscriber) == []
 
 
-async def test_a_full_queue_drops_its_events_and_closes_the_subscriber(
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(queue_size=st.integers(1, 5), batch=st.integers(1, 40))
+async def test_a_subscriber_that_reads_gets_a_batch_larger_than_its_queue_whole(
+    reader: OutboxReader, database_url: str, queue_size: int, batch: int
+) -> None:
+    """One commit's rows (a cascade's DELETED events) arrive as one batch: a subscriber
+    that keeps reading gets them all, however many more than its queue holds."""
+    fanout = Fanout(queue_size=queue_size, concurrent_resolutions=1, reader=reader)
+    conversation = uuid.uuid4()
+    with _subscribed(fanout, conversation, 0) as reading:
+        positions = await _write(database_url, conversation, batch)
+        fanout.announce(Announcement(conversation, positions[-1]))
+        assert await _drain(reading) == positions
+        assert not reading.closed
+
+
+async def test_a_subscriber_that_makes_no_room_in_time_is_closed_and_the_others_served(
     reader: OutboxReader, database_url: str
 ) -> None:
-    fanout = Fanout(queue_size=2, concurrent_resolutions=1, reader=reader)
+    fanout = Fanout(queue_size=2, concurrent_resolutions=1, reader=reader, behind_seconds=0.3)
     conversation = uuid.uuid4()
-    with _subscribed(fanout, conversation, 0) as slow:
+    with _subscribed(fanout, conversation, 0) as slow, _subscribed(fanout, conversation, 0) as fast:
         positions = await _write(database_url, conversation, 4)
         fanout.announce(Announcement(conversation, positions[-1]))
+        assert await _drain(fast) == positions  # while the slow one still holds its queue
+        await asyncio.sleep(0.4)
         assert await slow.next() == FellBehind(queue_size=2)
         assert slow.closed
+        later = await _write(database_url, conversation, 3)
+        fanout.announce(Announcement(conversation, later[-1]))
+        assert await _drain(fast) == later
 
 
 def test_subscriptions_are_counted_per_viewer_until_unregistered_once() -> None:

@@ -46,6 +46,7 @@ def solo(
     environment = {
         **backend_environment(request.param),
         "SUBSCRIPTION_QUEUE_SIZE": "2",
+        "LIVE_FEED_BEHIND_SECONDS": "1",
         # No periodic sweep: only the reconnection may recover what the cut dropped.
         "LIVE_FEED_SWEEP_SECONDS": "3600",
     }
@@ -114,37 +115,74 @@ async def test_cut_listener_reconnects_and_replays_what_was_committed_meanwhile(
     assert _live_feed(server)["connections"] == connections_before + 1
 
 
-async def test_subscriber_that_falls_behind_is_closed_and_others_keep_receiving(
+async def test_a_subscriber_that_reads_gets_a_commit_of_more_events_than_its_queue(
     world: World, solo: tuple[str, RunningServer], solo_gql: GraphQLClient
 ) -> None:
+    """Ten events in one commit (the queue holds 2) reach a subscriber that keeps
+    reading, all of them, in order: a deleted engagement's DELETED events come so."""
     _, server = solo
-    slow, other = await thread(world), await thread(world)
+    feed = await thread(world)
     before = await subscriptions_started(server.url)
+    async with GraphQLWebSocket.open(server.graphql_url, token=feed.staff.token) as ws:
+        operation = await ws.feed(feed.conversation.gid)
+        await wait_until_subscribed(server.url, before + 1)
+        posted = await solo_gql.data(
+            f"mutation {{ {_burst(feed.conversation.gid)} }}", token=feed.staff.token
+        )
+        received = [(await ws.event(operation))["messageId"] for _ in range(10)]
+    assert received == [posted[f"p{n}"]["message"]["id"] for n in range(10)]
+
+
+@pytest.fixture(scope="module")
+def hasty(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A subscriber is closed as soon as a batch finds its queue (2) full."""
+    yield from own_server(
+        database_url,
+        tmp_path_factory,
+        "hasty",
+        SUBSCRIPTION_QUEUE_SIZE="2",
+        LIVE_FEED_BEHIND_SECONDS="0",
+    )
+
+
+async def test_a_subscriber_that_falls_behind_is_closed_too_slow_and_others_keep_receiving(
+    world: World, hasty: RunningServer
+) -> None:
+    """Ten events in one commit find the queue full at the third, and no time is given to
+    make room: the subscriber ends SUBSCRIBER_TOO_SLOW, then `complete`; another
+    conversation's subscriber is served all along. (How long a subscriber is given, with a
+    subscriber that reads nothing: tests/test_broadcast_fanout.py.)"""
+    slow, other = await thread(world), await thread(world)
+    before = await subscriptions_started(hasty.url)
     async with (
-        GraphQLWebSocket.open(server.graphql_url, token=slow.staff.token) as ws,
-        GraphQLWebSocket.open(server.graphql_url, token=other.staff.token) as other_ws,
+        httpx.AsyncClient(timeout=30) as http,
+        GraphQLWebSocket.open(hasty.graphql_url, token=slow.staff.token) as ws,
+        GraphQLWebSocket.open(hasty.graphql_url, token=other.staff.token) as other_ws,
     ):
+        gql = GraphQLClient(http, hasty.graphql_url)
         slow_feed = await ws.feed(slow.conversation.gid)
         other_feed = await other_ws.feed(other.conversation.gid)
-        await wait_until_subscribed(server.url, before + 2)
-        # Ten events in one commit reach the queue (2 places) faster than any subscriber
-        # can resolve them: the subscriber overflows.
-        burst = " ".join(
-            f'p{n}: postMessage(input: {{conversationId: "{slow.conversation.gid}", '
-            f'content: "burst {n}"}}) {{ errors {{ code }} }}'
-            for n in range(10)
-        )
-        await solo_gql.data(f"mutation {{ {burst} }}", token=slow.staff.token)
+        await wait_until_subscribed(hasty.url, before + 2)
+        await gql.data(f"mutation {{ {_burst(slow.conversation.gid)} }}", token=slow.staff.token)
         messages = [await ws.next(slow_feed)]
         while messages[-1]["type"] == "next" and "errors" not in messages[-1]["payload"]:
             messages.append(await ws.next(slow_feed))
         closing = await ws.next(slow_feed)
-        message_id = await post(solo_gql, other.staff, other.conversation, "still flowing")
+        message_id = await post(gql, other.staff, other.conversation, "still flowing")
         event = await other_ws.event(other_feed)
     assert len(messages) <= 3  # at most the queued events, then the notice
     assert messages[-1]["payload"]["errors"][0]["extensions"]["code"] == "SUBSCRIBER_TOO_SLOW"
     assert closing == {"id": slow_feed, "type": "complete"}
     assert event["messageId"] == message_id
+
+
+def _burst(conversation: str) -> str:
+    """Ten posts in one mutation document: their events are committed, and relayed, at once."""
+    return " ".join(
+        f'p{n}: postMessage(input: {{conversationId: "{conversation}", '
+        f'content: "burst {n}"}}) {{ message {{ id }} errors {{ code }} }}'
+        for n in range(10)
+    )
 
 
 def test_listener_names_carry_the_process_id() -> None:

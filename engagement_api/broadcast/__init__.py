@@ -13,7 +13,12 @@ def create_broadcaster(settings: Settings, database_url: str) -> Broadcaster:
     """The process's broadcaster for its settings (Redis when `REDIS_URL` is set)."""
     reader = OutboxReader(database_url, connect_timeout=settings.db_connect_timeout_seconds)
     # Half the pool at most resolves events; the rest stays free for requests.
-    fanout = Fanout(settings.subscription_queue_size, max(1, settings.db_pool_size // 2), reader)
+    fanout = Fanout(
+        settings.subscription_queue_size,
+        max(1, settings.db_pool_size // 2),
+        reader,
+        behind_seconds=settings.live_feed_behind_seconds,
+    )
     maintenance = Maintenance(
         sweep_seconds=settings.live_feed_sweep_seconds,
         prune_seconds=settings.outbox_prune_interval_seconds,

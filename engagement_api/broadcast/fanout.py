@@ -6,13 +6,17 @@ outbox rows up to a position. For each followed conversation the fanout keeps th
 position delivered through; one relay task per conversation reads the rows after it from
 the outbox (never from the announcement), has them resolved once per audience (the
 subscribers' `resolve`, see resolvers/event_audience.py) and puts the results on the
-subscribers' bounded queues without waiting. Rows are read in position order and a
+subscribers' bounded queues. Rows are read in position order and a
 conversation's positions are committed in order (db/outbox.py), so nothing is skipped and
 nothing is delivered twice; a lost announcement only delays a delivery until the next one
 or the next sweep.
 
-A subscriber whose queue is full is closed (its pending deliveries are dropped and it
-receives `FellBehind`).
+A batch may hold more events for a subscriber than its queue does (one commit's rows: a
+deleted engagement's DELETED events): the relay then waits for the subscriber to make
+room, and reads the conversation's next rows only once every subscriber took the batch. A
+subscriber that has not taken the whole batch `behind_seconds` after it arrived is closed
+(its pending deliveries are dropped and it receives `FellBehind`), so that one slow reader
+holds the others of its conversation back that long at most.
 """
 
 import asyncio
@@ -31,6 +35,8 @@ logger = logging.getLogger("engagement_api.broadcast")
 RELAY_BATCH = 500
 """Outbox rows read and resolved at once for one conversation."""
 RETRY_SECONDS = 0.5
+BEHIND_SECONDS = 10.0
+"""How long a subscriber has to take a batch of events beyond what its queue holds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,20 +69,33 @@ class Subscriber:
         """The subscription's own state, for `resolve` (its context and viewer)."""
         self.resolve = resolve
         self.queue_size = queue_size
-        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_size + 1)
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_size)
         self.closed = False
 
-    def offer(self, delivery: Any) -> None:
-        """Enqueue without waiting; on overflow drop everything pending and close."""
-        if self.closed:
-            return
-        if self._queue.qsize() < self.queue_size:
-            self._queue.put_nowait(delivery)
-            return
+    async def take(self, deliveries: Sequence[Any], deadline: float) -> None:
+        """Enqueue `deliveries` in order, waiting for room until `deadline` (the loop's
+        time); one still waiting then fell behind: everything pending is dropped, and the
+        subscriber closed."""
+        for delivery in deliveries:
+            if self.closed:
+                return
+            if not self._queue.full():
+                self._queue.put_nowait(delivery)
+                continue
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self._queue.put(delivery)
+            except TimeoutError:
+                self.close()
+                self._queue.put_nowait(FellBehind(self.queue_size))
+                return
+
+    def close(self) -> None:
+        """No more deliveries: the pending ones are dropped (a relay waiting for room
+        goes on at once)."""
         self.closed = True
         while not self._queue.empty():
             self._queue.get_nowait()
-        self._queue.put_nowait(FellBehind(self.queue_size))
 
     async def next(self) -> Any:
         return await self._queue.get()
@@ -97,9 +116,14 @@ class Fanout:
     """Local subscribers by conversation id, and their relays."""
 
     def __init__(
-        self, queue_size: int, concurrent_resolutions: int, reader: "OutboxReader"
+        self,
+        queue_size: int,
+        concurrent_resolutions: int,
+        reader: "OutboxReader",
+        behind_seconds: float = BEHIND_SECONDS,
     ) -> None:
         self.queue_size = queue_size
+        self.behind_seconds = behind_seconds
         self.reader = reader
         self.resolving = asyncio.Semaphore(concurrent_resolutions)
         """How many batches are resolved at once, process-wide (each uses a connection)."""
@@ -149,6 +173,7 @@ class Fanout:
         if followed is None or subscriber not in followed.subscribers:
             return
         followed.subscribers.discard(subscriber)
+        subscriber.close()
         self._per_viewer[subscriber.viewer_id] -= 1
         if self._per_viewer[subscriber.viewer_id] <= 0:
             del self._per_viewer[subscriber.viewer_id]
@@ -195,9 +220,10 @@ class Fanout:
                     logger.warning("could not relay live events; retrying", exc_info=True)
                     await asyncio.sleep(RETRY_SECONDS)
                     continue
-                for subscriber, items in deliveries.items():
-                    for item in items:
-                        subscriber.offer(item)
+                deadline = asyncio.get_running_loop().time() + self.behind_seconds
+                await asyncio.gather(
+                    *(subscriber.take(items, deadline) for subscriber, items in deliveries.items())
+                )
                 followed.position = events[-1].position
                 followed.announced = max(followed.announced, followed.position)
         finally:

@@ -72,6 +72,16 @@ class Subscriber:
         self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_size)
         self.closed = False
 
+    def offer(self, deliveries: Sequence[Any]) -> Sequence[Any]:
+        """Enqueue the deliveries that fit now; the rest, which must wait for room."""
+        for index, delivery in enumerate(deliveries):
+            if self.closed:
+                break
+            if self._queue.full():
+                return deliveries[index:]
+            self._queue.put_nowait(delivery)
+        return ()
+
     async def take(self, deliveries: Sequence[Any], deadline: float) -> None:
         """Enqueue `deliveries` in order, waiting for room until `deadline` (the loop's
         time); one still waiting then fell behind: everything pending is dropped, and the
@@ -79,9 +89,6 @@ class Subscriber:
         for delivery in deliveries:
             if self.closed:
                 return
-            if not self._queue.full():
-                self._queue.put_nowait(delivery)
-                continue
             try:
                 async with asyncio.timeout_at(deadline):
                     await self._queue.put(delivery)
@@ -221,9 +228,13 @@ class Fanout:
                     await asyncio.sleep(RETRY_SECONDS)
                     continue
                 deadline = asyncio.get_running_loop().time() + self.behind_seconds
-                await asyncio.gather(
-                    *(subscriber.take(items, deadline) for subscriber, items in deliveries.items())
-                )
+                waits = [
+                    subscriber.take(rest, deadline)
+                    for subscriber, items in deliveries.items()
+                    if (rest := subscriber.offer(items))
+                ]
+                if waits:  # a batch larger than the room some queues have
+                    await asyncio.gather(*waits)
                 followed.position = events[-1].position
                 followed.announced = max(followed.announced, followed.position)
         finally:

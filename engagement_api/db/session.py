@@ -395,7 +395,13 @@ async def _invalidate(connection: AsyncConnection) -> None:
 
 
 async def _release(connection: AsyncConnection) -> None:
-    """Give the connection back to the pool; a broken one is discarded, never raised about."""
+    """Give the connection back to the pool; a broken one is discarded, never raised about.
+    It runs to its end even when the request is cancelled meanwhile (a subscription ended
+    as its client left): cut off, the pool's close of the connection logs an error."""
+    await asyncio.shield(_give_back(connection))
+
+
+async def _give_back(connection: AsyncConnection) -> None:
     try:
         await connection.close()
     except (SQLAlchemyError, OSError):

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 K = TypeVar("K")
 V = TypeVar("V")
+T = TypeVar("T")
 
 
 class Loader(DataLoader[K, V], Generic[K, V]):
@@ -63,20 +64,13 @@ class Loader(DataLoader[K, V], Generic[K, V]):
         """The key's future, shielded while pending: graphql-core cancels the sibling fields
         of a failed one, and a waiter cancelled would cancel the future that every other
         waiter of the request shares (they would fail with it, the whole request with them)."""
-        made = key not in self.futures
         future = super().load(key)
-        if future.done():
-            return future
-        if made:
-            future.add_done_callback(_mark_seen)
-        return asyncio.shield(future)
+        return future if future.done() else _shielded(future)
 
     def load_many(self, keys: Iterable[K]) -> "asyncio.Future[list[V]]":
         """As `load`, with one shield around the whole list."""
         futures = [DataLoader.load(self, key) for key in keys]
-        every = asyncio.gather(*futures)
-        every.add_done_callback(_mark_seen)
-        return asyncio.shield(every)
+        return _shielded(asyncio.gather(*futures))
 
     def peek(self, key: K) -> tuple[bool, V | None]:
         """(True, value) when this request already holds `key`'s value (loaded or primed),
@@ -274,9 +268,23 @@ def narrowed(page: PageRows, window: Window) -> PageRows:
     return PageRows(page.rows[: window.limit + 1], total, page.has_other_side)
 
 
-def _mark_seen(future: "asyncio.Future[Any]") -> None:
-    """A shielded future's failure is seen by its waiters, if any are left: once every one
-    was cancelled (a subscription whose client left), nobody awaits it, and asyncio would
-    log its error ("exception was never retrieved") as the server's."""
-    if not future.cancelled():
-        future.exception()
+def _shielded(inner: "asyncio.Future[T]") -> "asyncio.Future[T]":
+    """What `asyncio.shield` returns, with one difference: once the waiter is cancelled,
+    `inner`'s failure is still marked seen when it comes (asyncio's shield stops watching
+    it), else asyncio logs it as the server's error ("exception was never retrieved"): a
+    subscription whose client left mid-event, its batch failing on the ended transaction."""
+    outer: asyncio.Future[T] = inner.get_loop().create_future()
+
+    def settle(inner: "asyncio.Future[T]") -> None:
+        if outer.cancelled():
+            if not inner.cancelled():
+                inner.exception()
+        elif inner.cancelled():
+            outer.cancel()
+        elif (error := inner.exception()) is not None:
+            outer.set_exception(error)
+        else:
+            outer.set_result(inner.result())
+
+    inner.add_done_callback(settle)
+    return outer

@@ -136,13 +136,10 @@ async def test_a_subscriber_that_reads_gets_a_commit_of_more_events_than_its_que
 @pytest.fixture(scope="module")
 def hasty(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """A subscriber is closed as soon as a batch finds its queue (2) full."""
-    yield from own_server(
-        database_url,
-        tmp_path_factory,
-        "hasty",
-        SUBSCRIPTION_QUEUE_SIZE="2",
-        LIVE_FEED_BEHIND_SECONDS="0",
-    )
+    yield from own_server(database_url, tmp_path_factory, "hasty", **HASTY)
+
+
+HASTY = {"SUBSCRIPTION_QUEUE_SIZE": "2", "LIVE_FEED_BEHIND_SECONDS": "0"}
 
 
 async def test_a_subscriber_that_falls_behind_is_closed_too_slow_and_others_keep_receiving(

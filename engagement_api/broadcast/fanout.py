@@ -86,10 +86,16 @@ class Subscriber:
         """Enqueue `deliveries` in order, waiting for room until `deadline` (the loop's
         time); one still waiting then fell behind: everything pending is dropped, and the
         subscriber closed."""
+        loop = asyncio.get_running_loop()
         for delivery in deliveries:
             if self.closed:
                 return
+            if not self._queue.full():
+                self._queue.put_nowait(delivery)
+                continue
             try:
+                if loop.time() >= deadline:  # no time given, or none left
+                    raise TimeoutError
                 async with asyncio.timeout_at(deadline):
                     await self._queue.put(delivery)
             except TimeoutError:

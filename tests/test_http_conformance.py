@@ -150,16 +150,18 @@ OTHER_PARAMETERS = st.lists(st.sampled_from(["foo=bar", "q=1", 'x="a;b"']), max_
     name=st.sampled_from(["charset", "Charset", "CHARSET"]),
     around=st.sampled_from(["", " ", "  "]),
     others=OTHER_PARAMETERS,
+    place=st.integers(0, 2),
 )
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 def test_a_body_is_read_as_utf8_only_and_another_charset_is_refused(
-    server: RunningServer, charset: str, name: str, around: str, others: list[str]
+    server: RunningServer, charset: str, name: str, around: str, others: list[str], place: int
 ) -> None:
     """A body declared in another charset would be decoded wrongly as UTF-8: 415, as the
     GraphQL over HTTP spec allows; UTF-8 (however spelled) or no charset is read."""
-    parameters = [*others, f"{name}={charset}"]
+    parameters = [*others]
+    parameters.insert(min(place, len(others)), f"{name}={charset}")
     content_type = "application/json" + "".join(f";{around}{item}" for item in parameters)
     response = httpx.post(
         server.graphql_url,

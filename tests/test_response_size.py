@@ -314,9 +314,10 @@ TINY_LIMIT = 3_000
 def tiny_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    yield from own_server(
-        database_url, tmp_path_factory, "tiny", MAX_RESPONSE_BYTES=str(TINY_LIMIT)
-    )
+    yield from own_server(database_url, tmp_path_factory, "tiny", **TINY)
+
+
+TINY = {"MAX_RESPONSE_BYTES": str(TINY_LIMIT)}
 
 
 @pytest.mark.parametrize("missing", [1, 590, 597, 598, 599, 1_000])

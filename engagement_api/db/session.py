@@ -179,7 +179,7 @@ class DatabaseSession:
         self._connection = self._driver = None
         if connection is None:
             return
-        transaction: Any = None
+        transaction: asyncpg.Record | None = None
         try:
             async with self._lock:
                 if connection.invalidated or driver.is_closed():

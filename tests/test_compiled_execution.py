@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 from graphql import (
+    FragmentDefinitionNode,
     GraphQLEnumType,
     GraphQLInputType,
     GraphQLInterfaceType,
@@ -30,14 +31,18 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    OperationDefinitionNode,
     build_schema,
     get_named_type,
+    get_operation_ast,
     is_leaf_type,
+    parse,
 )
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from engagement_api.db.enums import ProposalStatus, Role
+from engagement_api.schema.nulled_positions import NulledPositions
 from tests.conftest import RunningServer, start_server, stop_server
 from tests.factories import BASE_TIME, World
 
@@ -187,7 +192,7 @@ class Document:
 
     def field(self, parent: GraphQLObjectType | GraphQLInterfaceType, name: str, depth: int) -> str:
         definition = parent.fields[name]
-        alias = f"a{next(self.names)}: " if self.draw(st.integers(0, 4)) == 0 else ""
+        alias = self.alias()
         arguments = self.arguments(definition.args)
         named = get_named_type(definition.type)
         if is_leaf_type(named):
@@ -197,6 +202,9 @@ class Document:
         if isinstance(named, GraphQLInterfaceType):
             return f"{alias}{name}{arguments} {{ {self.abstract(named, depth + 1)} }}"
         return f"{alias}{name}{arguments} {{ {self.selection(named, depth + 1)} }}"
+
+    def alias(self) -> str:
+        return f"a{next(self.names)}: " if self.draw(st.integers(0, 4)) == 0 else ""
 
     def abstract(self, interface: GraphQLInterfaceType, depth: int) -> str:
         types = sorted(CONTRACT.get_possible_types(interface), key=lambda item: item.name)
@@ -263,6 +271,50 @@ class RelationWalk(Document):
         if isinstance(parent, GraphQLObjectType) and self.draw(st.integers(0, 5)) == 0:
             parts = [self.wrapped(parent, parts)]
         return " ".join(parts)
+
+
+class FailingBranches(Document):
+    """A document of two to four nullable root fields (found by id), each going down
+    through object fields with page arguments mostly out of range or unreadable: several
+    fields fail at once, at every depth, so that errors null the same position, or one
+    above another's. Aliases only at the root (the alias limit)."""
+
+    max_depth = 5
+    ROOTS = ("engagement", "conversation", "node", "nodes")
+    root = ""
+
+    def selection(self, parent: GraphQLObjectType | GraphQLInterfaceType, depth: int) -> str:
+        if depth == 0:
+            chosen = self.draw(st.lists(st.sampled_from(self.ROOTS), min_size=2, max_size=4))
+            parts = []
+            for n, name in enumerate(chosen):
+                self.root = name
+                parts.append(f"r{n}: {self.field(parent, name, depth)}")
+            return " ".join(parts)
+        names = sorted(parent.fields)
+        leaves = [name for name in names if _is_leaf_field(parent, name)]
+        objects = [name for name in names if name not in leaves]
+        chosen = self.draw(st.lists(st.sampled_from(leaves), max_size=2, unique=True))
+        if objects and depth < self.max_depth:
+            chosen += self.draw(
+                st.lists(st.sampled_from(objects), min_size=1, max_size=3, unique=True)
+            )
+        return " ".join(self.field(parent, name, depth) for name in chosen) or "__typename"
+
+    def alias(self) -> str:
+        return ""
+
+    def values(self, name: str, input_type: GraphQLInputType) -> st.SearchStrategy[Any]:
+        named = get_named_type(input_type)
+        if named.name == "Int" and self.draw(st.integers(0, 3)) > 0:
+            return st.sampled_from([-1, 101])
+        if name in ("after", "before") and self.draw(st.booleans()):
+            return st.just("bogus")
+        if named.name == "ID" and name == "id":
+            kinds = {"engagement": ["Engagement"], "conversation": ["Conversation"]}
+            wanted = kinds.get(self.root, ["Engagement", "Conversation"])
+            return st.sampled_from([gid for gid in self.pools.ids if _type_of(gid) in wanted])
+        return super().values(name, input_type)
 
 
 def _is_leaf_field(parent: GraphQLObjectType | GraphQLInterfaceType, name: str) -> bool:
@@ -359,6 +411,71 @@ def _compare(
     event("data" if expected.get("data") else "no data")
     event(f"{len(expected.get('errors', ()))} errors")
     assert answered == expected
+
+
+@BOUNDED
+@given(data=st.data())
+def test_documents_failing_in_many_branches_report_the_same_errors(
+    data: st.DataObject, cursors: Pools, servers: tuple[RunningServer, RunningServer]
+) -> None:
+    """Errors that null the same position, or one above another, are reported the same way
+    whichever field failed first: one error per nulled position, none below another's, in
+    document order. Where several fields null one position, graphql-core's executor
+    reports whichever failed first in time, so there the error may differ (its position
+    may not)."""
+    query, variables = data.draw(documents(cursors, FailingBranches), label="document")
+    viewer = data.draw(st.sampled_from(["ADMIN", "STAFF", "CLIENT"]), label="viewer")
+    compiled, stock = servers
+    with httpx.Client(timeout=30) as http:
+        expected = _post(http, stock, query, variables, cursors.tokens[viewer])
+        answered = _post(http, compiled, query, variables, cursors.tokens[viewer])
+    errors = expected.get("errors", ())
+    event(f"{len(errors)} errors")
+    assert answered.keys() == expected.keys()
+    assert answered.get("data") == expected.get("data")
+    positions = NulledPositions(CONTRACT, *_operation_and_fragments(query))
+    for body in (expected, answered):
+        located = [error for error in body.get("errors", ()) if "path" in error]
+        nulled = [_null_above(body.get("data"), error["path"]) for error in located]
+        assert nulled == sorted(set(nulled), key=nulled.index), "one error per nulled position"
+        assert nulled == [positions.of(error["path"]) for error in located]
+        for error, position in zip(located, nulled, strict=True):
+            assert not any(position[:n] in nulled for n in range(len(position))), error
+    assert [_null_above(expected.get("data"), e["path"]) for e in errors if "path" in e] == [
+        _null_above(answered.get("data"), e["path"])
+        for e in answered.get("errors", ())
+        if "path" in e
+    ]
+    tied = [a for a, b in zip(answered.get("errors", ()), errors, strict=True) if a != b]
+    event(f"{len(tied)} tied positions reported by another error")
+    event("codes: " + " ".join(sorted({e["extensions"]["code"] for e in errors})))
+    if not tied:
+        assert answered == expected
+
+
+def _operation_and_fragments(
+    query: str,
+) -> tuple[OperationDefinitionNode, dict[str, FragmentDefinitionNode]]:
+    document = parse(query)
+    operation = get_operation_ast(document)
+    assert operation is not None
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    return operation, fragments
+
+
+def _null_above(data: Any, path: list[str | int]) -> tuple[str | int, ...]:
+    """The first position along `path` where `data` holds null: what an error there nulled."""
+    value = data
+    for length, step in enumerate(path):
+        if value is None:
+            return tuple(path[:length])
+        value = value[step]
+    assert value is None, path
+    return tuple(path)
 
 
 SHARED_ROW_UNDER_A_FAILED_FIELD = [

@@ -1,5 +1,8 @@
 """Field errors of a compiled execution, reported as graphql-core reports them: each error
-once, unless an earlier one already nulled its position or an ancestor of it."""
+once, unless an earlier one already nulled its position or an ancestor of it. The response
+then orders them, and leaves out those below another's position, by one rule for both
+executions (`schema/extensions/field_error_order.py`); the order here still decides which
+error of a position two fields null is the one reported."""
 
 from dataclasses import dataclass, field
 

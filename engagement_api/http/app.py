@@ -27,6 +27,7 @@ from engagement_api.http.slots import HttpSlotsMiddleware
 from engagement_api.observability.logs import configure_logging
 from engagement_api.observability.metrics import Metrics, metrics_endpoint
 from engagement_api.observability.otel import setup_tracing
+from engagement_api.schema.extensions.field_error_order import FieldErrorOrder
 from engagement_api.schema.extensions.mask_errors import MaskUnexpectedErrors
 from engagement_api.schema.extensions.operation_log import OperationLog
 from engagement_api.schema.extensions.operation_metrics import OperationMetrics
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             OperationLog,  # first in, last out: logs and counts the masked errors
             lambda: OperationMetrics(metrics),
             *setup_tracing(settings),
+            FieldErrorOrder,  # exits after the masking, which logs every unexpected error
             MaskUnexpectedErrors,
             *query_safety_extensions(settings),
             QuerySnapshot,

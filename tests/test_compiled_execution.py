@@ -8,8 +8,9 @@ STAFF, CLIENT, anonymous). Their answers must be the same JSON, errors included 
 paths, locations, codes; the request id of a masked error is per request and left out).
 A second generator walks object fields down to eleven levels, so that relation fields
 (resolved a whole level at once by the compiler) are reached under lists of parents, with
-null keys and rows the viewer may not see. Bounded: `COMPILED_EXAMPLES` documents per test
-(default 150).
+null keys and rows the viewer may not see. A third (`FailingBranches`) makes several fields
+fail at once, so that errors null the same position or one above another. Bounded:
+`COMPILED_EXAMPLES` documents per test (default 150).
 """
 
 import base64
@@ -441,16 +442,23 @@ def test_documents_failing_in_many_branches_report_the_same_errors(
         assert nulled == [positions.of(error["path"]) for error in located]
         for error, position in zip(located, nulled, strict=True):
             assert not any(position[:n] in nulled for n in range(len(position))), error
-    assert [_null_above(expected.get("data"), e["path"]) for e in errors if "path" in e] == [
-        _null_above(answered.get("data"), e["path"])
-        for e in answered.get("errors", ())
-        if "path" in e
+    # The same positions, in the same order; at a tied position (two fields null it, each
+    # execution reports the one that failed first for it) the error itself may differ.
+    answered_errors = answered.get("errors", ())
+    assert len(answered_errors) == len(errors)
+    tied = [
+        n
+        for n, (mine, theirs) in enumerate(zip(answered_errors, errors, strict=True))
+        if mine != theirs
+        and "path" in mine
+        and "path" in theirs
+        and _null_above(answered["data"], mine["path"])
+        == _null_above(expected["data"], theirs["path"])
     ]
-    tied = [a for a, b in zip(answered.get("errors", ()), errors, strict=True) if a != b]
     event(f"{len(tied)} tied positions reported by another error")
-    event("codes: " + " ".join(sorted({e["extensions"]["code"] for e in errors})))
-    if not tied:
-        assert answered == expected
+    if tied:
+        answered["errors"] = [errors[n] if n in tied else e for n, e in enumerate(answered_errors)]
+    assert answered == expected
 
 
 def _operation_and_fragments(

@@ -43,6 +43,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from engagement_api.db.enums import ProposalStatus, Role
+from engagement_api.schema.fragments import fragments_of
 from engagement_api.schema.nulled_positions import NulledPositions
 from tests.conftest import RunningServer, start_server, stop_server
 from tests.factories import BASE_TIME, World
@@ -467,12 +468,7 @@ def _operation_and_fragments(
     document = parse(query)
     operation = get_operation_ast(document)
     assert operation is not None
-    fragments = {
-        definition.name.value: definition
-        for definition in document.definitions
-        if isinstance(definition, FragmentDefinitionNode)
-    }
-    return operation, fragments
+    return operation, fragments_of(document)
 
 
 def _null_above(data: Any, path: list[str | int]) -> tuple[str | int, ...]:

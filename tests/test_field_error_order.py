@@ -70,11 +70,11 @@ def test_any_arrival_order_reports_the_same_errors(
     every = {position for _, position in raw}
     topmost = sorted(
         {p for p in every if not any(p[:length] in every for length in range(len(p)))},
-        key=lambda p: [(isinstance(step, str), step) for step in p],
+        key=_path_order,
     )
     for answer in answers:
         reported = [nulled_by[tuple(error.path or ())] for error in answer]
-        assert sorted(reported, key=lambda p: [(isinstance(s, str), s) for s in p]) == topmost
+        assert sorted(reported, key=_path_order) == topmost
         places = [([(loc.line, loc.column) for loc in e.locations or ()], e.path) for e in answer]
         assert places == sorted(places, key=lambda place: (place[0], _path_order(place[1])))
     untied = len({position for _, position in raw}) == len(raw)
@@ -82,7 +82,7 @@ def test_any_arrival_order_reports_the_same_errors(
         assert answers[0] == answers[1]
 
 
-def _path_order(path: list[str | int] | None) -> list[tuple[bool, str | int]]:
+def _path_order(path: Sequence[str | int] | None) -> list[tuple[bool, str | int]]:
     return [(isinstance(step, str), step) for step in path or ()]
 
 

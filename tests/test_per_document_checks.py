@@ -9,13 +9,14 @@ import tracemalloc
 from typing import Any
 
 import httpx
-from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
+from graphql import OperationDefinitionNode, parse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engagement_api.resolvers.connections import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from engagement_api.schema.extensions.query_cost import CostEstimator, QueryCost
 from engagement_api.schema.extensions.validation_cache import DocumentCache
+from engagement_api.schema.fragments import fragments_of
 from engagement_api.schema.schema import build_schema, schema
 from engagement_api.settings import Settings
 from tests.conftest import RunningServer
@@ -52,11 +53,7 @@ def fresh_cost(document: str, values: dict[str, Any]) -> int:
         max_page_size=MAX_PAGE_SIZE,
     )
     parsed = parse(document)
-    estimator.fragments = {
-        definition.name.value: definition
-        for definition in parsed.definitions
-        if isinstance(definition, FragmentDefinitionNode)
-    }
+    estimator.fragments = fragments_of(parsed)
     operation = parsed.definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
     return estimator.operation(operation)[0]

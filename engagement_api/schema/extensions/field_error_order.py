@@ -10,9 +10,10 @@ errors are in document order (by location, then path).
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from graphql import FragmentDefinitionNode, GraphQLError, get_operation_ast
+from graphql import GraphQLError, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
+from engagement_api.schema.fragments import fragments_of
 from engagement_api.schema.nulled_positions import NulledPositions, Position
 from engagement_api.schema.served_types import served_types
 
@@ -36,12 +37,8 @@ class FieldErrorOrder(SchemaExtension):
         operation = get_operation_ast(document, context.operation_name) if document else None
         if document is None or operation is None:
             return errors
-        fragments = {
-            definition.name.value: definition
-            for definition in document.definitions
-            if isinstance(definition, FragmentDefinitionNode)
-        }
-        positions = NulledPositions(served_types(context.schema), operation, fragments)
+        schema = served_types(context.schema)
+        positions = NulledPositions(schema, operation, fragments_of(document))
         return field_errors_in_order(errors, positions.of)
 
 

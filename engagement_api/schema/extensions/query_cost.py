@@ -55,6 +55,7 @@ from strawberry.types.graphql import OperationType
 
 from engagement_api.json_levels import ESCAPED_BYTES, json_over
 from engagement_api.schema.extensions.coded_rules import reporting
+from engagement_api.schema.fragments import fragments_of
 from engagement_api.schema.served_types import served_types
 
 CODE = "QUERY_TOO_COMPLEX"
@@ -333,14 +334,9 @@ class QueryCost(SchemaExtension):
         return cost
 
     def _compute(self, document: DocumentNode, schema: GraphQLSchema) -> tuple[Cost, set[str]]:
-        fragments = {
-            definition.name.value: definition
-            for definition in document.definitions
-            if isinstance(definition, FragmentDefinitionNode)
-        }
         estimator = CostEstimator(
             schema,
-            fragments,
+            fragments_of(document),
             self.execution_context.variables or {},
             default_page_size=self.default_page_size,
             max_page_size=self.max_page_size,

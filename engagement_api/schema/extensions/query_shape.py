@@ -32,6 +32,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from engagement_api.schema.extensions.coded_rules import reporting
+from engagement_api.schema.fragments import fragments_of
 
 DEPTH_CODE = "QUERY_TOO_DEEP"
 ALIASES_CODE = "TOO_MANY_ALIASES"
@@ -113,11 +114,7 @@ class ShapeMeter:
 def measure(document: DocumentNode) -> Shape:
     """The document's shape: the deepest operation's depth, the aliases and fields of every
     operation's expansion; FragmentCycleError when a fragment spreads itself."""
-    fragments = {
-        definition.name.value: definition
-        for definition in document.definitions
-        if isinstance(definition, FragmentDefinitionNode)
-    }
+    fragments = fragments_of(document)
     meter = ShapeMeter(fragments)
     shape = Shape()
     for definition in document.definitions:

@@ -1,5 +1,7 @@
 """A client that leaves while its subscriptions are being sent events (its socket closed
-or reset between two frames) ends them quietly: nothing the server logs is an error."""
+or reset between two frames, or failed by a frame the protocol forbids while the server's
+frames wait in the socket's buffers) ends them quietly: nothing the server logs is an
+error."""
 
 import asyncio
 import random
@@ -38,10 +40,16 @@ async def _flood(gql: GraphQLClient, feed: Thread, stop: asyncio.Event) -> None:
         n += 1
 
 
+INVALID_TEXT_FRAME = bytes([0x81, 0x80 | 2, 0, 0, 0, 0, 0xC3, 0x28])
+"""A final, masked text frame (mask 0) whose payload is not UTF-8: the server's WebSocket
+layer fails the connection with 1007 and closes it, its subscriptions still sending."""
+
+
 async def _subscribe_then_leave(
-    server: RunningServer, feed: Thread, token: str, abort: bool
+    server: RunningServer, feed: Thread, token: str, leave: str
 ) -> None:
-    """Subscribe SUBSCRIPTIONS times, read until each had events, then leave."""
+    """Subscribe SUBSCRIPTIONS times, read until each had events, then leave: closing,
+    resetting, or sending a frame the protocol forbids after reading nothing for a while."""
     url = server.graphql_url.replace("http://", "ws://")
     async with connect(url, subprotocols=[PROTOCOL]) as connection:  # type: ignore[list-item]
         init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
@@ -58,13 +66,20 @@ async def _subscribe_then_leave(
                 assert message.get("type") in ("connection_ack", "next", "ping"), message
                 nexts += message.get("type") == "next"
         await asyncio.sleep(random.random() * 0.05)
-        if abort:
-            connection.transport.abort()  # a reset: no close frame
+        if leave == "reset":
+            connection.transport.abort()  # no close frame
+        elif leave == "malformed":
+            # Unread frames fill the socket's buffers, so the server's close waits for
+            # them to drain while its subscriptions go on sending.
+            await asyncio.sleep(0.3)
+            connection.transport.write(INVALID_TEXT_FRAME)
+            await asyncio.sleep(0.3)
+            connection.transport.abort()
 
 
-@pytest.mark.parametrize("abort", [False, True], ids=["closed", "reset"])
+@pytest.mark.parametrize("leave", ["closed", "reset", "malformed"])
 async def test_a_client_leaving_mid_feed_logs_no_error(
-    leaving: RunningServer, feed: Thread, abort: bool
+    leaving: RunningServer, feed: Thread, leave: str
 ) -> None:
     since = len(leaving.logs())
     stop = asyncio.Event()
@@ -76,7 +91,7 @@ async def test_a_client_leaving_mid_feed_logs_no_error(
                 # A connection of each viewer at once: within MAX_SUBSCRIPTIONS_PER_VIEWER.
                 viewers = (feed.staff.token, feed.client.token)
                 await asyncio.gather(
-                    *(_subscribe_then_leave(leaving, feed, token, abort) for token in viewers)
+                    *(_subscribe_then_leave(leaving, feed, token, leave) for token in viewers)
                 )
         finally:
             stop.set()

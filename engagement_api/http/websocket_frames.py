@@ -11,11 +11,17 @@ from collections.abc import Mapping
 
 import orjson
 from starlette.websockets import WebSocketDisconnect
-from starlette.websockets import WebSocketDisconnected as SocketClosed
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 
 from engagement_api.http.errors import oversized
+
+SOCKET_CLOSED = (WebSocketDisconnect, RuntimeError)
+"""What a send raises once the socket is closed. Starlette raises `WebSocketDisconnect` for
+a lost connection and a `RuntimeError` after the application's close; Uvicorn raises a
+`RuntimeError` after a close of its own (a protocol error of the client, the keep-alive's
+timeout) until the connection is gone. A text frame is a valid message for an accepted
+socket, so no other `RuntimeError` comes from sending one."""
 
 
 class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
@@ -26,7 +32,7 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
         """An already encoded message."""
         try:
             await self.ws.send_text(text)
-        except (WebSocketDisconnect, SocketClosed) as error:  # the client left; then closed
+        except SOCKET_CLOSED as error:
             raise WebSocketDisconnected from error
 
     async def close(self, code: int, reason: str) -> None:
@@ -34,7 +40,7 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
         connection's reader and each subscribe's task may close it (a document over the
         token limit closes it from its task), and the later closes meet a closed socket:
         no error, as a client gone is none."""
-        with contextlib.suppress(WebSocketDisconnect, SocketClosed):
+        with contextlib.suppress(*SOCKET_CLOSED):
             await self.ws.close(code=code, reason=reason)
 
 

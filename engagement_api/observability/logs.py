@@ -34,6 +34,23 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(payload, default=str).decode()
 
 
+class ClientFaultsAsWarnings(logging.Filter):
+    """Uvicorn logs a WebSocket text frame that is not UTF-8 as an error, with a traceback:
+    any client could fill the error log with them. It is the client's fault, answered by
+    closing its connection with 1007, so the line becomes a warning without the trace."""
+
+    MESSAGES = frozenset({"Invalid UTF-8 sequence received from client."})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg in self.MESSAGES:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+        return True
+
+
+CLIENT_FAULTS = ClientFaultsAsWarnings()
+
+
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if settings.log_json:
@@ -47,3 +64,4 @@ def configure_logging(settings: Settings) -> None:
     # Strawberry logs every GraphQL error, expected ones included; unexpected errors are
     # logged once, with the request id, by schema/extensions/mask_errors.py.
     logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
+    logging.getLogger("uvicorn.error").addFilter(CLIENT_FAULTS)  # once, however often called

@@ -1,12 +1,14 @@
 """Generators of what the HTTP and WebSocket transport can carry, for the fuzz tests:
 arbitrary bytes, JSON of any shape, GraphQL request objects whose members have any type,
 strings with lone surrogates (as JSON escapes), deep nesting, header names and values,
-query strings, and graphql-transport-ws messages."""
+query strings, graphql-transport-ws messages, and raw WebSocket frames."""
 
 from typing import Any
 
 import orjson
 from hypothesis import strategies as st
+
+from tests.raw_websocket import BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT, Frame
 
 SURROGATE_ESCAPES = st.sampled_from(["\\ud800", "\\udfff", "\\ud83d", "\\udc00x"])
 
@@ -155,3 +157,77 @@ def ws_frames(draw: st.DrawFn) -> str | bytes:
     if kind == "cut":
         return text[: draw(st.integers(0, max(len(text) - 1, 0)))]
     return text
+
+
+RESERVED_OPCODES = st.sampled_from([3, 4, 5, 6, 7, 11, 12, 13, 14, 15])
+CLOSE_CODES = st.one_of(
+    st.sampled_from([1000, 1001, 1005, 1006, 1011, 1015, 2999, 3000, 4400, 4999, 5000]),
+    st.integers(0, 65535),
+)
+
+
+@st.composite
+def close_payloads(draw: st.DrawFn) -> bytes:
+    """A close frame's body: none, one byte, or a code of any value with a reason of any
+    bytes (UTF-8 or not)."""
+    kind = draw(st.sampled_from(["empty", "one byte", "code"]))
+    if kind == "empty":
+        return b""
+    if kind == "one byte":
+        return draw(st.binary(min_size=1, max_size=1))
+    reason = draw(st.one_of(st.text(max_size=20).map(str.encode), st.binary(max_size=20)))
+    return draw(CLOSE_CODES).to_bytes(2, "big") + reason
+
+
+@st.composite
+def raw_frames(draw: st.DrawFn) -> Frame:
+    """One WebSocket frame from a client that may break any rule of RFC 6455: a message of
+    any shape as text, text that is not UTF-8, binary, pieces of a fragmented message
+    (continuations in or out of turn), control frames (fragmented, over 125 bytes, close
+    bodies of any code and reason), reserved opcodes and flags, an unmasked frame, a length
+    spelled longer than it needs, and one announcing more than the server takes."""
+    kind = draw(
+        st.sampled_from(
+            [
+                "message",
+                "message",
+                "text",
+                "binary",
+                "fragment",
+                "continuation",
+                "control",
+                "close",
+                "reserved opcode",
+                "reserved flags",
+                "unmasked",
+                "long length form",
+                "oversized",
+            ]
+        )
+    )
+    message = orjson.dumps(draw(ws_messages()))
+    if kind == "message":
+        return Frame(TEXT, message)
+    if kind == "text":
+        return Frame(TEXT, draw(st.binary(max_size=40)))
+    if kind == "binary":
+        return Frame(BINARY, draw(st.binary(max_size=40)))
+    if kind in ("fragment", "continuation"):
+        opcode = draw(st.sampled_from([TEXT, BINARY])) if kind == "fragment" else CONTINUATION
+        return Frame(opcode, message[: draw(st.integers(0, len(message)))], fin=draw(st.booleans()))
+    if kind == "control":
+        opcode = draw(st.sampled_from([PING, PONG]))
+        payload = draw(st.binary(max_size=130))
+        return Frame(opcode, payload, fin=draw(st.booleans()))
+    if kind == "close":
+        return Frame(CLOSE, draw(close_payloads()), fin=draw(st.booleans()))
+    if kind == "reserved opcode":
+        return Frame(draw(RESERVED_OPCODES), draw(st.binary(max_size=10)))
+    if kind == "reserved flags":
+        return Frame(TEXT, message, rsv=draw(st.integers(1, 7)))
+    if kind == "unmasked":
+        return Frame(TEXT, message, masked=False)
+    if kind == "long length form":
+        return Frame(TEXT, message, length_form=draw(st.sampled_from([16, 64])))
+    # Only the header is sent: a server that waited for the body would fail the test's guard.
+    return Frame(TEXT, declared=draw(st.sampled_from([2**20, 2**32, 2**63 - 1])))

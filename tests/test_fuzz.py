@@ -49,6 +49,7 @@ from tests.fuzz_transport import (
     ws_frames,
 )
 from tests.raw_http import GUARD_SECONDS, Answer, RawConnection
+from tests.ws_client import uncoded_errors
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 DERANDOMIZE = os.environ.get("FUZZ_DERANDOMIZE", "1") != "0"
@@ -294,24 +295,12 @@ async def frames_then_ping(url: str, frames: list[str | bytes]) -> list[str]:
                 received = orjson.loads(await asyncio.wait_for(ws.recv(), GUARD_SECONDS))
                 if received.get("type") == "pong":
                     return found
-                for error in _frame_errors(received):
-                    code = (error.get("extensions") or {}).get("code")
-                    if not isinstance(code, str) or code == "INTERNAL_SERVER_ERROR":
-                        found.append(f"error {code!r}: {error.get('message')!r}")
+                found += uncoded_errors(received)
         except ConnectionClosed as closed:
             code = closed.rcvd.code if closed.rcvd else None
             if code not in SOCKET_CLOSES:
                 found.append(f"closed with {code}")
     return found
-
-
-def _frame_errors(message: dict[str, Any]) -> list[dict[str, Any]]:
-    payload = message.get("payload")
-    if message.get("type") == "error" and isinstance(payload, list):
-        return payload
-    if message.get("type") == "next" and isinstance(payload, dict):
-        return list(payload.get("errors") or [])
-    return []
 
 
 @given(frames=st.lists(ws_frames(), min_size=1, max_size=3))

@@ -150,6 +150,25 @@ async def until_no_subscriptions(server_url: str) -> None:
             await asyncio.sleep(0.02)
 
 
+def uncoded_errors(message: dict[str, Any]) -> list[str]:
+    """The errors of a graphql-transport-ws `error` or `next` message that have no code, or
+    the code of an unexpected error, described."""
+    payload = message.get("payload")
+    errors: list[Any] = []
+    if message.get("type") == "error" and isinstance(payload, list):
+        errors = payload
+    elif message.get("type") == "next" and isinstance(payload, dict):
+        errors = list(payload.get("errors") or [])
+    codes = [
+        ((error.get("extensions") or {}).get("code"), error.get("message")) for error in errors
+    ]
+    return [
+        f"error {code!r}: {text!r}"
+        for code, text in codes
+        if not isinstance(code, str) or code == "INTERNAL_SERVER_ERROR"
+    ]
+
+
 def errors_logged(log: str) -> list[dict[str, Any]]:
     """The JSON records of a server's log text at level error or critical."""
     records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]

@@ -29,7 +29,7 @@ from graphql import (
     parse,
     print_ast,
 )
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -49,7 +49,7 @@ from tests.fuzz_transport import (
     ws_frames,
 )
 from tests.raw_http import GUARD_SECONDS, Answer, RawConnection
-from tests.ws_client import uncoded_errors
+from tests.ws_client import errors_logged, uncoded_errors
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 DERANDOMIZE = os.environ.get("FUZZ_DERANDOMIZE", "1") != "0"
@@ -251,6 +251,11 @@ async def exchange_then_reuse(
         await connection.close()
 
 
+def errors_logged_since(server: RunningServer, since: int) -> list[str]:
+    """What the server logged as an error or worse after the first `since` characters."""
+    return [f"logged: {record['message']}" for record in errors_logged(server.logs()[since:])]
+
+
 def _plain(extra: dict[str, str]) -> dict[str, str]:
     return {name: value for name, value in extra.items() if name not in FRAMING_HEADERS}
 
@@ -261,8 +266,9 @@ def test_no_request_body_gets_a_5xx_or_breaks_the_connection(
     server: RunningServer, body: bytes, content_type: str, extra: dict[str, str]
 ) -> None:
     head = {**_plain(extra), "content-type": content_type}
+    since = len(server.logs())
     found = asyncio.run(exchange_then_reuse(server.url, "POST", "/graphql", body, head))
-    assert found == [], (body[:300], head)
+    assert found + errors_logged_since(server, since) == [], (body[:300], head)
 
 
 @given(params=query_strings, extra=headers())
@@ -271,8 +277,9 @@ def test_no_query_string_gets_a_5xx_or_breaks_the_connection(
     server: RunningServer, params: list[tuple[str, str]], extra: dict[str, str]
 ) -> None:
     target = "/graphql?" + urlencode(params)
+    since = len(server.logs())
     found = asyncio.run(exchange_then_reuse(server.url, "GET", target, b"", _plain(extra)))
-    assert found == [], (target, extra)
+    assert found + errors_logged_since(server, since) == [], (target, extra)
 
 
 async def frames_then_ping(url: str, frames: list[str | bytes]) -> list[str]:
@@ -304,12 +311,15 @@ async def frames_then_ping(url: str, frames: list[str | bytes]) -> list[str]:
 
 
 @given(frames=st.lists(ws_frames(), min_size=1, max_size=3))
+@example(frames=['{"type": "complete", "id": []}'])  # an id that cannot be looked up
+@example(frames=['{"type": "complete", "id": {"a": 1}}'])
 @TRANSPORT_SETTINGS
 def test_no_websocket_message_drops_the_socket_or_crashes(
     server: RunningServer, frames: list[str | bytes]
 ) -> None:
+    since = len(server.logs())
     found = asyncio.run(frames_then_ping(server.graphql_url, frames))
-    assert found == [], frames
+    assert found + errors_logged_since(server, since) == [], frames
 
 
 @given(variables=st.dictionaries(st.sampled_from(["v", "x"]), json_values, max_size=2))
@@ -324,5 +334,6 @@ def test_every_refusal_of_a_subscriptions_variables_has_a_code(
         "type": "subscribe",
         "payload": {"query": SUBSCRIPTION, "variables": variables},
     }
+    since = len(server.logs())
     found = asyncio.run(frames_then_ping(server.graphql_url, [orjson.dumps(subscribe).decode()]))
-    assert found == [], variables
+    assert found + errors_logged_since(server, since) == [], variables

@@ -64,10 +64,13 @@ def message_problem(message: object) -> str | None:
         return "A message must be a JSON object."
     if not isinstance(message.get("type"), str):
         return "A message's `type` must be a string."
-    if message["type"] != "subscribe":
+    kind = message["type"]
+    if kind not in ("subscribe", "complete"):
         return None
     if not isinstance(message.get("id"), str) or not message["id"]:
-        return "A subscribe message's `id` must be a non-empty string."
+        return f"A {kind} message's `id` must be a non-empty string."
+    if kind == "complete":
+        return None
     payload = message.get("payload")
     if not isinstance(payload, dict):
         return "A subscribe message's `payload` must be an object."

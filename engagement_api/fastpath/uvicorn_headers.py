@@ -50,9 +50,10 @@ class HeaderLimitedProtocol(SendTimeout, HttpToolsProtocol):
     _body = 0
     _overhead = 0
     """Bytes of a request past its headers that are no body: chunk framing, trailers."""
-    _drop_when_started: Any = None
-    """A queued request to end unanswered (its trailers went over the limit) once those
-    before it are answered."""
+    _drop_when_started: tuple[Any, bytes] | None = None
+    """A queued request that cannot be answered (its trailers went over the limit, or its
+    body's framing broke), and its refusal (empty: none), to send once those before it are
+    answered."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -132,21 +133,26 @@ class HeaderLimitedProtocol(SendTimeout, HttpToolsProtocol):
         else:
             self._stop_request()
 
-    def _stop_request(self) -> None:
-        """The request past its headers (trailers over the limit) cannot be answered now:
-        nothing more is read, and the connection is dropped once the requests before it
-        are answered."""
+    def _stop_request(self, refusal: bytes = b"") -> None:
+        """The request past its headers (trailers over the limit, a body whose framing
+        broke) cannot be answered: nothing more is read, and once the requests before it
+        are answered it gets `refusal` and the connection is dropped."""
         self._discarding = True
         if any(cycle is self.cycle for cycle, _ in self.pipeline):
-            self._drop_when_started = self.cycle
+            self._drop_when_started = (self.cycle, refusal)
         else:
-            self._end_current()
+            self._end_current(refusal)
 
-    def _end_current(self) -> None:
-        """End the request being answered unanswered; what is written goes out first."""
-        if self.cycle is not None:
-            self.cycle.disconnected = True
-        self._send_refusal(b"")
+    def _end_current(self, refusal: bytes) -> None:
+        """End the request being answered with `refusal`, or unanswered when its answer
+        has begun; what is written goes out first. Its application, waiting for the rest
+        of the body, reads a disconnect."""
+        cycle = self.cycle
+        if cycle is not None:
+            refusal = b"" if cycle.response_started else refusal
+            cycle.disconnected = True
+            cycle.message_event.set()
+        self._send_refusal(refusal)
 
     def data_received(self, data: bytes) -> None:
         if self._discarding:
@@ -177,10 +183,18 @@ class HeaderLimitedProtocol(SendTimeout, HttpToolsProtocol):
             super()._unsupported_upgrade_warning()
 
     def send_400_response(self, msg: str) -> None:
-        """Bytes that are no HTTP/1.1 request (an unknown method, a broken request line):
-        the refusal is JSON with a code, as every other one, after the answers before it."""
-        if not self._discarding:
-            self._refuse(refusal(400, b"Bad Request", BAD_REQUEST, NOT_HTTP))
+        """Bytes that are no HTTP/1.1 request (an unknown method, a broken request line, a
+        chunked body's broken framing): the refusal is JSON with a code, as every other
+        one, after the answers before it. A request whose own body broke gets it in place
+        of its answer: its application would wait for the rest of that body."""
+        if self._discarding:
+            return
+        response = refusal(400, b"Bad Request", BAD_REQUEST, NOT_HTTP)
+        cycle = self.cycle
+        if cycle is not None and cycle.more_body and not cycle.response_complete:
+            self._stop_request(response)
+        else:
+            self._refuse(response)
 
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
         """Beyond the worker's connection cap Uvicorn answers with its own plain-text app."""
@@ -242,8 +256,8 @@ class HeaderLimitedProtocol(SendTimeout, HttpToolsProtocol):
         if self.transport.is_closing():
             return
         dropping = self._drop_when_started
-        if dropping is not None and not any(cycle is dropping for cycle, _ in self.pipeline):
-            self._end_current()
+        if dropping is not None and not any(cycle is dropping[0] for cycle, _ in self.pipeline):
+            self._end_current(dropping[1])
         elif self._deferred is not None and not self._answering():
             response, self._deferred = self._deferred, None
             self._send_refusal(response)

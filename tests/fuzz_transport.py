@@ -1,7 +1,8 @@
 """Generators of what the HTTP and WebSocket transport can carry, for the fuzz tests:
 arbitrary bytes, JSON of any shape, GraphQL request objects whose members have any type,
 strings with lone surrogates (as JSON escapes), deep nesting, header names and values,
-query strings, graphql-transport-ws messages, and raw WebSocket frames."""
+query strings, graphql-transport-ws messages, raw WebSocket frames, and HTTP/1.1 requests
+whose body is framed every way a client can frame it."""
 
 from typing import Any
 
@@ -231,3 +232,98 @@ def raw_frames(draw: st.DrawFn) -> Frame:
         return Frame(TEXT, message, length_form=draw(st.sampled_from([16, 64])))
     # Only the header is sent: a server that waited for the body would fail the test's guard.
     return Frame(TEXT, declared=draw(st.sampled_from([2**20, 2**32, 2**63 - 1])))
+
+
+BODY = orjson.dumps({"query": "query Framed { __typename }"})
+HEAD = "POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+
+
+def http_request(headers: list[str], body: bytes) -> bytes:
+    """A POST to /graphql with `headers` (framing ones among them) and `body` as given."""
+    return (HEAD + "".join(f"{header}\r\n" for header in headers) + "\r\n").encode() + body
+
+
+@st.composite
+def chunked_bodies(draw: st.DrawFn) -> bytes:
+    """BODY in chunks: each size in hex of either case, maybe with leading zeros and an
+    extension, maybe one byte off; then the last chunk, maybe with trailers."""
+    cuts = sorted(draw(st.sets(st.integers(1, len(BODY) - 1), max_size=4)))
+    pieces = [BODY[a:b] for a, b in zip([0, *cuts], [*cuts, len(BODY)], strict=True)]
+    out = b""
+    for piece in pieces:
+        size = len(piece) - draw(st.sampled_from([0, 0, 0, 1]))  # smaller: data left over
+        spelled = draw(st.sampled_from(["{:x}", "{:X}", "000{:x}"])).format(size)
+        extension = draw(st.sampled_from(["", ";a=b", ';a="b c"', "; a", ";" + "x" * 300]))
+        out += f"{spelled}{extension}\r\n".encode() + piece + b"\r\n"
+    trailers = draw(st.sampled_from(["", "x-trailer: 1\r\n", "content-length: 5\r\n", "bad\r\n"]))
+    return out + b"0\r\n" + trailers.encode() + b"\r\n"
+
+
+@st.composite
+def framed_requests(draw: st.DrawFn) -> bytes:
+    kind = draw(
+        st.sampled_from(
+            [
+                "length",
+                "length spelled",
+                "two lengths",
+                "over the limit",
+                "chunked",
+                "both",
+                "codings",
+                "pipelined",
+                "noise size",
+            ]
+        )
+    )
+    length = len(BODY)
+    if kind == "length":
+        return http_request([f"content-length: {length}"], BODY)
+    if kind == "length spelled":
+        spelled = draw(
+            st.sampled_from(
+                [
+                    f"+{length}",
+                    f" {length} ",
+                    f"0{length}",
+                    f"{length}.0",
+                    f"-{length}",
+                    f"{length}, {length}",
+                ]
+            )
+        )
+        return http_request([f"content-length: {spelled}"], BODY)
+    if kind == "two lengths":
+        other = draw(st.sampled_from([length, length - 1, 0]))
+        return http_request([f"content-length: {length}", f"content-length: {other}"], BODY)
+    if kind == "over the limit":
+        # Far past it: a body up to DRAIN_FACTOR times the limit is read before the 413.
+        return http_request([f"content-length: {draw(st.sampled_from([2**40, 2**70]))}"], BODY)
+    body = draw(chunked_bodies())
+    if kind == "chunked":
+        return http_request(["transfer-encoding: chunked"], body)
+    if kind == "both":
+        declared = draw(st.sampled_from([0, 5, len(body)]))
+        return http_request(["transfer-encoding: chunked", f"content-length: {declared}"], body)
+    if kind == "codings":
+        coding = draw(
+            st.sampled_from(
+                [
+                    "gzip, chunked",
+                    "chunked, chunked",
+                    "Chunked",
+                    "identity",
+                    "chunked, identity",
+                    "xchunked",
+                    " chunked",
+                ]
+            )
+        )
+        return http_request([f"transfer-encoding: {coding}"], body)
+    if kind == "noise size":
+        noise = draw(st.sampled_from(["zz", "-1", "ffffffffffffffffffff", "1 1", ""]))
+        return http_request(["transfer-encoding: chunked"], f"{noise}\r\n".encode() + body)
+    first = http_request([f"content-length: {length}"], BODY)
+    return first + draw(
+        st.sampled_from([first, http_request(["transfer-encoding: chunked"], body)])
+    )

@@ -1,6 +1,7 @@
 """Shared pieces of the live-feed tests: servers started for them, posting through the
 public API, the conversation world a feed test needs."""
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,3 +92,12 @@ async def event_cursors(engine: AsyncEngine) -> EventCursors:
     async with engine.connect() as connection:
         key = await connection.scalar(text("SELECT key FROM message_event_cursor_key"))
     return EventCursors(bytes(key))
+
+
+async def flood(gql: GraphQLClient, feed: Thread, stop: asyncio.Event, size: int) -> None:
+    """Posts to the feed's conversation, one message of about `size` characters after
+    another, until `stop` is set: its subscribers are sent events all the while."""
+    n = 0
+    while not stop.is_set():
+        await post(gql, feed.staff, feed.conversation, f"flood {n} " + "x" * size)
+        n += 1

@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 
 from tests.conftest import GraphQLClient, RunningServer, own_server
 from tests.factories import World
-from tests.live_feed import Thread, post, thread
+from tests.live_feed import Thread, flood, thread
 from tests.raw_http import GUARD_SECONDS
 from tests.ws_client import MESSAGE_EVENTS, PROTOCOL, errors_logged, until_no_subscriptions
 
@@ -31,13 +31,6 @@ def leaving(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.fixture(scope="module")
 async def feed(owner_engine: AsyncEngine) -> Thread:
     return await thread(World(owner_engine))
-
-
-async def _flood(gql: GraphQLClient, feed: Thread, stop: asyncio.Event) -> None:
-    n = 0
-    while not stop.is_set():
-        await post(gql, feed.staff, feed.conversation, f"flood {n} " + "x" * 2000)
-        n += 1
 
 
 INVALID_TEXT_FRAME = bytes([0x81, 0x80 | 2, 0, 0, 0, 0, 0xC3, 0x28])
@@ -85,7 +78,7 @@ async def test_a_client_leaving_mid_feed_logs_no_error(
     stop = asyncio.Event()
     async with httpx.AsyncClient(timeout=30) as http:
         gql = GraphQLClient(http, leaving.graphql_url)
-        floods = [asyncio.create_task(_flood(gql, feed, stop)) for _ in range(2)]
+        floods = [asyncio.create_task(flood(gql, feed, stop, 2000)) for _ in range(2)]
         try:
             for _ in range(5):
                 # A connection of each viewer at once: within MAX_SUBSCRIPTIONS_PER_VIEWER.

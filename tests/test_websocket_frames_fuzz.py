@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import GraphQLClient, RunningServer, own_server
 from tests.factories import World
 from tests.fuzz_transport import raw_frames
-from tests.live_feed import Thread, post, thread
+from tests.live_feed import Thread, flood, thread
 from tests.raw_websocket import CLOSE, TEXT, Frame, RawWebSocket
 from tests.test_fuzz import SOCKET_CLOSES, TRANSPORT_SETTINGS
 from tests.ws_client import MESSAGE_EVENTS, errors_logged, uncoded_errors
@@ -59,13 +59,6 @@ def _acceptable_closes(frames: list[Frame]) -> set[int | None]:
         if frame.opcode == CLOSE
     }
     return PROTOCOL_CLOSES | SOCKET_CLOSES | echoed
-
-
-async def _flood(gql: GraphQLClient, feed: Thread, stop: asyncio.Event) -> None:
-    n = 0
-    while not stop.is_set():
-        await post(gql, feed.staff, feed.conversation, f"frames {n} " + "x" * 500)
-        n += 1
 
 
 async def _frames_then_probe(server: RunningServer, feed: Thread, frames: list[Frame]) -> list[str]:
@@ -113,12 +106,12 @@ def test_no_websocket_frame_drops_the_socket_logs_an_error_or_stops_the_server(
         stop = asyncio.Event()
         async with httpx.AsyncClient(timeout=30) as http:
             gql = GraphQLClient(http, framed.graphql_url)
-            flood = asyncio.create_task(_flood(gql, feed, stop))
+            posting = asyncio.create_task(flood(gql, feed, stop, 500))
             try:
                 found = await _frames_then_probe(framed, feed, frames)
             finally:
                 stop.set()
-                await flood
+                await posting
             await asyncio.sleep(0.1)  # what the connection's last tasks log, they log by then
             found += [record["message"] for record in errors_logged(framed.logs()[since:])]
             answer = await http.post(framed.graphql_url, json={"query": "{ __typename }"})

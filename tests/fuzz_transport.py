@@ -135,7 +135,12 @@ def ws_messages(draw: st.DrawFn) -> Any:
         return draw(json_values)
     if kind == "other":
         return {
-            "type": draw(st.sampled_from(["ping", "pong", "complete", "next", "bogus"])),
+            "type": draw(
+                st.one_of(
+                    st.sampled_from(["ping", "pong", "complete", "next", "bogus"]),
+                    st.text(min_size=100, max_size=300),  # quoted in the close's reason
+                )
+            ),
             "id": draw(st.one_of(st.text(max_size=5), json_values)),
             "payload": draw(json_values),
         }

@@ -314,6 +314,7 @@ async def frames_then_ping(url: str, frames: list[str | bytes]) -> list[str]:
 @given(frames=st.lists(ws_frames(), min_size=1, max_size=3))
 @example(frames=['{"type": "complete", "id": []}'])  # an id that cannot be looked up
 @example(frames=['{"type": "complete", "id": {"a": 1}}'])
+@example(frames=['{"type": "%s"}' % ("é" * 100)])  # quoted in a close reason past 123 bytes
 @TRANSPORT_SETTINGS
 def test_no_websocket_message_drops_the_socket_or_crashes(
     server: RunningServer, frames: list[str | bytes]

@@ -17,6 +17,7 @@ from tests.conftest import GraphQLClient, RunningServer, own_server
 from tests.factories import World
 from tests.live_feed import Thread, flood, thread
 from tests.raw_http import GUARD_SECONDS
+from tests.raw_websocket import TEXT, Frame
 from tests.ws_client import MESSAGE_EVENTS, PROTOCOL, errors_logged, until_no_subscriptions
 
 SUBSCRIPTIONS = 20
@@ -33,9 +34,9 @@ async def feed(owner_engine: AsyncEngine) -> Thread:
     return await thread(World(owner_engine))
 
 
-INVALID_TEXT_FRAME = bytes([0x81, 0x80 | 2, 0, 0, 0, 0, 0xC3, 0x28])
-"""A final, masked text frame (mask 0) whose payload is not UTF-8: the server's WebSocket
-layer fails the connection with 1007 and closes it, its subscriptions still sending."""
+INVALID_TEXT_FRAME = Frame(TEXT, b"\xc3\x28").encode()
+"""A text frame whose payload is not UTF-8: the server's WebSocket layer fails the
+connection with 1007 and closes it, its subscriptions still sending."""
 
 
 async def _subscribe_then_leave(

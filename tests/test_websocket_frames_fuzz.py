@@ -24,8 +24,8 @@ from tests.factories import World
 from tests.fuzz_transport import raw_frames
 from tests.live_feed import Thread, flood, thread
 from tests.raw_websocket import CLOSE, TEXT, Frame, RawWebSocket
-from tests.test_fuzz import SOCKET_CLOSES, TRANSPORT_SETTINGS
-from tests.ws_client import MESSAGE_EVENTS, errors_logged, uncoded_errors
+from tests.test_fuzz import SOCKET_CLOSES, TRANSPORT_SETTINGS, errors_logged_since
+from tests.ws_client import MESSAGE_EVENTS, uncoded_errors
 
 PROTOCOL_CLOSES = {1002, 1003, 1007, 1009}
 """RFC 6455's codes for a client's fault: a protocol error, data of a kind or encoding not
@@ -113,7 +113,7 @@ def test_no_websocket_frame_drops_the_socket_logs_an_error_or_stops_the_server(
                 stop.set()
                 await posting
             await asyncio.sleep(0.1)  # what the connection's last tasks log, they log by then
-            found += [record["message"] for record in errors_logged(framed.logs()[since:])]
+            found += errors_logged_since(framed, since)
             answer = await http.post(framed.graphql_url, json={"query": "{ __typename }"})
             if answer.json().get("data") != {"__typename": "Query"}:
                 found.append(f"the server no longer serves: {answer.status_code} {answer.text}")

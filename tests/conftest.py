@@ -109,6 +109,15 @@ class RunningServer:
         with open(self.log_path, encoding="utf-8", errors="replace") as log:
             return log.read()
 
+    def log_offset(self) -> int:
+        """Where the log ends now: `logs_since` it reads what is written after."""
+        return os.path.getsize(self.log_path)
+
+    def logs_since(self, offset: int) -> str:
+        with open(self.log_path, "rb") as log:
+            log.seek(offset)
+            return log.read().decode("utf-8", errors="replace")
+
 
 def server_command() -> list[str]:
     """The program the tests start as the server: this checkout's CLI, or another build's

@@ -184,7 +184,7 @@ def test_no_generated_operation_gets_a_5xx_or_an_unmasked_or_unknown_error(
             if shape != "behind a fragment spread twice" and has_data(response):
                 found.append(f"{shape} ran: {body}")
 
-    since = len(server.logs())
+    since = server.log_offset()
     send()
     assert found + errors_logged_since(server, since) == []
 
@@ -252,9 +252,9 @@ async def exchange_then_reuse(
         await connection.close()
 
 
-def errors_logged_since(server: RunningServer, since: int) -> list[str]:
-    """What the server logged as an error or worse after the first `since` characters."""
-    return [f"logged: {record['message']}" for record in errors_logged(server.logs()[since:])]
+def errors_logged_since(server: RunningServer, offset: int) -> list[str]:
+    """What the server logged as an error or worse after `offset` (`log_offset()`)."""
+    return [f"logged: {record['message']}" for record in errors_logged(server.logs_since(offset))]
 
 
 def _plain(extra: dict[str, str]) -> dict[str, str]:
@@ -267,7 +267,7 @@ def test_no_request_body_gets_a_5xx_or_breaks_the_connection(
     server: RunningServer, body: bytes, content_type: str, extra: dict[str, str]
 ) -> None:
     head = {**_plain(extra), "content-type": content_type}
-    since = len(server.logs())
+    since = server.log_offset()
     found = asyncio.run(exchange_then_reuse(server.url, "POST", "/graphql", body, head))
     assert found + errors_logged_since(server, since) == [], (body[:300], head)
 
@@ -278,7 +278,7 @@ def test_no_query_string_gets_a_5xx_or_breaks_the_connection(
     server: RunningServer, params: list[tuple[str, str]], extra: dict[str, str]
 ) -> None:
     target = "/graphql?" + urlencode(params)
-    since = len(server.logs())
+    since = server.log_offset()
     found = asyncio.run(exchange_then_reuse(server.url, "GET", target, b"", _plain(extra)))
     assert found + errors_logged_since(server, since) == [], (target, extra)
 
@@ -319,7 +319,7 @@ async def frames_then_ping(url: str, frames: list[str | bytes]) -> list[str]:
 def test_no_websocket_message_drops_the_socket_or_crashes(
     server: RunningServer, frames: list[str | bytes]
 ) -> None:
-    since = len(server.logs())
+    since = server.log_offset()
     found = asyncio.run(frames_then_ping(server.graphql_url, frames))
     assert found + errors_logged_since(server, since) == [], frames
 
@@ -336,6 +336,6 @@ def test_every_refusal_of_a_subscriptions_variables_has_a_code(
         "type": "subscribe",
         "payload": {"query": SUBSCRIPTION, "variables": variables},
     }
-    since = len(server.logs())
+    since = server.log_offset()
     found = asyncio.run(frames_then_ping(server.graphql_url, [orjson.dumps(subscribe).decode()]))
     assert found + errors_logged_since(server, since) == [], variables

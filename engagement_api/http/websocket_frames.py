@@ -24,6 +24,20 @@ timeout) until the connection is gone. A text frame is a valid message for an ac
 socket, so no other `RuntimeError` comes from sending one."""
 
 
+MAX_REASON_BYTES = 123
+"""A close frame is a control frame: 125 bytes at most, two of them the code."""
+
+
+def fitted_reason(reason: str) -> str:
+    """`reason` cut to fit a close frame, at a character's boundary: a reason that quotes
+    the client (an unknown message type) may be longer, and a frame over the limit would
+    fail the close itself."""
+    encoded = reason.encode()
+    if len(encoded) <= MAX_REASON_BYTES:
+        return reason
+    return encoded[:MAX_REASON_BYTES].decode(errors="ignore")
+
+
 class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
     async def send_json(self, message: Mapping[str, object]) -> None:
         await self.send_text(self.view.encode_json_string(message))
@@ -42,20 +56,6 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
         no error, as a client gone is none."""
         with contextlib.suppress(*SOCKET_CLOSED):
             await self.ws.close(code=code, reason=fitted_reason(reason))
-
-
-MAX_REASON_BYTES = 123
-"""A close frame is a control frame: 125 bytes at most, two of them the code."""
-
-
-def fitted_reason(reason: str) -> str:
-    """`reason` cut to fit a close frame, at a character's boundary: a reason that quotes
-    the client (an unknown message type) may be longer, and a frame over the limit would
-    fail the close itself."""
-    encoded = reason.encode()
-    if len(encoded) <= MAX_REASON_BYTES:
-        return reason
-    return encoded[:MAX_REASON_BYTES].decode(errors="ignore")
 
 
 def next_frame(operation_id: str, payload_text: str) -> str:

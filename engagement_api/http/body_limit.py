@@ -1,6 +1,7 @@
 """ASGI middleware: a request body larger than the limit is refused with 413 before the
-application reads it (domain rules §4, request body size), and one that does not arrive
-within the time limit with 408.
+application reads it (domain rules §4, request body size), one that does not arrive
+within the time limit with 408, and one sent with a transfer coding the server does not
+implement (any but `chunked`, RFC 9112 §6.1) with 501, before a byte of it is read.
 
 It runs outside the execution slots (http/slots.py): the whole body is read before a request
 waits for a slot, so clients that stall their bodies hold none.
@@ -16,6 +17,7 @@ from engagement_api.http.errors import refusal_media_type
 
 CODE = "BODY_TOO_LARGE"
 TIMEOUT_CODE = "BODY_TIMEOUT"
+CODING_CODE = "TRANSFER_CODING_NOT_SUPPORTED"
 DRAIN_FACTOR = 4
 """A body up to this many times the limit is read (and dropped) before the 413, so that the
 client, still sending, sees the answer rather than a reset connection; a larger one is
@@ -42,6 +44,17 @@ class BodySizeLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        codings = _unsupported_codings(scope)
+        if codings:
+            await _refuse(
+                scope,
+                send,
+                501,
+                f"The transfer coding {', '.join(codings)} is not supported; send the body "
+                "as it is, with Content-Length or chunked.",
+                {"code": CODING_CODE, "codings": codings},
+            )
             return
         declared = _content_length(scope)
         messages: list[Message] = []
@@ -130,6 +143,20 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+def _unsupported_codings(scope: Scope) -> list[str]:
+    """The codings of `Transfer-Encoding` other than `chunked`, in the order sent. The HTTP
+    parser framed the body by its chunks and passed the rest on as if the body were sent
+    as it is: read so, a compressed body would be taken for the request."""
+    codings: list[str] = []
+    for key, value in scope.get("headers", []):
+        if key == b"transfer-encoding":
+            for coding in value.decode("latin-1").split(","):
+                name = coding.split(";", 1)[0].strip().lower()
+                if name not in ("chunked", ""):  # empty list elements are allowed
+                    codings.append(name[:40])
+    return codings[:8]
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

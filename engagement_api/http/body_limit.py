@@ -51,8 +51,8 @@ class BodySizeLimitMiddleware:
                 scope,
                 send,
                 501,
-                f"The transfer coding {', '.join(codings)} is not supported; send the body "
-                "as it is, with Content-Length or chunked.",
+                f"Transfer coding not supported: {', '.join(codings)}; send the body as it "
+                "is, with Content-Length or chunked.",
                 {"code": CODING_CODE, "codings": codings},
             )
             return

@@ -211,8 +211,8 @@ def test_a_get_parameter_that_is_not_utf8_once_percent_decoded_is_refused(
         return
     assert response.status_code == 200, (target, response.text)
     body = response.json()
-    if parameter == "operationName" and text != "Q":
-        # a name the document does not define
+    if parameter == "operationName" and text not in ("Q", ""):
+        # a name the document does not define (empty is the same as omitted)
         assert (body["data"], body["errors"][0]["extensions"]["code"]) == (
             None,
             "OPERATION_NOT_FOUND",
@@ -220,3 +220,29 @@ def test_a_get_parameter_that_is_not_utf8_once_percent_decoded_is_refused(
     else:
         assert "errors" not in body, (target, body)
         assert set(body["data"]) == {"__type"}
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "query Q { __typename }",
+        "{ __typename }",
+        "query A { a: __typename } query B { b: __typename }",
+        "mutation M { __typename }",
+        "query Q($v: String!) { __type(name: $v) { name } }",
+    ],
+)
+def test_a_get_with_an_empty_operation_name_is_answered_as_one_without(
+    server: RunningServer, document: str
+) -> None:
+    """GraphQL over HTTP, GET: an empty `operationName` is equivalent to omitting it."""
+    answers = [
+        httpx.get(
+            server.graphql_url,
+            params={"query": document, **extra},
+            headers={"accept": "application/json"},
+        )
+        for extra in ({}, {"operationName": ""})
+    ]
+    without, empty = ((a.status_code, a.json()) for a in answers)
+    assert empty == without

@@ -141,6 +141,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if request.method == "GET":
             parsed = await super().parse_http_body(request)
             if isinstance(parsed, GraphQLRequestData):
+                if parsed.operation_name == "":  # GraphQL over HTTP: the same as omitted
+                    parsed.operation_name = None
                 check_request_object(
                     {
                         "operationName": parsed.operation_name,

@@ -49,7 +49,7 @@ from tests.fuzz_transport import (
     ws_frames,
 )
 from tests.raw_http import GUARD_SECONDS, Answer, RawConnection
-from tests.ws_client import errors_logged, uncoded_errors
+from tests.ws_client import errors_logged_since, uncoded_errors
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 DERANDOMIZE = os.environ.get("FUZZ_DERANDOMIZE", "1") != "0"
@@ -250,11 +250,6 @@ async def exchange_then_reuse(
         return found
     finally:
         await connection.close()
-
-
-def errors_logged_since(server: RunningServer, offset: int) -> list[str]:
-    """What the server logged as an error or worse after `offset` (`log_offset()`)."""
-    return [f"logged: {record['message']}" for record in errors_logged(server.logs_since(offset))]
 
 
 def _plain(extra: dict[str, str]) -> dict[str, str]:

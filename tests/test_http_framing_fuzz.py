@@ -22,7 +22,8 @@ from engagement_api.http.body_limit import CODING_CODE
 from tests.conftest import RunningServer
 from tests.fuzz_transport import BODY, framed_requests, http_request
 from tests.raw_http import Answer, RawConnection
-from tests.test_fuzz import TRANSPORT_SETTINGS, errors_logged_since
+from tests.test_fuzz import TRANSPORT_SETTINGS
+from tests.ws_client import errors_logged_since
 
 PROBE = orjson.dumps({"query": "query Probe { probe: __typename }"})
 

@@ -4,9 +4,12 @@ every step the answer's error codes, and then what the API reads back (the engag
 status and `closedAt`, each project's status, phase and `completedAt`, a deleted project
 gone), are those of a plain model of the lifecycles (domain rules §3, docs/mutations.md).
 The pairwise tests pin each single move; this one checks that moves compose.
+`LIFECYCLE_EXAMPLES` sets the number of sequences (25, derandomized; a deeper run adds
+`FUZZ_DERANDOMIZE=0`).
 """
 
 import asyncio
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +29,9 @@ from hypothesis.stateful import (
 from tests.conftest import RunningServer
 from tests.factories import World
 from tests.mutations import ERRORS, cast, input_type
+from tests.test_fuzz import DERANDOMIZE
+
+EXAMPLES = int(os.environ.get("LIFECYCLE_EXAMPLES", "25"))
 
 ENGAGEMENT_MOVES = {
     ("ACTIVE", "PAUSED"),
@@ -206,10 +212,10 @@ async def test_lifecycle_moves_compose_as_the_model_says(
             run_state_machine_as_test(
                 machine,
                 settings=settings(
-                    max_examples=25,
+                    max_examples=EXAMPLES,
                     stateful_step_count=30,
                     deadline=None,
-                    derandomize=True,
+                    derandomize=DERANDOMIZE,
                     database=None,
                     suppress_health_check=list(HealthCheck),
                 ),

@@ -18,7 +18,7 @@ from tests.factories import World
 from tests.live_feed import Thread, flood, thread
 from tests.raw_http import GUARD_SECONDS
 from tests.raw_websocket import TEXT, Frame
-from tests.ws_client import MESSAGE_EVENTS, PROTOCOL, errors_logged, until_no_subscriptions
+from tests.ws_client import MESSAGE_EVENTS, PROTOCOL, errors_logged_since, until_no_subscriptions
 
 SUBSCRIPTIONS = 20
 """Per connection: each one's task writes its frames while the reader sees the client go."""
@@ -92,4 +92,4 @@ async def test_a_client_leaving_mid_feed_logs_no_error(
             await asyncio.gather(*floods)
     await until_no_subscriptions(leaving.url)
     await asyncio.sleep(0.2)  # what the connections' last tasks log, they log by then
-    assert errors_logged(leaving.logs_since(since)) == []
+    assert errors_logged_since(leaving, since) == []

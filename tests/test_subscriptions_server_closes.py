@@ -19,7 +19,7 @@ from tests.conftest import RunningServer, own_server
 from tests.factories import World
 from tests.live_feed import Thread, thread
 from tests.raw_http import GUARD_SECONDS
-from tests.ws_client import MESSAGE_EVENTS, PROTOCOL, errors_logged, until_no_subscriptions
+from tests.ws_client import MESSAGE_EVENTS, PROTOCOL, errors_logged_since, until_no_subscriptions
 
 LIMIT = 3
 # Over MAX_TOKENS (1,000): the parser stops, and the subscribe's task closes with 4400.
@@ -150,7 +150,7 @@ async def test_messages_ending_in_a_server_close_close_it_once_and_log_no_error(
     since = closing.log_offset()
     code = await _close_code(closing, frames)
     assert code in codes
-    assert errors_logged(closing.logs_since(since)) == []
+    assert errors_logged_since(closing, since) == []
 
 
 async def test_subscribes_over_the_token_limit_back_to_back_close_4400_and_log_no_error(
@@ -160,4 +160,4 @@ async def test_subscribes_over_the_token_limit_back_to_back_close_4400_and_log_n
     since = closing.log_offset()
     assert await _close_code(closing, frames[:-1]) == MALFORMED  # without the malformed end
     assert codes == {MALFORMED}
-    assert errors_logged(closing.logs_since(since)) == []
+    assert errors_logged_since(closing, since) == []

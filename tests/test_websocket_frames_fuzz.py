@@ -24,8 +24,8 @@ from tests.factories import World
 from tests.fuzz_transport import raw_frames
 from tests.live_feed import Thread, flood, thread
 from tests.raw_websocket import CLOSE, TEXT, Frame, RawWebSocket
-from tests.test_fuzz import SOCKET_CLOSES, TRANSPORT_SETTINGS, errors_logged_since
-from tests.ws_client import MESSAGE_EVENTS, uncoded_errors
+from tests.test_fuzz import SOCKET_CLOSES, TRANSPORT_SETTINGS
+from tests.ws_client import MESSAGE_EVENTS, errors_logged_since, uncoded_errors
 
 PROTOCOL_CLOSES = {1002, 1003, 1007, 1009}
 """RFC 6455's codes for a client's fault: a protocol error, data of a kind or encoding not

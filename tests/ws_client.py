@@ -12,12 +12,15 @@ import json
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+
+if TYPE_CHECKING:
+    from tests.conftest import RunningServer
 
 PROTOCOL = "graphql-transport-ws"
 GUARD_SECONDS = 30.0
@@ -173,6 +176,11 @@ def errors_logged(log: str) -> list[dict[str, Any]]:
     """The JSON records of a server's log text at level error or critical."""
     records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     return [record for record in records if record.get("level") in ("error", "critical")]
+
+
+def errors_logged_since(server: "RunningServer", offset: int) -> list[str]:
+    """What the server logged as an error or worse after `offset` (`log_offset()`)."""
+    return [f"logged: {record['message']}" for record in errors_logged(server.logs_since(offset))]
 
 
 async def wait_until_subscribed(server_url: str, count: int) -> None:

@@ -149,14 +149,13 @@ def _unsupported_codings(scope: Scope) -> list[str]:
     """The codings of `Transfer-Encoding` other than `chunked`, in the order sent. The HTTP
     parser framed the body by its chunks and passed the rest on as if the body were sent
     as it is: read so, a compressed body would be taken for the request."""
-    codings: list[str] = []
-    for key, value in scope.get("headers", []):
-        if key == b"transfer-encoding":
-            for coding in value.decode("latin-1").split(","):
-                name = coding.split(";", 1)[0].strip().lower()
-                if name not in ("chunked", ""):  # empty list elements are allowed
-                    codings.append(name[:40])
-    return codings[:8]
+    names = (
+        coding.split(";", 1)[0].strip().lower()
+        for line in Headers(scope=scope).getlist("transfer-encoding")
+        for coding in line.split(",")
+    )
+    # An empty list element ("gzip, , chunked") is allowed, and names no coding.
+    return [name[:40] for name in names if name not in ("chunked", "")][:8]
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

@@ -8,11 +8,14 @@ through the resolver); the execution then calls `resolve_level` once per level i
 the resolver once per row. Under stock execution the resolver runs as it is.
 """
 
-from collections.abc import Awaitable, Sequence
-from typing import Any, Protocol
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from graphql import GraphQLResolveInfo
 from strawberry.types.field import StrawberryField
+
+T = TypeVar("T")
 
 LEVEL_RESOLVER = "_resolves_level"
 """The attribute of a resolver function that holds its `LevelResolver`."""
@@ -23,9 +26,11 @@ class LevelResolver(Protocol):
         self, info: GraphQLResolveInfo[Any], sources: Sequence[Any], arguments: dict[str, Any]
     ) -> Awaitable[list[Any]]:
         """Each source's value of the field, in order: what the resolver would return for
-        it (awaited), or the exception it would raise. `info` is the resolve info of the
-        level's first row (its path aside, the same for every row); `arguments` are the
-        coerced arguments by Python name."""
+        it (awaited), or the exception it would raise. Its reads are issued before it
+        returns, and it returns a future (`level_values`): the execution awaits it without
+        a task. `info` is the resolve
+        info of the level's first row (its path aside, the same for every row);
+        `arguments` are the coerced arguments by Python name."""
         ...
 
 
@@ -36,3 +41,40 @@ def level_resolver(definition: StrawberryField) -> LevelResolver | None:
         return None
     found: LevelResolver | None = getattr(resolver.wrapped_func, LEVEL_RESOLVER, None)
     return found
+
+
+def level_values(
+    loading: "asyncio.Future[T]", finish: Callable[[T | Exception], list[Any]]
+) -> "asyncio.Future[list[Any]]":
+    """A level resolver's result: the future of `finish` applied to what `loading` gives
+    (its value, or the exception it failed with), made by a callback rather than a task.
+    Cancelling the result cancels `loading`; a failure of `finish` fails the result."""
+    values: asyncio.Future[list[Any]] = loading.get_loop().create_future()
+
+    def settle(loaded: "asyncio.Future[T]") -> None:
+        if values.done():
+            return
+        if loaded.cancelled():
+            values.cancel()
+            return
+        error = loaded.exception()
+        try:
+            made = finish(loaded.result() if error is None else _plain(error))
+        except Exception as failure:
+            values.set_exception(failure)
+        else:
+            values.set_result(made)
+
+    def cancelled(values: "asyncio.Future[list[Any]]") -> None:
+        if values.cancelled():
+            loading.cancel()
+
+    loading.add_done_callback(settle)
+    values.add_done_callback(cancelled)
+    return values
+
+
+def _plain(error: BaseException) -> Exception:
+    if not isinstance(error, Exception):
+        raise error
+    return error

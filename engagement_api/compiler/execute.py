@@ -3,8 +3,9 @@
 For each level (one selection plan, all the rows that reach it): every resolver field is
 called for every row before anything is awaited, so the DataLoaders they call batch the
 whole level into one read; then the object fields' values of all rows become the next
-levels, completed together; then each row's result dict is built in one pass over the
-plan's fields. Errors are located, nulled to the nearest nullable position and reported as
+levels, started in the same round when nothing was awaited for them, else in the next
+(`Execution.complete`); once all are done, each row's result dict is built in one pass
+over the plan's fields. Errors are located, nulled to the nearest nullable position and reported as
 graphql-core reports them (`errors.ErrorLog`).
 """
 
@@ -37,7 +38,11 @@ from engagement_api.compiler.stock import CAST_ATTRIBUTE, cast_type
 BuildInfo = Callable[[Any, list[Any], Any, Path], GraphQLResolveInfo[Any]]
 
 WHOLE_COLUMN = -1
-"""The row of a `waiting` entry whose awaitable gives the values of every row."""
+"""The row of a `Waiting` entry whose awaitable gives the values of every row."""
+
+Waiting = tuple[list[Any], int, Awaitable[Any]]
+"""What a resolver returned to await: the column its value goes in, the row (or
+`WHOLE_COLUMN`) and the awaitable."""
 
 Shape = None | int | tuple[int, int] | list[Any] | slice | Exception
 """A row's value of an object field: null, the index of its object in the child level (with
@@ -96,55 +101,73 @@ class Execution:
         return data
 
     async def complete(self, level: Level) -> list[Any]:
-        """Each row's result dict, or `Nulled` where a non-null field could not complete."""
+        """Each row's result dict, or `Nulled` where a non-null field could not complete.
+
+        The levels run in rounds: a round calls the resolvers of every level it reaches
+        before anything is awaited, descending at once through the object fields that have
+        nothing to await; then all it left waiting is awaited together, and the next round
+        starts below the fields that waited. A DataLoader therefore reads in one batch the
+        keys of every level the same number of awaits below the root, as graphql-core's
+        executor batches them, and no level runs as a task."""
+        waited: list[_Called] = []
+        top = self._start(level, waited)
+        while waited:
+            this_round, waited = waited, []
+            await _settle([item for called in this_round for item in called.waiting])
+            for called in this_round:
+                self._descend(called, called.later, waited)
+        return self._built(top)
+
+    def _start(self, level: Level, waited: list["_Called"]) -> "_Called":
+        """Calls the level's resolvers and starts the levels below the object fields that
+        have nothing to await; a level with awaitables is left in `waited` with the rest."""
+        called = _Called(level)
+        if not level.sources:
+            return called
+        called.columns = self._call_all(level, called.waiting)
+        objects = level.plan.objects
+        if not called.waiting:
+            self._descend(called, objects, waited)
+            return called
+        awaited = level.awaited
+        self._descend(called, [field for field in objects if field.index not in awaited], waited)
+        called.later = [field for field in objects if field.index in awaited]
+        waited.append(called)
+        return called
+
+    def _descend(self, called: "_Called", fields: list[FieldPlan], waited: list["_Called"]) -> None:
+        """Places the values of the level's object `fields` in the levels below and starts
+        them."""
+        level = called.level
+        for field in fields:
+            shape, levels = self._child_levels(level, field, called.columns.get(field.index))
+            called.shapes[field.index] = shape
+            called.below[field.index] = [self._start(child, waited) for child in levels]
+
+    def _built(self, called: "_Called") -> list[Any]:
+        """The level's result dicts, once every level below it is built."""
+        level = called.level
         if not level.sources:
             return []
-        plan = level.plan
+        completed = {
+            index: [self._built(child) for child in children]
+            for index, children in called.below.items()
+        }
+        rows = self._build(level, called.columns, called.shapes, completed)
+        if self.answer_bytes is not None:
+            self._count(level.plan, rows)
+        return rows
+
+    def _call_all(self, level: Level, waiting: list[Waiting]) -> dict[int, list[Any]]:
+        """The values of the level's resolver fields, by field index: awaitables are added
+        to `waiting`, and replaced in their column once it settles."""
         columns: dict[int, list[Any]] = {}
-        waiting: list[tuple[list[Any], int, Awaitable[Any]]] = []
-        for field in plan.calls:
+        for field in level.plan.calls:
             if field.level is None:
                 columns[field.index] = self._call(level, field, waiting)
             else:
                 columns[field.index] = self._resolve_level(level, field, waiting)
-        if len(waiting) == 1:  # one level resolver, typically: awaited without a task
-            try:
-                settled = [await waiting[0][2]]
-            except Exception as error:
-                settled = [error]
-        elif waiting:
-            settled = await asyncio.gather(*(item[2] for item in waiting), return_exceptions=True)
-        if waiting:
-            for (column, row, _), value in zip(waiting, settled, strict=True):
-                if isinstance(value, BaseException) and not isinstance(value, Exception):
-                    raise value
-                if row != WHOLE_COLUMN:
-                    column[row] = value
-                elif isinstance(value, Exception):
-                    column[:] = [value] * len(column)
-                else:
-                    column[:] = value
-        shapes: dict[int, list[Shape]] = {}
-        children: list[Level] = []
-        for field in plan.objects:
-            shape, levels = self._child_levels(level, field, columns.get(field.index))
-            shapes[field.index] = shape
-            children += levels
-        completed: dict[int, list[list[Any]]] = {}
-        if children:
-            if len(children) == 1:
-                results = [await self.complete(children[0])]
-            else:
-                results = await asyncio.gather(*(self.complete(child) for child in children))
-            start = 0
-            for field in plan.objects:
-                end = start + len(field.variants)
-                completed[field.index] = results[start:end]
-                start = end
-        built = self._build(level, columns, shapes, completed)
-        if self.answer_bytes is not None:
-            self._count(plan, built)
-        return built
+        return columns
 
     def _count(self, plan: SelectionPlan, built: list[Any]) -> None:
         size = plan.size
@@ -180,7 +203,7 @@ class Execution:
         self,
         level: Level,
         field: FieldPlan,
-        waiting: list[tuple[list[Any], int, Awaitable[Any]]],
+        waiting: list[Waiting],
     ) -> list[Any]:
         """The field's resolver called for each row: values, awaitables (added to `waiting`)
         or the exceptions raised."""
@@ -214,7 +237,7 @@ class Execution:
         self,
         level: Level,
         field: FieldPlan,
-        waiting: list[tuple[list[Any], int, Awaitable[Any]]],
+        waiting: list[Waiting],
     ) -> list[Any]:
         """The field's level resolver called once for all rows (`batch.py`): its awaitable
         fills the whole column (added to `waiting` as `WHOLE_COLUMN`)."""
@@ -226,13 +249,13 @@ class Execution:
         python_arguments = {names[name]: value for name, value in arguments.items()}
         path = Path(level.one_path(0), field.key, field.parent_type.name)
         info = self.build_info(field.definition, field.nodes, field.parent_type, path)
+        level.awaited[field.index] = None  # a level's values count as awaited
         try:
             values = field.level.resolve_level(info, level.sources, python_arguments)  # type: ignore[union-attr]
         except Exception as error:
             return [error] * count
         column: list[Any] = [None] * count
         waiting.append((column, WHOLE_COLUMN, values))
-        level.awaited[field.index] = None
         return column
 
     def _child_levels(
@@ -525,6 +548,50 @@ class Execution:
             return nulled
         self.log.nulled(nulled.errors, _position(level, row, field))
         return None
+
+
+async def _settle(waiting: list[Waiting]) -> None:
+    """Awaits what the resolvers returned and puts each value (or the exception raised) in
+    its place: a lone awaitable as it is, several at once (a level resolver's future
+    without a task)."""
+    if len(waiting) == 1:
+        try:
+            value = await waiting[0][2]
+        except Exception as error:
+            value = error
+        _place(waiting[0], value)
+    elif waiting:
+        settled = await asyncio.gather(*(item[2] for item in waiting), return_exceptions=True)
+        for item, value in zip(waiting, settled, strict=True):
+            _place(item, value)
+
+
+def _place(item: Waiting, value: Any) -> None:
+    column, row, _ = item
+    if isinstance(value, BaseException) and not isinstance(value, Exception):
+        raise value
+    if row != WHOLE_COLUMN:
+        column[row] = value
+    elif isinstance(value, Exception):
+        column[:] = [value] * len(column)
+    else:
+        column[:] = value
+
+
+class _Called:
+    """A level whose resolvers were called: their values by field index (awaitables until
+    `waiting` settles), the object fields left for the round's end, then where each object
+    field's values went and the levels below (one per variant)."""
+
+    __slots__ = ("below", "columns", "later", "level", "shapes", "waiting")
+
+    def __init__(self, level: Level) -> None:
+        self.level = level
+        self.columns: dict[int, list[Any]] = {}
+        self.waiting: list[Waiting] = []
+        self.later: list[FieldPlan] = []
+        self.shapes: dict[int, list[Shape]] = {}
+        self.below: dict[int, list[_Called]] = {}
 
 
 def _arising(level: Level, row: int, field: FieldPlan) -> tuple[int, int]:

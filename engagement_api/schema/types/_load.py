@@ -17,9 +17,11 @@ resolver for all the rows of a level at once (the operation compiler, `compiler/
 one `load_many` on the same loader, the same values.
 """
 
+import asyncio
 import functools
 import uuid
 from collections.abc import Callable, Sequence
+from functools import partial
 from operator import attrgetter
 from typing import Annotated, Any, get_args, get_origin
 
@@ -28,7 +30,8 @@ from graphql import GraphQLResolveInfo
 from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 
-from engagement_api.compiler.batch import LEVEL_RESOLVER
+from engagement_api.compiler.batch import LEVEL_RESOLVER, level_values
+from engagement_api.db.pagination import PageRows, Window
 from engagement_api.db.queries import Filters
 from engagement_api.loaders.base import ByIdLoader, PageLoader
 from engagement_api.resolvers.connections import (
@@ -40,6 +43,7 @@ from engagement_api.resolvers.connections import (
     resolve_connection,
     selects_in,
 )
+from engagement_api.resolvers.cursors import CursorCodec
 from engagement_api.schema.direct import direct
 from engagement_api.schema.info import request_context
 
@@ -94,20 +98,23 @@ class ById:
             return None
         return make(row)
 
-    async def resolve_level(
+    def resolve_level(
         self, info: GraphQLResolveInfo[Any], sources: Sequence[Any], arguments: dict[str, Any]
-    ) -> list[Any]:
-        """`resolve` for every parent of a level: one `load_many` of the distinct ids, each
-        distinct row made once."""
+    ) -> "asyncio.Future[list[Any]]":
+        """`resolve` for every parent of a level: one `load_many` of the distinct ids, issued
+        before this returns; each distinct row made once."""
         ids = list(map(attrgetter(self.key), sources))
         wanted = list(dict.fromkeys(ids))
         if None in wanted:
             wanted.remove(None)
-        loader = request_context(info).loader(self.loader)
-        try:
-            rows = await loader.load_many(wanted)
-        except Exception as error:  # the loader failed: every parent with an id fails alike
-            return [None if row_id is None else error for row_id in ids]
+        loading = request_context(info).loader(self.loader).load_many(wanted)
+        return level_values(loading, partial(self._made_level, ids, wanted))
+
+    def _made_level(
+        self, ids: list[Any], wanted: list[Any], rows: list[Any] | Exception
+    ) -> list[Any]:
+        if isinstance(rows, Exception):  # the loader failed: every parent with an id fails alike
+            return [None if row_id is None else rows for row_id in ids]
         make, required = self.made()
         made = {
             row_id: None if row is None else make(row)
@@ -163,25 +170,33 @@ class Pages:
             info, self.loader, getattr(root, self.key), self.make(), filters=filters, **page
         )
 
-    async def resolve_level(
+    def resolve_level(
         self, info: GraphQLResolveInfo[Any], sources: Sequence[Any], arguments: dict[str, Any]
-    ) -> list[Any]:
+    ) -> "asyncio.Future[list[Any]]":
         """`resolve` for every parent of a level: the window and codec made once, one
-        `load_many` of the pages."""
+        `load_many` of the pages, issued before this returns."""
         page, filters = _page_and_filters(arguments)
         context = request_context(info)
-        spec = self.loader.spec
-        codec = codec_of(spec, context.scope)
-        try:
-            window = page_window(codec, **page, with_total=selects_in(info, "totalCount"))
-        except Exception as error:
-            return [error] * len(sources)
+        codec = codec_of(self.loader.spec, context.scope)
+        window = page_window(codec, **page, with_total=selects_in(info, "totalCount"))
         keys = [(parent_id, filters, window) for parent_id in map(attrgetter(self.key), sources)]
-        try:
-            pages = await context.loader(self.loader).load_many(keys)
-        except Exception as error:
-            return [error] * len(sources)
-        sort_names, make = spec.sort_names(context.scope), self.make()
+        loading = context.loader(self.loader).load_many(keys)
+        sort_names = self.loader.spec.sort_names(context.scope)
+        return level_values(
+            loading, partial(self._connections, codec, window, sort_names, len(keys))
+        )
+
+    def _connections(
+        self,
+        codec: CursorCodec,
+        window: Window,
+        sort_names: tuple[str, ...],
+        count: int,
+        pages: list[PageRows] | Exception,
+    ) -> list[Any]:
+        if isinstance(pages, Exception):
+            return [pages] * count
+        make = self.make()
         return [build_connection(codec, found, window, sort_names, make) for found in pages]
 
 

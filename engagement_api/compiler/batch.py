@@ -58,8 +58,11 @@ def level_values(
             values.cancel()
             return
         error = loaded.exception()
+        if error is not None and not isinstance(error, Exception):
+            values.set_exception(error)  # not a field's error: the execution re-raises it
+            return
         try:
-            made = finish(loaded.result() if error is None else _plain(error))
+            made = finish(loaded.result() if error is None else error)
         except Exception as failure:
             values.set_exception(failure)
         else:
@@ -73,8 +76,3 @@ def level_values(
     values.add_done_callback(cancelled)
     return values
 
-
-def _plain(error: BaseException) -> Exception:
-    if not isinstance(error, Exception):
-        raise error
-    return error

@@ -9,7 +9,7 @@ the resolver once per row. Under stock execution the resolver runs as it is.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from graphql import GraphQLResolveInfo
@@ -24,13 +24,12 @@ LEVEL_RESOLVER = "_resolves_level"
 class LevelResolver(Protocol):
     def resolve_level(
         self, info: GraphQLResolveInfo[Any], sources: Sequence[Any], arguments: dict[str, Any]
-    ) -> Awaitable[list[Any]]:
+    ) -> "asyncio.Future[list[Any]]":
         """Each source's value of the field, in order: what the resolver would return for
-        it (awaited), or the exception it would raise. Its reads are issued before it
-        returns, and it returns a future (`level_values`): the execution awaits it without
-        a task. `info` is the resolve
-        info of the level's first row (its path aside, the same for every row);
-        `arguments` are the coerced arguments by Python name."""
+        it (awaited), or the exception it would raise, as a future (`level_values`) whose
+        reads are issued before it returns: the execution awaits it without a task. `info`
+        is the resolve info of the level's first row (its path aside, the same for every
+        row); `arguments` are the coerced arguments by Python name."""
         ...
 
 
@@ -75,4 +74,3 @@ def level_values(
     loading.add_done_callback(settle)
     values.add_done_callback(cancelled)
     return values
-

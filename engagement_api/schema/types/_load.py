@@ -21,7 +21,6 @@ import asyncio
 import functools
 import uuid
 from collections.abc import Callable, Sequence
-from functools import partial
 from operator import attrgetter
 from typing import Annotated, Any, get_args, get_origin
 
@@ -108,7 +107,7 @@ class ById:
         if None in wanted:
             wanted.remove(None)
         loading = request_context(info).loader(self.loader).load_many(wanted)
-        return level_values(loading, partial(self._made_level, ids, wanted))
+        return level_values(loading, functools.partial(self._made_level, ids, wanted))
 
     def _made_level(
         self, ids: list[Any], wanted: list[Any], rows: list[Any] | Exception
@@ -183,7 +182,7 @@ class Pages:
         loading = context.loader(self.loader).load_many(keys)
         sort_names = self.loader.spec.sort_names(context.scope)
         return level_values(
-            loading, partial(self._connections, codec, window, sort_names, len(keys))
+            loading, functools.partial(self._connections, codec, window, sort_names, len(keys))
         )
 
     def _connections(

@@ -107,8 +107,9 @@ class Execution:
         before anything is awaited, descending at once through the object fields that have
         nothing to await; then all it left waiting is awaited together, and the next round
         starts below the fields that waited. A DataLoader therefore reads in one batch the
-        keys of every level the same number of awaits below the root, as graphql-core's
-        executor batches them, and no level runs as a task."""
+        keys of every level the same number of awaits below the root, whatever the event
+        loop's timing (graphql-core's tasks sometimes miss it), and no level runs as a
+        task."""
         waited: list[_Called] = []
         top = self._start(level, waited)
         while waited:

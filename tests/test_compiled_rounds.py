@@ -1,7 +1,7 @@
 """The operation compiler completes an operation in rounds: every level the same number of
 awaits below the root calls its resolvers in the same round, whatever its depth, so a
-DataLoader behind a field reads all those levels' keys in one batch, as graphql-core's
-executor batches them, without a task per level.
+DataLoader behind a field reads all those levels' keys in one batch, without a task per
+level and whatever the event loop's timing.
 
 Generated documents over a small schema (a tree of nodes: a child reached without an await,
 a child reached through another DataLoader, and a leaf read through the recorded one) are

@@ -5,8 +5,8 @@ called for every row before anything is awaited, so the DataLoaders they call ba
 whole level into one read; then the object fields' values of all rows become the next
 levels, started in the same round when nothing was awaited for them, else in the next
 (`Execution.complete`); once all are done, each row's result dict is built in one pass
-over the plan's fields. Errors are located, nulled to the nearest nullable position and reported as
-graphql-core reports them (`errors.ErrorLog`).
+over the plan's fields. Errors are located, nulled to the nearest nullable position and
+reported as graphql-core reports them (`errors.ErrorLog`).
 """
 
 import asyncio
